@@ -1,0 +1,43 @@
+# depositdesk — the two commands a new machine needs are `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV     := $(shell command -v uv 2>/dev/null)
+
+.PHONY: demo test lint bench venv venv-dev lock clean
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	@if [ -z "$(UV)" ]; then $(PYTHON) -m pip install --quiet uv; fi
+	uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.lock
+	uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements-dev.lock
+	@touch $@
+
+venv: $(BIN)/.installed
+venv-dev: $(BIN)/.installed-dev
+
+demo: venv
+	$(BIN)/depositdesk demo --port 8000
+
+test: venv-dev
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: venv-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy --strict src/depositdesk/domain
+	$(BIN)/lint-imports
+
+bench: venv-dev
+	$(BIN)/python -m benchmarks
+
+lock:
+	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) depositdesk.db .pytest_cache .mypy_cache .ruff_cache

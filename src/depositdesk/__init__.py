@@ -1,0 +1,1 @@
+"""depositdesk: security deposits and shop offboarding for marketplaces."""

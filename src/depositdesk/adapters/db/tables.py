@@ -1,0 +1,212 @@
+"""The schema, as SQLAlchemy Core tables.
+
+Core rather than ORM classes: ingestion writes a million rows with executemany,
+and the projection is read with hand-shaped indexed queries (EVT-3). Alembic
+migrations build this schema; it is never created with create_all.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from depositdesk.adapters.db.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = 64  # marketplace ids for sellers and shops: [A-Za-z0-9_-]{1,64}
+RID = 128  # ids carried in events
+
+policy_versions = Table(
+    "policy_versions", metadata,
+    Column("pack", String(40), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("effective_from", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("checksum", String(64), nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("loaded_by", String(200), nullable=False),
+)
+
+sellers = Table(
+    "sellers", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+shops = Table(
+    "shops", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("seller_id", String(ID), ForeignKey("sellers.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("market", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("funded_at", UTCDateTime),
+    Column("orders_cutoff_at", UTCDateTime),
+    Column("terminated_at", UTCDateTime),
+    Column("termination_reason", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+shop_categories = Table(
+    "shop_categories", metadata,
+    Column("shop_id", String(ID), ForeignKey("shops.id"), primary_key=True),
+    Column("category", String(RID), primary_key=True),
+    Column("active", Boolean, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("changed_by", String(200), nullable=False),
+)
+
+category_orders = Table(
+    "category_orders", metadata,
+    Column("shop_id", String(ID), primary_key=True),
+    Column("category", String(RID), primary_key=True),
+    Column("last_order_at", UTCDateTime, nullable=False),
+)
+
+journal_entries = Table(
+    "journal_entries", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("shop_id", String(ID), ForeignKey("shops.id"), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("memo", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("source", String(200), nullable=False),  # request / event that caused it
+)
+
+postings = Table(
+    "postings", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("entry_id", BigInteger, ForeignKey("journal_entries.id"), nullable=False, index=True),
+    Column("shop_id", String(ID), nullable=False),
+    Column("account", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Index("ix_postings_shop_account", "shop_id", "account", "currency"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("seller_id", String(ID), ForeignKey("sellers.id")),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", String(RID), primary_key=True),
+    Column("shop_id", String(ID), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("shop_id", String(ID), primary_key=True),
+    Column("order_id", String(RID), primary_key=True),
+    Column("state", String(12), nullable=False),
+    Column("category", String(RID)),
+    Column("amount_minor", BigInteger),
+    Column("currency", String(3)),
+    Column("customer_id", String(RID)),
+    Column("placed_at", UTCDateTime),
+    Column("placed_event", String(RID)),
+    Column("shipped_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    Column("after_sales_ends_at", UTCDateTime),
+    # Only open orders are indexed by state: finished history costs nothing here.
+    Index("ix_orders_open", "shop_id", "category",
+          sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+    Index("ix_orders_after_sales", "shop_id", "after_sales_ends_at"),
+    Index("ix_orders_category_after_sales", "shop_id", "category", "after_sales_ends_at"),
+)
+
+shop_records = Table(
+    "shop_records", metadata,
+    Column("shop_id", String(ID), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("record_id", String(RID), primary_key=True),
+    Column("order_id", String(RID)),
+    Column("is_open", Boolean, nullable=False),
+    Column("opened_at", UTCDateTime),
+    Column("opened_event", String(RID)),
+    Column("closed_at", UTCDateTime),
+    Column("amount_minor", BigInteger),
+    Column("currency", String(3)),
+    Column("attrs", Text, nullable=False),
+    Index("ix_shop_records_open", "shop_id", "kind",
+          sqlite_where=text("is_open"), postgresql_where=text("is_open")),
+)
+
+shop_toggles = Table(
+    "shop_toggles", metadata,
+    Column("shop_id", String(ID), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("toggle_id", String(RID), primary_key=True),
+    Column("active", Boolean, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("changed_event", String(RID), nullable=False),
+)
+
+notices = Table(
+    "notices", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("shop_id", String(ID), ForeignKey("shops.id"), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime),
+    Column("policy_pack", String(40)),
+    Column("policy_version", Integer),
+)
+
+sandbox_clock = Table(
+    "sandbox_clock", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("offset_seconds", BigInteger, nullable=False),
+)

@@ -1,0 +1,59 @@
+"""The unit of work: one transaction, committed once by the service that opened it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from depositdesk.adapters.db.ledger_repo import LedgerRepository
+from depositdesk.adapters.db.projection_repo import ProjectionRepository
+from depositdesk.adapters.db.repositories import (
+    IdempotencyRepository,
+    NoticeRepository,
+    PolicyRepository,
+    SandboxRepository,
+    SellerRepository,
+    ShopRepository,
+    TokenRepository,
+)
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        conn = self.engine.connect()
+        conn.begin()
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+        self.policies = PolicyRepository(conn)
+        self.sellers = SellerRepository(conn)
+        self.shops = ShopRepository(conn, self.postgres)
+        self.tokens = TokenRepository(conn)
+        self.idempotency = IdempotencyRepository(conn)
+        self.notices = NoticeRepository(conn)
+        self.ledger = LedgerRepository(conn)
+        self.projection = ProjectionRepository(conn, self.postgres)
+        self.sandbox = SandboxRepository(conn)
+        return self
+
+    def commit(self) -> None:
+        assert self.conn is not None
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        assert self.conn is not None
+        self.conn.rollback()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        assert self.conn is not None
+        try:
+            if self.conn.in_transaction():
+                self.conn.rollback()
+        finally:
+            self.conn.close()
+            self.conn = None

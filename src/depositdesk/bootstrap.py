@@ -1,0 +1,52 @@
+"""Composition root: settings → engine, unit of work, clock. Nothing runs at import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from depositdesk.adapters.db.engine import make_engine, upgrade
+from depositdesk.adapters.db.uow import SqlUnitOfWork
+from depositdesk.domain.clock import Clock, SystemClock
+from depositdesk.services.sandbox import SandboxClock
+from depositdesk.settings import Settings
+
+
+@dataclass
+class App:
+    """Everything a request, a CLI command or the worker needs."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine)
+
+    @property
+    def sandbox_clock(self) -> SandboxClock | None:
+        return self.clock if isinstance(self.clock, SandboxClock) else None
+
+    def now_refreshed(self) -> Any:
+        if isinstance(self.clock, SandboxClock):
+            self.clock.refresh()
+        return self.clock.now()
+
+
+def build(settings: Settings | None = None, clock: Clock | None = None,
+          engine: Engine | None = None) -> App:
+    settings = settings or Settings()
+    engine = engine or make_engine(settings.database_url)
+    app = App(settings, engine, SystemClock())
+    if clock is not None:
+        app.clock = clock
+    elif settings.sandbox:
+        app.clock = SandboxClock(app.uow)
+    return app
+
+
+def migrate(app: App) -> None:
+    upgrade(app.engine)

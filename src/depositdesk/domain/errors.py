@@ -1,0 +1,75 @@
+"""Domain errors with machine codes; the API turns them into problem+json."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One thing wrong with the input: which field, which rule, in words."""
+
+    field: str
+    rule: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"field": self.field, "rule": self.rule, "message": self.message}
+
+
+class DomainError(Exception):
+    """Base of errors a user can act on. `code` is the public machine code."""
+
+    code = "conflict"
+    status = 409
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class ValidationProblem(DomainError):
+    """Bad input: names every field and the rule it broke (status 422)."""
+
+    code = "validation_error"
+    status = 422
+
+    def __init__(self, field: str | list[FieldProblem], rule: str = "", message: str = "") -> None:
+        problems = field if isinstance(field, list) else [FieldProblem(field, rule, message)]
+        self.problems = problems
+        detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        super().__init__(detail, errors=[p.as_json() for p in problems])
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+
+
+class IdempotencyConflict(DomainError):
+    """The same Idempotency-Key came back with a different request (DEP-3)."""
+
+    code = "idempotency_conflict"
+    status = 409
+
+
+@dataclass
+class PolicyProblems(Exception):
+    """A policy pack failed validation; every problem is listed (POL-3)."""
+
+    problems: list[FieldProblem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{p.field}: {p.message}" for p in self.problems)

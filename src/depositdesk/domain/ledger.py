@@ -1,0 +1,150 @@
+"""Balanced, immutable journal entries on per-shop accounts (DEP-3, DEP-4, DEP-8).
+
+Signs follow double-entry bookkeeping from the platform's side: a debit is
+positive, a credit negative, and every entry sums to zero per currency.
+`cash` and `receivable` are assets of the platform (normally positive);
+`deposit_held` and `proceeds` are what the platform owes the seller (normally
+negative). So a paid-in deposit of 5000.00 shows as cash +5000.00 and
+deposit_held -5000.00. Balances are never stored; they are sums of postings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from depositdesk.domain.money import Money
+
+
+class Account(StrEnum):
+    CASH = "cash"  # money the platform holds for this shop (asset)
+    DEPOSIT_HELD = "deposit_held"  # the security deposit owed back to the seller (liability)
+    RECEIVABLE = "receivable"  # what the seller owes the platform (asset, DEP-8)
+    PROCEEDS = "proceeds"  # the seller's sales proceeds held by the platform (liability)
+
+
+# Accounts whose natural balance is a credit: shown to people with the sign flipped.
+CREDIT_NORMAL = frozenset({Account.DEPOSIT_HELD, Account.PROCEEDS})
+
+
+class EntryKind(StrEnum):
+    PAYIN = "payin"
+    VIOLATION_DEDUCTION = "violation_deduction"
+    PROCEEDS_AVAILABLE = "proceeds_available"
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    account: Account
+    amount: Money
+
+
+class UnbalancedEntry(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    kind: EntryKind
+    memo: str
+    postings: tuple[Posting, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.postings) < 2:
+            raise UnbalancedEntry("an entry needs at least two postings")
+        totals: dict[str, int] = defaultdict(int)
+        for posting in self.postings:
+            totals[posting.amount.currency] += posting.amount.minor
+        unbalanced = {c: t for c, t in totals.items() if t != 0}
+        if unbalanced:
+            raise UnbalancedEntry(f"postings do not sum to zero: {unbalanced}")
+        if all(p.amount.minor == 0 for p in self.postings):
+            raise UnbalancedEntry("an entry must move money")
+
+
+def entry(kind: EntryKind, memo: str, *postings: tuple[Account, Money]) -> JournalEntry:
+    """Build an entry, leaving out zero postings."""
+    kept = tuple(Posting(a, m) for a, m in postings if m.minor != 0)
+    return JournalEntry(kind, memo, kept)
+
+
+def balances(postings: Iterable[Posting]) -> dict[tuple[str, str], int]:
+    """Sum of postings per (account, currency), in minor units."""
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for posting in postings:
+        totals[(posting.account.value, posting.amount.currency)] += posting.amount.minor
+    return dict(totals)
+
+
+@dataclass(frozen=True, slots=True)
+class DepositPosition:
+    """What the deposit page shows: held, owed, and how they compare to required."""
+
+    required: Money
+    held: Money
+    receivable: Money
+    proceeds: Money
+
+    @property
+    def shortfall(self) -> Money:
+        return (self.required - self.held).max0()
+
+    @property
+    def funded(self) -> bool:
+        return self.held.minor >= self.required.minor and self.receivable.minor <= 0
+
+    @classmethod
+    def from_balances(
+        cls, required: Money, totals: Mapping[tuple[str, str], int]
+    ) -> DepositPosition:
+        cur = required.currency
+
+        def get(account: Account) -> Money:
+            raw = totals.get((account.value, cur), 0)
+            return Money(cur, -raw if account in CREDIT_NORMAL else raw)
+
+        return cls(
+            required, get(Account.DEPOSIT_HELD), get(Account.RECEIVABLE), get(Account.PROCEEDS)
+        )
+
+
+def payin_entry(amount: Money, receivable: Money, reference: str) -> JournalEntry:
+    """DEP-4 with DEP-8: a pay-in first repays what the seller owes, then fills the deposit.
+
+    The receivable is money the platform already paid consumers on the seller's
+    behalf, so it is repaid before the deposit counts as refilled.
+    """
+    repay = Money(amount.currency, min(amount.minor, max(receivable.minor, 0)))
+    memo = f"pay-in {reference}"
+    if repay.minor:
+        memo += f" ({repay} repays the amount owed)"
+    return entry(
+        EntryKind.PAYIN, memo,
+        (Account.CASH, amount),
+        (Account.RECEIVABLE, -repay),
+        (Account.DEPOSIT_HELD, -(amount - repay)),
+    )
+
+
+def violation_deduction_entry(loss: Money, held: Money, violation_id: str,
+                              violation_type: str) -> JournalEntry:
+    """DEP-8: the consumer's actual loss is paid from the deposit; what the deposit
+    cannot cover becomes a receivable the seller owes on top of refilling it."""
+    covered = Money(loss.currency, min(loss.minor, max(held.minor, 0)))
+    uncovered = loss - covered
+    return entry(
+        EntryKind.VIOLATION_DEDUCTION,
+        f"violation {violation_id} ({violation_type}): consumer compensated {loss}",
+        (Account.CASH, -loss),
+        (Account.DEPOSIT_HELD, covered),
+        (Account.RECEIVABLE, uncovered),
+    )
+
+
+def proceeds_entry(amount: Money, event_id: str) -> JournalEntry:
+    return entry(
+        EntryKind.PROCEEDS_AVAILABLE, f"sales proceeds available (event {event_id})",
+        (Account.CASH, amount), (Account.PROCEEDS, -amount),
+    )

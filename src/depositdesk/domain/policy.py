@@ -1,0 +1,99 @@
+"""Policy packs: one versioned TOML document per market (rules POL-1..3, DEP-1).
+
+Every figure marked *policy* in domain.md lives here as data, never as a constant
+in code. Computations record the (pack, version) they used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from depositdesk.domain.money import Money
+
+# DEP-6a: the public ladder step codes, in the order they escalate.
+LADDER_STEPS: tuple[str, ...] = (
+    "warning",
+    "listing_suspended",
+    "delisted",
+    "rights_suspended",
+    "programs_suspended",
+    "marketplace_suspended",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    code: str
+    name: str
+    deposit: Money
+    after_sales_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class LadderStep:
+    step: str
+    after_days: int  # days after the top-up due date
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityThresholds:
+    step_up_minutes: int
+    payout_account_change_days: int
+    max_failed_second_factor: int
+    lock_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPack:
+    pack: str
+    version: int
+    effective_from: date
+    currency: str
+    market_name: str
+    country: str  # ISO 3166 code for the business-day calendar
+    timezone: str
+    categories: tuple[Category, ...]
+    review_sla_business_days: int
+    payout_window_days: int
+    bank_arrival_business_days: tuple[int, int]
+    topup_grace_days: int
+    closure_waiting_days: int
+    closure_notice_days: int
+    ladder: tuple[LadderStep, ...]
+    security: SecurityThresholds
+    closure_violation_types: tuple[str, ...] = ()
+    source: str = field(default="", compare=False, repr=False)
+
+    def category(self, code: str) -> Category | None:
+        for category in self.categories:
+            if category.code == code:
+                return category
+        return None
+
+    def category_codes(self) -> tuple[str, ...]:
+        return tuple(c.code for c in self.categories)
+
+    def required_deposit(self, active: Iterable[str]) -> Money:
+        """DEP-1: the highest deposit among the active categories, not the sum."""
+        best = Money.zero(self.currency)
+        for code in active:
+            category = self.category(code)
+            if category is not None and category.deposit.minor > best.minor:
+                best = category.deposit
+        return best
+
+    def after_sales_period(self, code: str | None) -> timedelta:
+        """After-sales period of a category; the longest of the pack when unknown.
+
+        An order whose `order.placed` has not arrived yet has no category; the
+        longest period keeps eligibility on the safe side until it does (EVT-2).
+        """
+        category = self.category(code) if code is not None else None
+        if category is not None:
+            return timedelta(days=category.after_sales_days)
+        return timedelta(days=max(c.after_sales_days for c in self.categories))
+
+    def starts_before(self, at: datetime) -> bool:
+        return self.effective_from <= at.date()

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from depositdesk.bootstrap import App
+from depositdesk.entrypoints.api.deps import get_app, get_principal
+from depositdesk.entrypoints.api.models import EventsIn
+from depositdesk.services.access import Principal, require
+from depositdesk.services.ingestion import ingest
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+
+@router.post("/events", summary="A batch of marketplace events (EVT-1..4)")
+def post_events(body: EventsIn, app: App = Depends(get_app),
+                who: Principal = Depends(get_principal)) -> dict[str, Any]:
+    require(who, "integration")
+    return ingest(app.uow, who, app.now_refreshed, body.events).as_json()

@@ -1,0 +1,204 @@
+"""The `depositdesk` command line (Typer + Rich)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from depositdesk.bootstrap import App, build, migrate
+from depositdesk.domain.errors import DomainError, PolicyProblems
+from depositdesk.services import policies
+from depositdesk.services.access import Principal
+from depositdesk.services.ingestion import decode_lines, ingest
+from depositdesk.services.tokens import create_token
+from depositdesk.services.usecase import read, run
+
+app = typer.Typer(help="depositdesk: security deposits and shop offboarding.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
+policy_app = typer.Typer(help="Policy packs (POL).", no_args_is_help=True)
+events_app = typer.Typer(help="Marketplace events (EVT).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.add_typer(policy_app, name="policy")
+app.add_typer(events_app, name="events")
+
+out = Console()
+err = Console(stderr=True)
+CLI = Principal("cli", "integration", None, "command line")
+
+
+def _app() -> App:
+    return build()
+
+
+def _ready() -> App:
+    """An application with its schema migrated and default packs present."""
+    application = _app()
+    migrate(application)
+    run(application, policies.ensure_default_packs, application.now_refreshed())
+    return application
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations to DEPOSITDESK_DATABASE_URL."""
+    application = _app()
+    migrate(application)
+    out.print(f"database at head: {application.engine.url.render_as_string(hide_password=True)}")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="platform_admin, reviewer, auditor, integration, "
+                                      "owner, admin or staff")],
+    seller: Annotated[str | None, typer.Option(help="seller id (seller roles)")] = None,
+    name: Annotated[str | None, typer.Option(help="a label for the token")] = None,
+) -> None:
+    """Print a new bearer token, alone on the last line."""
+    application = _ready()
+    try:
+        token, principal = run(application, create_token, application.now_refreshed(), role,
+                               seller, name)
+    except DomainError as exc:
+        _fail(exc.detail)
+    err.print(f"token {principal.token_id} ({principal.role}"
+              + (f", seller {principal.seller_id}" if principal.seller_id else "") + "):")
+    print(token)
+
+
+def _print_problems(exc: PolicyProblems) -> None:
+    table = Table("field", "rule", "problem", title=f"{len(exc.problems)} problem(s)")
+    for p in exc.problems:
+        table.add_row(p.field, p.rule, p.message)
+    err.print(table)
+
+
+@policy_app.command("check")
+def policy_check(file: Path) -> None:
+    """Validate a pack; every problem is listed (exit 1)."""
+    try:
+        pack = policies.check(file.read_text(encoding="utf-8"))
+    except PolicyProblems as exc:
+        _print_problems(exc)
+        raise typer.Exit(1) from None
+    out.print(f"ok: {pack.pack} version {pack.version}, effective {pack.effective_from}, "
+              f"{len(pack.categories)} categories in {pack.currency}")
+
+
+@policy_app.command("load")
+def policy_load(file: Path) -> None:
+    """Validate and store a new pack version."""
+    application = _ready()
+    try:
+        pack = run(application, policies.load, file.read_text(encoding="utf-8"),
+                   application.now_refreshed(), "cli")
+    except PolicyProblems as exc:
+        _print_problems(exc)
+        err.print("nothing was loaded; the running version stays in force")
+        raise typer.Exit(1) from None
+    out.print(f"loaded {pack.pack} version {pack.version} (effective {pack.effective_from})")
+
+
+@policy_app.command("export")
+def policy_export(name: str) -> None:
+    """Print the pack in force as TOML."""
+    application = _ready()
+    try:
+        sys.stdout.write(read(application, policies.export, name, application.now_refreshed()))
+    except DomainError as exc:
+        _fail(exc.detail)
+
+
+@events_app.command("ingest")
+def events_ingest(
+    file: Path,
+    rejects: Annotated[Path | None, typer.Option(help="where to write rejected events "
+                                                 "(default FILE.rejects.jsonl)")] = None,
+) -> None:
+    """Ingest a JSON-lines file of events; prints accepted / duplicate / rejected."""
+    application = _ready()
+    if not file.exists():
+        _fail(f"{file} does not exist")
+    size = file.stat().st_size
+    reject_path = rejects or file.with_name(file.name + ".rejects.jsonl")
+    with file.open("rb") as handle, Progress(
+        TextColumn("[bold]ingesting[/bold] {task.fields[name]}"), BarColumn(), DownloadColumn(),
+        TextColumn("{task.fields[accepted]} accepted"), TimeRemainingColumn(),
+        console=err, transient=False,
+    ) as progress:
+        task = progress.add_task("ingest", total=size, name=file.name, accepted=0)
+
+        def lines() -> Any:
+            for raw in handle:
+                progress.update(task, advance=len(raw))
+                yield raw.decode("utf-8", errors="replace")
+
+        counted = {"n": 0}
+
+        def tick(n: int) -> None:
+            counted["n"] += n
+            progress.update(task, accepted=counted["n"])
+
+        result = ingest(application.uow, CLI, application.now_refreshed, decode_lines(lines()),
+                        progress=tick)
+    if result.rejected:
+        with reject_path.open("w", encoding="utf-8") as handle:
+            for r in result.rejected:
+                handle.write(json.dumps(r.as_json()) + "\n")
+    out.print(f"accepted {result.accepted}, duplicates {result.duplicates}, "
+              f"rejected {len(result.rejected)}")
+    if result.rejected:
+        out.print(f"rejects with reasons: {reject_path}")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(help="API processes")] = 1) -> None:
+    """Serve the API and the pages."""
+    import uvicorn
+
+    _ready()
+    uvicorn.run("depositdesk.entrypoints.api.asgi:create", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")
+
+
+@app.command()
+def demo(port: int = 8000, host: str = "127.0.0.1",
+         seed_only: Annotated[bool, typer.Option(help="seed, print, do not serve")] = False,
+         ) -> None:
+    """Seed a small demo marketplace into the SQLite file here and serve it."""
+    from depositdesk.entrypoints.demo_seed import seed
+
+    os.environ.setdefault("DEPOSITDESK_SANDBOX", "1")
+    application = _ready()
+    tokens = seed(application, out)
+    out.print()
+    out.print(f"[bold green]depositdesk demo[/bold green] on http://{host}:{port}  "
+              f"(API docs: http://{host}:{port}/docs)")
+    table = Table("role", "who", "token", title="try the API with these tokens")
+    for role, who, token in tokens:
+        table.add_row(role, who, token)
+    out.print(table)
+    sample = next((t for r, _, t in tokens if r == "owner"), tokens[0][2])
+    out.print(f"e.g. curl -H 'Authorization: Bearer {sample}' http://{host}:{port}/v1/shops")
+    if not seed_only:
+        serve(host=host, port=port, workers=1)
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,294 @@
+"""Event ingestion: validate, drop duplicates, update the projection (EVT-1..4).
+
+Events are taken in chunks; each chunk is one transaction in which the events
+are stored and the per-shop projection is brought up to date, so the projection
+is never behind the stored events. Within a chunk, work is batched: one query
+loads the rows the chunk touches, the merge runs in memory (domain/shop_state),
+and one upsert writes them back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from depositdesk.domain.events import Event, EventRejected, Rejection, parse_event
+from depositdesk.domain.ledger import proceeds_entry, violation_deduction_entry
+from depositdesk.domain.money import Money
+from depositdesk.domain.shop_state import (
+    ORDER_EVENTS,
+    RECORD_EVENTS,
+    TOGGLE_EVENTS,
+    CategoryActivity,
+    OrderState,
+    RecordState,
+    ToggleState,
+    apply_category_stop,
+    apply_order_event,
+    apply_record_event,
+    apply_toggle_event,
+    settle_after_sales,
+)
+from depositdesk.services.access import Principal, require
+from depositdesk.services.policies import PolicyBook
+from depositdesk.services.ports import UowFactory
+from depositdesk.services.shops import load_shop, review_funding
+
+CHUNK = 5000
+_MONEY_FIELDS = {"order.placed": "amount", "fine.issued": "amount", "charge.billed": "amount",
+                 "violation.recorded": "consumer_loss", "proceeds.available": "amount"}
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def add(self, other: IngestResult) -> None:
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.rejected.extend(other.rejected)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "rejected": [r.as_json() for r in self.rejected]}
+
+
+def _json_data(event: Event) -> str:
+    data = {k: (v.format() if isinstance(v, Money) else v) for k, v in event.data.items()}
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+def ingest(uow_factory: UowFactory, principal: Principal, now: Callable[[], datetime],
+           raws: Iterable[object], *, chunk: int = CHUNK, start_index: int = 0,
+           progress: Callable[[int], None] | None = None) -> IngestResult:
+    """Take events (decoded JSON objects); each chunk commits on its own."""
+    require(principal, "integration")
+    total = IngestResult()
+    for index, batch in _batches(raws, chunk, start_index):
+        total.add(_ingest_chunk(uow_factory, now(), index, batch))
+        if progress is not None:
+            progress(len(batch))
+    return total
+
+
+def _batches(raws: Iterable[object], size: int, start: int
+             ) -> Iterator[tuple[int, list[object]]]:
+    batch: list[object] = []
+    index = start
+    for raw in raws:
+        batch.append(raw)
+        if len(batch) >= size:
+            yield index, batch
+            index += len(batch)
+            batch = []
+    if batch:
+        yield index, batch
+
+
+class _Undecodable:
+    """Stands in for a line of a JSON-lines file that is not JSON."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+
+def decode_lines(lines: Iterable[str]) -> Iterator[object]:
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except ValueError as exc:
+            yield _Undecodable(str(exc))
+
+
+def _ingest_chunk(uow_factory: UowFactory, now: datetime, first: int,
+                  raws: list[object]) -> IngestResult:
+    result = IngestResult()
+    valid: list[tuple[int, Event]] = []
+    seen: set[str] = set()
+    for offset, raw in enumerate(raws):
+        index = first + offset
+        if isinstance(raw, _Undecodable):
+            result.rejected.append(Rejection(index, None, "bad_value", None,
+                                             f"not a JSON object: {raw.error}"))
+            continue
+        try:
+            event = parse_event(raw)
+        except EventRejected as rej:
+            rid = raw.get("id") if isinstance(raw, dict) else None
+            result.rejected.append(Rejection(index, rid if isinstance(rid, str) else None,
+                                             rej.reason, rej.field, rej.detail))
+            continue
+        if event.id in seen:
+            result.duplicates += 1
+            continue
+        seen.add(event.id)
+        valid.append((index, event))
+    if not valid:
+        return result
+
+    with uow_factory() as uow:
+        # Lock the shops this chunk touches (PostgreSQL; SQLite has one writer) so
+        # parallel ingestion of one shop's events cannot lose a projection update.
+        shops = uow.shops.many({e.shop_id for _, e in valid}, lock=True)
+        book = PolicyBook.read(uow)
+        accepted: list[Event] = []
+        for index, event in valid:
+            reason = _shop_rejection(event, shops.get(event.shop_id), book)
+            if reason is not None:
+                result.rejected.append(Rejection(index, event.id, *reason))
+            else:
+                accepted.append(event)
+        rows = [{"id": e.id, "shop_id": e.shop_id, "type": e.type, "occurred_at": e.occurred_at,
+                 "data": _json_data(e), "received_at": now} for e in accepted]
+        inserted = uow.projection.insert_new_events(rows)
+        fresh = [e for e in accepted if e.id in inserted]
+        result.duplicates += len(accepted) - len(fresh)
+        result.accepted = len(fresh)
+        _project(uow, fresh, shops, book, now)
+        uow.commit()
+    return result
+
+
+def _shop_rejection(event: Event, shop: Any, book: PolicyBook
+                    ) -> tuple[str, str | None, str] | None:
+    if shop is None:
+        return ("unknown_shop", "shop_id", f"shop {event.shop_id} is not known to depositdesk; "
+                "create it first (POST /v1/shops)")
+    money_field = _MONEY_FIELDS.get(event.type)
+    if money_field is not None:
+        currency = event.data["currency"]
+        pack = book.in_force(shop["market"], event.occurred_at)
+        if currency != pack.currency:
+            return ("bad_value", "data.currency",
+                    f"shop {event.shop_id} trades in {pack.currency}, not {currency}")
+    if event.type == "order.placed":
+        cutoff = shop["orders_cutoff_at"]
+        if cutoff is not None and event.occurred_at > cutoff:
+            # EVT-4: no new orders after an unlink's cutoff or a termination.
+            return ("shop_closed_for_orders", "occurred_at",
+                    f"shop {event.shop_id} takes no new orders after {cutoff.isoformat()}")
+        pack = book.in_force(shop["market"], event.occurred_at)
+        if pack.category(event.data["category"]) is None:
+            return ("bad_value", "data.category",
+                    f"{event.data['category']!r} is not a category of the {pack.pack} pack")
+    return None
+
+
+def _project(uow: Any, fresh: list[Event], shops: dict[str, Any], book: PolicyBook,
+             now: datetime) -> None:
+    order_events: list[Event] = []
+    record_events: list[Event] = []
+    toggle_events: list[Event] = []
+    other: list[Event] = []
+    for e in fresh:
+        if e.type in ORDER_EVENTS:
+            order_events.append(e)
+        elif e.type in RECORD_EVENTS:
+            record_events.append(e)
+        elif e.type in TOGGLE_EVENTS:
+            toggle_events.append(e)
+        else:
+            other.append(e)
+    _project_orders(uow, order_events, shops, book)
+    deductions = _project_records(uow, record_events)
+    _project_toggles(uow, toggle_events)
+    touched_money: dict[str, str] = {}
+    for e in other:
+        if e.type == "category.stopped":
+            current = next((CategoryActivity(c["category"], c["active"], c["changed_at"],
+                                             c["changed_by"])
+                            for c in uow.shops.categories(e.shop_id)
+                            if c["category"] == e.data["category"]), None)
+            updated = apply_category_stop(current, e)
+            if updated != current:
+                uow.shops.upsert_category(e.shop_id, updated.category, updated.active,
+                                          updated.changed_at, updated.changed_by)
+        elif e.type == "proceeds.available":
+            uow.ledger.post(e.shop_id, proceeds_entry(e.money(), e.id), now, f"event:{e.id}")
+    for e in sorted(deductions, key=Event.sort_key):
+        # DEP-8: deducted in event-time order; the totals do not depend on it.
+        view = load_shop(uow, None, e.shop_id, now, book=book)
+        held = Money(view.pack.currency, -uow.ledger.balances(e.shop_id).get(
+            ("deposit_held", view.pack.currency), 0))
+        loss = e.money("consumer_loss")
+        if loss.is_positive():
+            entry = violation_deduction_entry(loss, held, e.data["violation_id"],
+                                              e.data["type"])
+            uow.ledger.post(e.shop_id, entry, now, f"event:{e.id}")
+            touched_money[e.shop_id] = f"violation {e.data['violation_id']} deducted {loss}"
+    for shop_id, cause in touched_money.items():
+        review_funding(uow, load_shop(uow, None, shop_id, now, book=book), now, cause)
+
+
+def _project_orders(uow: Any, evts: list[Event], shops: dict[str, Any],
+                    book: PolicyBook) -> None:
+    if not evts:
+        return
+    keys = {(e.shop_id, e.data["order_id"]) for e in evts}
+    states = uow.projection.load_orders(keys)
+    latest: dict[tuple[str, str], datetime] = {}
+    for e in evts:
+        key = (e.shop_id, e.data["order_id"])
+        order = states.get(key)
+        if order is None:
+            order = states[key] = OrderState(key[1])
+        apply_order_event(order, e)
+        if e.type == "order.placed":
+            ck = (e.shop_id, e.data["category"])
+            if ck not in latest or latest[ck] < e.occurred_at:
+                latest[ck] = e.occurred_at
+    changed = []
+    for (shop_id, _), order in states.items():
+        if (shop_id, order.order_id) not in keys:
+            continue
+        if order.delivered_at is not None:
+            # The after-sales period of the pack version in force at delivery (POL-1).
+            pack = book.in_force(shops[shop_id]["market"], order.delivered_at)
+            settle_after_sales(order, pack.after_sales_period(order.category))
+        else:
+            settle_after_sales(order, None)
+        changed.append((shop_id, order))
+    uow.projection.save_orders(changed)
+    uow.projection.bump_category_orders(latest)
+
+
+def _project_records(uow: Any, evts: list[Event]) -> list[Event]:
+    """Fold case-like events; return violation events that were recorded for the first time."""
+    if not evts:
+        return []
+    keyed: list[tuple[tuple[str, str, str], Event]] = []
+    for e in evts:
+        kind, id_field, _ = RECORD_EVENTS[e.type]
+        keyed.append(((e.shop_id, kind, e.data[id_field]), e))
+    states = uow.projection.load_records({k for k, _ in keyed})
+    first_seen: dict[tuple[str, str, str], Event] = {}
+    for key, e in keyed:
+        record = states.get(key)
+        if record is None:
+            record = states[key] = RecordState(key[1], key[2])
+        if apply_record_event(record, e) and key[1] == "violation":
+            first_seen[key] = e
+    uow.projection.save_records([(k[0], r) for k, r in states.items()])
+    return list(first_seen.values())
+
+
+def _project_toggles(uow: Any, evts: list[Event]) -> None:
+    if not evts:
+        return
+    keyed = [((e.shop_id, TOGGLE_EVENTS[e.type][0], e.data[TOGGLE_EVENTS[e.type][1]]), e)
+             for e in evts]
+    states = uow.projection.load_toggles({k for k, _ in keyed})
+    for key, e in keyed:
+        toggle = states.get(key)
+        if toggle is None:
+            toggle = states[key] = ToggleState(key[1], key[2])
+        apply_toggle_event(toggle, e)
+    uow.projection.save_toggles([(k[0], t) for k, t in states.items()])

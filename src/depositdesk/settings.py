@@ -1,0 +1,23 @@
+"""Settings from DEPOSITDESK_* environment variables (pydantic-settings); all optional."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DEPOSITDESK_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./depositdesk.db",
+        description="SQLAlchemy URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB",
+    )
+    sandbox: bool = Field(default=False, description="1 enables the movable sandbox clock")
+    smtp_url: str | None = Field(default=None, description="smtp://host:port for notices")
+    secret_key: str = Field(default="dev-only-change-me", description="signs sessions")
+    data_dir: Path = Field(default=Path("./data"), description="archives and attachments")
+    log_level: str = Field(default="INFO")
+    log_json: bool = Field(default=True, description="structured JSON logs")
