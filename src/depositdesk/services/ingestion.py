@@ -56,7 +56,7 @@ class IngestResult:
 
     def as_json(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "duplicates": self.duplicates,
-                "rejected": [r.as_json() for r in self.rejected]}
+                "rejected": [r.as_json() for r in sorted(self.rejected, key=lambda r: r.index)]}
 
 
 def _json_data(event: Event) -> str:

@@ -1,0 +1,351 @@
+"""Ingestion benchmark: the real `ingest()` against a plain executemany floor.
+
+A JSON-lines file of N marketplace events (a realistic mix over ~50 gb shops,
+~1% duplicates by id) is streamed to a temporary directory. Then:
+
+- baseline: read the file line by line, `json.loads` each line and insert the raw
+  rows into the `events` table of a freshly migrated SQLite database with plain
+  `executemany` in chunks of 5000, one commit per chunk (`INSERT OR IGNORE`, so the
+  duplicate ids do not abort the chunk). No validation, no projection.
+- full path: a second freshly migrated database with the shops created, then the
+  real `ingest()` over `decode_lines()` of the same file, exactly as
+  `depositdesk events ingest` does. It runs in a child process so that its peak
+  RSS can be read with `getrusage(RUSAGE_CHILDREN)`.
+
+Targets: events/s of the full path >= 0.25 x the baseline's; peak RSS < 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import GB_CATEGORIES, Report, rate, say
+
+RATIO_TARGET = 0.25
+RSS_TARGET_MB = 300
+BASELINE_CHUNK = 5000
+SHOPS = 50
+SHUFFLE_WINDOW = 20_000  # events of one order arrive interleaved and partly out of order
+DUPLICATE_SHARE = 0.01
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+_T0 = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
+_T1 = int(datetime(2026, 10, 31, tzinfo=UTC).timestamp())
+_HOUR = 3600
+_DAY = 24 * _HOUR
+
+
+def shop_plan(seed: int = 7, shops: int = SHOPS) -> list[tuple[str, list[str]]]:
+    """The benchmark's shops and the categories each one sells in."""
+    rng = random.Random(seed)
+    return [(f"shop-{i:02d}", sorted(rng.sample(GB_CATEGORIES, rng.randint(2, 4))))
+            for i in range(shops)]
+
+
+def _ts(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _money(rng: random.Random, low: int, high: int) -> str:
+    minor = rng.randint(low * 100, high * 100)
+    return f"{minor // 100}.{minor % 100:02d}"
+
+
+class _Events:
+    """Makes the events of one order at a time (with the cases that hang off it)."""
+
+    def __init__(self, rng: random.Random, shops: list[tuple[str, list[str]]]) -> None:
+        self.rng = rng
+        self.shops = shops
+        self.next_event = 0
+        self.next_order = 0
+        self.types: Counter[str] = Counter()
+
+    def _event(self, type_: str, shop_id: str, at: int, data: dict[str, Any]) -> str:
+        self.next_event += 1
+        self.types[type_] += 1
+        return json.dumps({"id": f"evt-{self.next_event:09d}", "type": type_,
+                           "shop_id": shop_id, "occurred_at": _ts(at), "data": data},
+                          separators=(",", ":"))
+
+    def _case(self, out: list[str], opened: str, closed: str, shop_id: str, at: int,
+              data: dict[str, Any], close_share: float, close_data: dict[str, Any]) -> None:
+        out.append(self._event(opened, shop_id, at, data))
+        if self.rng.random() < close_share:
+            at += self.rng.randint(_HOUR, 20 * _DAY)
+            out.append(self._event(closed, shop_id, at, close_data))
+
+    def order(self) -> list[str]:
+        rng = self.rng
+        shop_id, categories = self.shops[rng.randrange(len(self.shops))]
+        self.next_order += 1
+        oid = f"ord-{self.next_order:08d}"
+        at = rng.randint(_T0, _T1)
+        out = [self._event("order.placed", shop_id, at, {
+            "order_id": oid, "category": rng.choice(categories),
+            "amount": _money(rng, 3, 400), "currency": "GBP",
+            "customer_id": f"cus-{rng.randrange(200_000):06d}"})]
+        roll = rng.random()
+        if roll < 0.03:  # cancelled before shipping
+            out.append(self._event("order.cancelled", shop_id, at + rng.randint(_HOUR, _DAY),
+                                   {"order_id": oid}))
+            return out
+        if roll < 0.04:  # still waiting to ship
+            return out
+        at += rng.randint(2 * _HOUR, 3 * _DAY)
+        out.append(self._event("order.shipped", shop_id, at, {"order_id": oid}))
+        roll = rng.random()
+        if roll < 0.02:  # cancelled in transit (returned to sender)
+            out.append(self._event("order.cancelled", shop_id, at + rng.randint(_DAY, 5 * _DAY),
+                                   {"order_id": oid}))
+            return out
+        if roll < 0.04:  # still in transit
+            return out
+        at += rng.randint(_DAY, 6 * _DAY)
+        out.append(self._event("order.delivered", shop_id, at, {"order_id": oid}))
+        roll = rng.random()
+        self._extras(out, shop_id, oid, at, roll)
+        return out
+
+    def _extras(self, out: list[str], shop_id: str, oid: str, at: int, roll: float) -> None:
+        rng = self.rng
+        at += rng.randint(_HOUR, 10 * _DAY)
+        n = self.next_order
+        if roll < 0.04:
+            self._case(out, "after_sales.opened", "after_sales.closed", shop_id, at,
+                       {"case_id": f"asc-{n}", "order_id": oid}, 0.9,
+                       {"case_id": f"asc-{n}", "order_id": oid})
+        elif roll < 0.048:
+            self._case(out, "dispute.opened", "dispute.resolved", shop_id, at,
+                       {"dispute_id": f"dsp-{n}", "order_id": oid}, 0.85,
+                       {"dispute_id": f"dsp-{n}"})
+        elif roll < 0.053:
+            self._case(out, "complaint.opened", "complaint.resolved", shop_id, at,
+                       {"complaint_id": f"cmp-{n}"}, 0.8, {"complaint_id": f"cmp-{n}"})
+        elif roll < 0.068:
+            self._case(out, "charge.billed", "charge.settled", shop_id, at,
+                       {"charge_id": f"chg-{n}", "kind": rng.choice(("ads", "commission")),
+                        "amount": _money(rng, 5, 300), "currency": "GBP"}, 0.9,
+                       {"charge_id": f"chg-{n}"})
+        elif roll < 0.069:
+            self._case(out, "fine.issued", "fine.paid", shop_id, at,
+                       {"fine_id": f"fin-{n}", "amount": _money(rng, 20, 500),
+                        "currency": "GBP", "reason": "late dispatch"}, 0.7,
+                       {"fine_id": f"fin-{n}"})
+        elif roll < 0.0692:
+            self._case(out, "violation.recorded", "violation.rectified", shop_id, at,
+                       {"violation_id": f"vio-{n}", "type": "misleading_listing",
+                        "consumer_loss": _money(rng, 5, 80), "currency": "GBP",
+                        "order_id": oid}, 0.5, {"violation_id": f"vio-{n}"})
+
+
+def generate(path: Path, n: int, seed: int = 7) -> Counter[str]:
+    """Stream n JSON lines to `path`; returns how many of each type (plus duplicates)."""
+    rng = random.Random(seed)
+    maker = _Events(rng, shop_plan(seed))
+    buffer: list[tuple[str, bool]] = []
+    written = 0
+    duplicates = 0
+
+    with path.open("w", encoding="utf-8") as out:
+
+        def emit() -> None:
+            nonlocal written, duplicates
+            i = rng.randrange(len(buffer))
+            buffer[i], buffer[-1] = buffer[-1], buffer[i]
+            line, is_dup = buffer.pop()
+            out.write(line)
+            out.write("\n")
+            written += 1
+            duplicates += is_dup
+            if not is_dup and rng.random() < DUPLICATE_SHARE:
+                buffer.append((line, True))  # the same event (same id) again, later
+
+        while written + len(buffer) < n:
+            buffer.extend((line, False) for line in maker.order())
+            while len(buffer) > SHUFFLE_WINDOW:
+                emit()
+        while buffer and written < n:
+            emit()
+    counts = Counter(maker.types)
+    counts["(duplicate lines)"] = duplicates
+    counts["(lines)"] = written
+    return counts
+
+
+# -- baseline -------------------------------------------------------------------------
+
+_BASELINE_SQL = ("INSERT OR IGNORE INTO events (id, shop_id, type, occurred_at, data, "
+                 "received_at) VALUES (?, ?, ?, ?, ?, ?)")
+
+
+def baseline(db: Path, file: Path) -> tuple[float, int]:
+    """Plain executemany of the raw rows; returns (seconds, lines read)."""
+    from depositdesk.adapters.db.engine import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    engine.dispose()
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")  # as make_engine sets it up
+    con.execute("PRAGMA synchronous=NORMAL")
+    received_at = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    lines = 0
+    start = time.perf_counter()
+    with file.open("rb") as handle:
+        rows: list[tuple[Any, ...]] = []
+        for line in handle:
+            raw = json.loads(line)
+            rows.append((raw["id"], raw["shop_id"], raw["type"], raw["occurred_at"],
+                         json.dumps(raw["data"]), received_at))
+            if len(rows) >= BASELINE_CHUNK:
+                con.execute("BEGIN")
+                con.executemany(_BASELINE_SQL, rows)
+                con.execute("COMMIT")
+                lines += len(rows)
+                rows = []
+        if rows:
+            con.execute("BEGIN")
+            con.executemany(_BASELINE_SQL, rows)
+            con.execute("COMMIT")
+            lines += len(rows)
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed, lines
+
+
+# -- full path --------------------------------------------------------------------------
+
+def _prepare_full(db: Path) -> None:
+    from benchmarks._common import create_shops, fresh_app
+
+    app = fresh_app(db)
+    create_shops(app, shop_plan())
+    app.engine.dispose()
+
+
+def _child(db: Path, file: Path, profile: Path | None) -> None:
+    """Runs in the child process: the real ingestion, as the CLI runs it."""
+    from benchmarks._common import INTEGRATION, sqlite_url
+    from depositdesk.bootstrap import build
+    from depositdesk.services.ingestion import decode_lines, ingest
+    from depositdesk.settings import Settings
+
+    app = build(Settings(database_url=sqlite_url(db), sandbox=False))
+
+    def lines(handle: Any) -> Iterator[str]:
+        for raw in handle:
+            yield raw.decode("utf-8", errors="replace")
+
+    profiler = None
+    if profile is not None:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    with file.open("rb") as handle:
+        start = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        result = ingest(app.uow, INTEGRATION, app.now_refreshed, decode_lines(lines(handle)))
+        if profiler is not None:
+            profiler.disable()
+        elapsed = time.perf_counter() - start
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(str(profile))
+    with app.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
+        orders = conn.exec_driver_sql("SELECT count(*) FROM orders").scalar_one()
+    reasons = Counter(r.reason for r in result.rejected)
+    print(json.dumps({
+        "seconds": elapsed, "accepted": result.accepted, "duplicates": result.duplicates,
+        "rejected": len(result.rejected), "reasons": dict(reasons), "stored": stored,
+        "orders": orders,
+        "self_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }))
+
+
+def full(db: Path, file: Path, profile: Path | None = None) -> tuple[dict[str, Any], float]:
+    """Run the real ingestion in a child; returns (its report, peak RSS in MB)."""
+    _prepare_full(db)
+    cmd = [sys.executable, "-m", "benchmarks.ingestion", "--child", str(db), str(file)]
+    if profile is not None:
+        cmd += ["--profile", str(profile)]
+    done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"the full-path child failed (exit {done.returncode})")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kilobytes on Linux
+    return report, peak_kb / 1024
+
+
+def bench(events: int, workdir: Path | None = None, profile: Path | None = None) -> Report:
+    with tempfile.TemporaryDirectory(prefix="depositdesk-bench-", dir=workdir) as tmp:
+        root = Path(tmp)
+        file = root / "events.jsonl"
+        say(f"[ingestion] generating {events:,} events -> {file.name} ...")
+        started = time.perf_counter()
+        counts = generate(file, events)
+        size_mb = file.stat().st_size / 1e6
+        say(f"[ingestion]   {counts['(lines)']:,} lines, {size_mb:,.0f} MB, "
+            f"{counts['(duplicate lines)']:,} duplicate lines "
+            f"({time.perf_counter() - started:.1f}s)")
+        mix = ", ".join(f"{t} {n:,}" for t, n in counts.most_common() if not t.startswith("("))
+        say(f"[ingestion]   mix: {mix}")
+
+        say("[ingestion] baseline: json.loads + executemany into `events` ...")
+        base_s, base_n = baseline(root / "baseline.db", file)
+        say(f"[ingestion]   {base_n:,} lines in {base_s:.2f}s = {rate(base_n, base_s)}")
+
+        say("[ingestion] full path: ingest(decode_lines(file)) in a child process ...")
+        child, peak_mb = full(root / "full.db", file, profile)
+        full_s = child["seconds"]
+        say(f"[ingestion]   {base_n:,} lines in {full_s:.2f}s = {rate(base_n, full_s)}; "
+            f"accepted {child['accepted']:,}, duplicates {child['duplicates']:,}, "
+            f"rejected {child['rejected']:,} {child['reasons'] or ''}; "
+            f"{child['stored']:,} events and {child['orders']:,} orders stored")
+
+    ratio = (base_n / full_s) / (base_n / base_s)
+    consistent = (child["accepted"] + child["duplicates"] + child["rejected"] == base_n
+                  and child["duplicates"] == counts["(duplicate lines)"]
+                  and child["stored"] == child["accepted"])
+    report = Report(f"Ingestion of {base_n:,} events (SQLite)")
+    report.add("baseline (json.loads + executemany)", rate(base_n, base_s))
+    report.add("full path (ingest over decode_lines)", rate(base_n, full_s))
+    report.add("ratio full / baseline", f"{ratio:.3f}", f">= {RATIO_TARGET}",
+               ratio >= RATIO_TARGET)
+    report.add("peak RSS of the full path (child)", f"{peak_mb:,.0f} MB",
+               f"< {RSS_TARGET_MB} MB", peak_mb < RSS_TARGET_MB)
+    report.add("counts add up (accepted+dup+rejected)", "yes" if consistent else "NO")
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ingestion")
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="write cProfile stats of the full path's ingest() here")
+    parser.add_argument("--child", nargs=2, type=Path, metavar=("DB", "FILE"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(args.child[0], args.child[1], args.profile)
+        return
+    bench(args.events, profile=args.profile).print()
+
+
+if __name__ == "__main__":
+    main()
