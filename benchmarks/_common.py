@@ -53,7 +53,7 @@ class Outcome:
 
     def line(self) -> str:
         verdict = "" if self.met is None else ("target met" if self.met else "TARGET NOT MET")
-        return f"  {self.name:<42} {self.value:>20}   {self.target:<14} {verdict}"
+        return f"  {self.name:<52} {self.value:>18}  {self.target:<10} {verdict}"
 
 
 @dataclass

@@ -29,8 +29,9 @@ from depositdesk.services.tokens import create_token
 from depositdesk.services.usecase import run
 from depositdesk.settings import Settings
 
-PG_URL = os.environ.get("DEPOSITDESK_TEST_POSTGRES_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "DEPOSITDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
@@ -40,10 +41,11 @@ def _postgres_engine(schema: str) -> Engine | str:
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         admin.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL
+    except Exception as exc:
         return f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}: {exc}"
-    return make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"},
-                       pool_size=10, max_overflow=10)
+    return make_engine(
+        PG_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=10, max_overflow=10
+    )
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +81,9 @@ def _truncate(engine: Engine) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
-           ) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Engine]:
     """A migrated, empty database: each test runs once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         path = tmp_path / "depositdesk.db"
@@ -138,28 +141,49 @@ class Api:
         self._n = 0
 
     def seller(self, seller_id: str = "s1") -> dict[str, Any]:
-        r = self.c.post("/v1/sellers", headers=self.admin,
-                        json={"id": seller_id, "name": f"Seller {seller_id}",
-                              "email": f"{seller_id}@example.com"})
+        r = self.c.post(
+            "/v1/sellers",
+            headers=self.admin,
+            json={
+                "id": seller_id,
+                "name": f"Seller {seller_id}",
+                "email": f"{seller_id}@example.com",
+            },
+        )
         assert r.status_code == 201, r.text
         return r.json()
 
-    def shop(self, shop_id: str = "shop1", seller_id: str = "s1", market: str = "gb",
-             categories: list[str] | None = None) -> dict[str, Any]:
-        r = self.c.post("/v1/shops", headers=self.admin, json={
-            "id": shop_id, "seller_id": seller_id, "name": f"Shop {shop_id}", "market": market,
-            "categories": categories or ["apparel"]})
+    def shop(
+        self,
+        shop_id: str = "shop1",
+        seller_id: str = "s1",
+        market: str = "gb",
+        categories: list[str] | None = None,
+    ) -> dict[str, Any]:
+        r = self.c.post(
+            "/v1/shops",
+            headers=self.admin,
+            json={
+                "id": shop_id,
+                "seller_id": seller_id,
+                "name": f"Shop {shop_id}",
+                "market": market,
+                "categories": categories or ["apparel"],
+            },
+        )
         assert r.status_code == 201, r.text
         return r.json()
 
-    def pay_in(self, shop_id: str, amount: str, currency: str = "GBP",
-               key: str | None = None) -> Any:
+    def pay_in(
+        self, shop_id: str, amount: str, currency: str = "GBP", key: str | None = None
+    ) -> Any:
         self._n += 1
         key = key or f"key-{self._n}"
-        return self.c.post(f"/v1/shops/{shop_id}/deposit/payins",
-                           headers={**self.integration, "Idempotency-Key": key},
-                           json={"amount": {"amount": amount, "currency": currency},
-                                 "reference": f"BANK-{key}"})
+        return self.c.post(
+            f"/v1/shops/{shop_id}/deposit/payins",
+            headers={**self.integration, "Idempotency-Key": key},
+            json={"amount": {"amount": amount, "currency": currency}, "reference": f"BANK-{key}"},
+        )
 
     def events(self, *events: dict[str, Any]) -> dict[str, Any]:
         r = self.c.post("/v1/events", headers=self.integration, json={"events": list(events)})
@@ -167,8 +191,11 @@ class Api:
         return r.json()
 
     def eligibility(self, shop_id: str, **params: str) -> dict[str, Any]:
-        r = self.c.get(f"/v1/shops/{shop_id}/eligibility", headers=self.admin,
-                       params=params or {"kind": "full"})
+        r = self.c.get(
+            f"/v1/shops/{shop_id}/eligibility",
+            headers=self.admin,
+            params=params or {"kind": "full"},
+        )
         assert r.status_code == 200, r.text
         return r.json()
 

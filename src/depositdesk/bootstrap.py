@@ -36,8 +36,9 @@ class App:
         return self.clock.now()
 
 
-def build(settings: Settings | None = None, clock: Clock | None = None,
-          engine: Engine | None = None) -> App:
+def build(
+    settings: Settings | None = None, clock: Clock | None = None, engine: Engine | None = None
+) -> App:
     settings = settings or Settings()
     engine = engine or make_engine(settings.database_url)
     app = App(settings, engine, SystemClock())

@@ -59,8 +59,9 @@ def test_dep3_same_idempotency_key_with_other_body_is_409(api: Api) -> None:
     api.shop()
     body = {"amount": {"amount": "1000.00", "currency": "GBP"}, "reference": "BANK-A"}
     headers = {**api.integration, "Idempotency-Key": "pay-x"}
-    assert api.c.post("/v1/shops/shop1/deposit/payins", json=body, headers=headers
-                      ).status_code == 201
+    assert (
+        api.c.post("/v1/shops/shop1/deposit/payins", json=body, headers=headers).status_code == 201
+    )
     body["amount"]["amount"] = "2000.00"
     r = api.c.post("/v1/shops/shop1/deposit/payins", json=body, headers=headers)
     assert r.status_code == 409
@@ -72,8 +73,11 @@ def test_dep3_same_idempotency_key_with_other_body_is_409(api: Api) -> None:
 def test_dep3_pay_in_without_idempotency_key_is_refused(api: Api) -> None:
     api.seller()
     api.shop()
-    r = api.c.post("/v1/shops/shop1/deposit/payins", headers=api.integration,
-                   json={"amount": {"amount": "1.00", "currency": "GBP"}, "reference": "X"})
+    r = api.c.post(
+        "/v1/shops/shop1/deposit/payins",
+        headers=api.integration,
+        json={"amount": {"amount": "1.00", "currency": "GBP"}, "reference": "X"},
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "Idempotency-Key"
     assert api.deposit("shop1")["held"]["amount"] == "0.00"
@@ -83,8 +87,11 @@ def test_dep5_category_change_raising_requirement_issues_topup_notice(api: Api) 
     api.seller()
     api.shop(categories=["apparel"])  # 1000.00 GBP
     api.pay_in("shop1", "1000.00")
-    r = api.c.put("/v1/shops/shop1/categories", headers=api.admin,
-                  json={"categories": ["apparel", "jewellery"]})
+    r = api.c.put(
+        "/v1/shops/shop1/categories",
+        headers=api.admin,
+        json={"categories": ["apparel", "jewellery"]},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["required_deposit"]["amount"] == "4000.00"
     deposit = api.deposit("shop1")
@@ -102,8 +109,7 @@ def test_dep5_lowering_categories_issues_no_notice(api: Api) -> None:
     api.seller()
     api.shop(categories=["apparel", "jewellery"])
     api.pay_in("shop1", "4000.00")
-    r = api.c.put("/v1/shops/shop1/categories", headers=api.admin,
-                  json={"categories": ["apparel"]})
+    r = api.c.put("/v1/shops/shop1/categories", headers=api.admin, json={"categories": ["apparel"]})
     assert r.json()["required_deposit"]["amount"] == "1000.00"
     assert api.deposit("shop1")["notices"] == []
 
@@ -112,10 +118,20 @@ def test_dep8_violation_deducts_consumer_loss_and_uncovered_part_is_receivable(a
     api.seller()
     api.shop()
     api.pay_in("shop1", "1000.00")
-    api.events({"id": "v", "type": "violation.recorded", "shop_id": "shop1",
-                "occurred_at": "2026-03-01T10:00:00Z",
-                "data": {"violation_id": "V1", "type": "counterfeit",
-                         "consumer_loss": "1500.00", "currency": "GBP"}})
+    api.events(
+        {
+            "id": "v",
+            "type": "violation.recorded",
+            "shop_id": "shop1",
+            "occurred_at": "2026-03-01T10:00:00Z",
+            "data": {
+                "violation_id": "V1",
+                "type": "counterfeit",
+                "consumer_loss": "1500.00",
+                "currency": "GBP",
+            },
+        }
+    )
     deposit = api.deposit("shop1")
     assert deposit["held"]["amount"] == "0.00"
     assert deposit["receivable"]["amount"] == "500.00"
@@ -138,7 +154,7 @@ def test_ref9_termination_sets_the_order_cutoff(api: Api) -> None:
     assert again.status_code == 409
 
 
-def test_shops_list_is_paginated_newest_first(api: Api, clock) -> None:  # noqa: ANN001
+def test_shops_list_is_paginated_newest_first(api: Api, clock) -> None:
     from datetime import timedelta
 
     api.seller()
@@ -147,11 +163,13 @@ def test_shops_list_is_paginated_newest_first(api: Api, clock) -> None:  # noqa:
         clock.advance(timedelta(seconds=1))
     first = api.c.get("/v1/shops", params={"limit": 2}, headers=api.admin).json()
     assert [s["id"] for s in first["items"]] == ["shop4", "shop3"]
-    second = api.c.get("/v1/shops", params={"limit": 2, "cursor": first["next_cursor"]},
-                       headers=api.admin).json()
+    second = api.c.get(
+        "/v1/shops", params={"limit": 2, "cursor": first["next_cursor"]}, headers=api.admin
+    ).json()
     assert [s["id"] for s in second["items"]] == ["shop2", "shop1"]
-    third = api.c.get("/v1/shops", params={"limit": 2, "cursor": second["next_cursor"]},
-                      headers=api.admin).json()
+    third = api.c.get(
+        "/v1/shops", params={"limit": 2, "cursor": second["next_cursor"]}, headers=api.admin
+    ).json()
     assert [s["id"] for s in third["items"]] == ["shop0"]
     assert third["next_cursor"] is None
 

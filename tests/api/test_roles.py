@@ -19,11 +19,17 @@ def two_sellers(api: Api) -> Api:
     return api
 
 
-@pytest.mark.parametrize("path", [
-    "/v1/shops/theirs", "/v1/shops/theirs/deposit", "/v1/shops/theirs/ledger",
-    "/v1/shops/theirs/eligibility?kind=full", "/v1/notices?shop_id=theirs",
-    "/v1/sellers/s2",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/shops/theirs",
+        "/v1/shops/theirs/deposit",
+        "/v1/shops/theirs/ledger",
+        "/v1/shops/theirs/eligibility?kind=full",
+        "/v1/notices?shop_id=theirs",
+        "/v1/sellers/s2",
+    ],
+)
 def test_seller_cannot_read_another_sellers_shop(two_sellers: Api, path: str) -> None:
     api = two_sellers
     owner = api.auth("owner", seller="s1")
@@ -31,14 +37,19 @@ def test_seller_cannot_read_another_sellers_shop(two_sellers: Api, path: str) ->
     assert r.status_code == 404
     assert r.json()["code"] == "not_found"
     assert "theirs" not in str(api.c.get("/v1/shops", headers=owner).json())
-    assert api.c.get(path.replace("theirs", "mine").replace("s2", "s1"),
-                     headers=owner).status_code == 200
+    assert (
+        api.c.get(path.replace("theirs", "mine").replace("s2", "s1"), headers=owner).status_code
+        == 200
+    )
 
 
 def test_seller_cannot_change_another_sellers_categories(two_sellers: Api) -> None:
     api = two_sellers
-    r = api.c.put("/v1/shops/theirs/categories", headers=api.auth("owner", seller="s1"),
-                  json={"categories": ["jewellery"]})
+    r = api.c.put(
+        "/v1/shops/theirs/categories",
+        headers=api.auth("owner", seller="s1"),
+        json={"categories": ["jewellery"]},
+    )
     assert r.status_code == 404
     assert api.c.get("/v1/shops/theirs", headers=api.admin).json()["categories"] == ["apparel"]
 
@@ -57,8 +68,9 @@ def test_staff_cannot_change_categories_owner_can(two_sellers: Api) -> None:
 def test_only_integration_and_platform_admin_record_pay_ins(two_sellers: Api, role: str) -> None:
     api = two_sellers
     headers = api.auth(role, seller="s1" if role in ("owner", "admin", "staff") else None)
-    r = api.c.post("/v1/shops/mine/deposit/payins", json=PAYIN,
-                   headers={**headers, "Idempotency-Key": "k"})
+    r = api.c.post(
+        "/v1/shops/mine/deposit/payins", json=PAYIN, headers={**headers, "Idempotency-Key": "k"}
+    )
     assert r.status_code == 403
     assert api.deposit("mine")["held"]["amount"] == "0.00"
 
@@ -67,25 +79,40 @@ def test_only_integration_and_platform_admin_record_pay_ins(two_sellers: Api, ro
 def test_only_integration_sends_events(two_sellers: Api, role: str) -> None:
     api = two_sellers
     headers = api.auth(role, seller="s1" if role == "owner" else None)
-    r = api.c.post("/v1/events", headers=headers,
-                   json={"events": [placed("e1", "o1", "2026-03-01T10:00:00Z", shop="mine")]})
+    r = api.c.post(
+        "/v1/events",
+        headers=headers,
+        json={"events": [placed("e1", "o1", "2026-03-01T10:00:00Z", shop="mine")]},
+    )
     assert r.status_code == 403
     codes = [b["code"] for b in api.eligibility("mine")["blockers"]]
     assert "open_orders" not in codes
 
 
 @pytest.mark.parametrize("role", ["owner", "reviewer", "auditor", "integration"])
-def test_only_platform_admin_creates_sellers_shops_and_terminates(two_sellers: Api,
-                                                                   role: str) -> None:
+def test_only_platform_admin_creates_sellers_shops_and_terminates(
+    two_sellers: Api, role: str
+) -> None:
     api = two_sellers
     headers = api.auth(role, seller="s1" if role == "owner" else None)
-    assert api.c.post("/v1/sellers", headers=headers,
-                      json={"name": "x", "email": "x@example.com"}).status_code == 403
-    assert api.c.post("/v1/shops", headers=headers, json={
-        "seller_id": "s1", "name": "x", "market": "gb", "categories": ["home"]}
-    ).status_code == 403
-    assert api.c.post("/v1/shops/mine/terminate", headers=headers,
-                      json={"reason": "x"}).status_code == 403
+    assert (
+        api.c.post(
+            "/v1/sellers", headers=headers, json={"name": "x", "email": "x@example.com"}
+        ).status_code
+        == 403
+    )
+    assert (
+        api.c.post(
+            "/v1/shops",
+            headers=headers,
+            json={"seller_id": "s1", "name": "x", "market": "gb", "categories": ["home"]},
+        ).status_code
+        == 403
+    )
+    assert (
+        api.c.post("/v1/shops/mine/terminate", headers=headers, json={"reason": "x"}).status_code
+        == 403
+    )
     assert api.c.get("/v1/shops/mine", headers=api.admin).json()["status"] == "pending_deposit"
 
 

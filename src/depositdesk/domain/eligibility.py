@@ -43,8 +43,12 @@ class RecordSet:
     clears_at: datetime | None = None  # only where time alone clears them
 
     @classmethod
-    def of(cls, ids: list[str] | tuple[str, ...], count: int | None = None,
-           clears_at: datetime | None = None) -> RecordSet:
+    def of(
+        cls,
+        ids: list[str] | tuple[str, ...],
+        count: int | None = None,
+        clears_at: datetime | None = None,
+    ) -> RecordSet:
         return cls(tuple(ids[:MAX_RECORDS]), len(ids) if count is None else count, clears_at)
 
 
@@ -89,52 +93,58 @@ class Eligibility:
         return [b.code for b in self.blockers]
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+def _count(n: int, noun: str, scope: str = "") -> str:
+    """'1 order in category X is' / '3 orders in category X are'."""
+    return f"{n} {noun if n == 1 else noun + 's'}{scope} {'is' if n == 1 else 'are'}"
 
 
 def _message(code: str, facts: ShopFacts, rs: RecordSet) -> str:
     n = rs.count
+    them = "it" if n == 1 else "them"
     scope = f" in category {facts.category}" if facts.category else ""
     when = f" The last one ends {rs.clears_at:%Y-%m-%d %H:%M} UTC." if rs.clears_at else ""
+    above = " above the required deposit" if facts.required_without is not None else ""
     messages = {
         "shop_not_closing": "A full refund is only paid when the shop is closing: start "
-                            "unlinking the shop, or wait for its contract to end.",
-        "no_deposit": "There is no deposit to refund"
-                      + (" above the required deposit." if facts.required_without is not None
-                         else "."),
+        "unlinking the shop, or wait for its contract to end.",
+        "no_deposit": f"There is no deposit to refund{above}.",
         "pending_refund": "An application for this refund is already being handled; "
-                          "follow it instead of applying again.",
+        "follow it instead of applying again.",
         "category_active": f"Category {facts.category} still has listings. Stop selling in it "
-                           "(delist its products) before asking for the difference back.",
+        "(delist its products) before asking for the difference back.",
         "receivable": f"You owe {facts.receivable} to the platform (consumer compensation "
-                      "beyond your deposit). Pay it in first.",
-        "outstanding_charges": f"{_plural(n, 'charge is', 'charges are')} billed and unpaid "
-                               "(advertising, commission or fees). Settle them first.",
-        "open_orders": f"{_plural(n, 'order', 'orders')}{scope} {'is' if n == 1 else 'are'} not delivered or "
-                       "cancelled yet. Fulfil or cancel them.",
-        "after_sales_period": f"{_plural(n, 'order', 'orders')}{scope} {'is' if n == 1 else 'are'} still in the "
-                              f"after-sales period.{when}",
-        "open_after_sales_cases": f"{_plural(n, 'after-sales case', 'after-sales cases')}"
-                                  f"{scope} {'is' if n == 1 else 'are'} open. Resolve them.",
-        "open_disputes": f"{_plural(n, 'dispute', 'disputes')}{scope} {'is' if n == 1 else 'are'} open. "
-                         "Resolve them.",
-        "open_complaints": f"{_plural(n, 'consumer complaint is', 'consumer complaints are')} "
-                           "open. Resolve them.",
-        "unpaid_fines": f"{_plural(n, 'fine is', 'fines are')} unpaid. Pay them.",
-        "unrectified_violations": f"{_plural(n, 'violation is', 'violations are')} not "
-                                  "rectified. Rectify them (pay fines, delist the products).",
+        "beyond your deposit). Pay it in first.",
+        "outstanding_charges": f"{_count(n, 'charge')} billed and unpaid (advertising, "
+        f"commission or fees). Settle {them} first.",
+        "open_orders": f"{_count(n, 'order', scope)} not delivered or cancelled yet. "
+        f"Fulfil or cancel {them}.",
+        "after_sales_period": f"{_count(n, 'order', scope)} still in the after-sales period.{when}",
+        "open_after_sales_cases": f"{_count(n, 'after-sales case', scope)} open. Resolve {them}.",
+        "open_disputes": f"{_count(n, 'dispute', scope)} open. Resolve {them}.",
+        "open_complaints": f"{_count(n, 'consumer complaint')} open. Resolve {them}.",
+        "unpaid_fines": f"{_count(n, 'fine')} unpaid. Pay {them}.",
+        "unrectified_violations": f"{_count(n, 'violation')} not rectified. Rectify {them} "
+        "(pay the fines, delist the offending products).",
     }
     return messages[code]
 
 
 FULL_RECORD_CODES: tuple[str, ...] = (
-    "outstanding_charges", "open_orders", "after_sales_period", "open_after_sales_cases",
-    "open_disputes", "open_complaints", "unpaid_fines", "unrectified_violations",
+    "outstanding_charges",
+    "open_orders",
+    "after_sales_period",
+    "open_after_sales_cases",
+    "open_disputes",
+    "open_complaints",
+    "unpaid_fines",
+    "unrectified_violations",
 )
 # REF-2: only the category's orders, their after-sales periods, cases and disputes.
 DIFFERENCE_RECORD_CODES: tuple[str, ...] = (
-    "open_orders", "after_sales_period", "open_after_sales_cases", "open_disputes",
+    "open_orders",
+    "after_sales_period",
+    "open_after_sales_cases",
+    "open_disputes",
 )
 
 
@@ -143,8 +153,11 @@ def assess(kind: str, facts: ShopFacts) -> Eligibility:
     blockers: list[Blocker] = []
 
     def block(code: str, rs: RecordSet = EMPTY) -> None:
-        blockers.append(Blocker(code, BLOCKER_AREAS[code], _message(code, facts, rs),
-                                rs.ids, rs.count, rs.clears_at))
+        blockers.append(
+            Blocker(
+                code, BLOCKER_AREAS[code], _message(code, facts, rs), rs.ids, rs.count, rs.clears_at
+            )
+        )
 
     if kind == "full":
         amount = facts.held.max0()

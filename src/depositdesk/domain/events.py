@@ -21,22 +21,36 @@ _SPECS: dict[str, dict[str, tuple[str, bool]]] = {}
 
 
 def _spec(types: str, **fields: str) -> None:
-    parsed = {name.rstrip("_"): (kind.rstrip("?"), not kind.endswith("?"))
-              for name, kind in fields.items()}
+    parsed = {
+        name.rstrip("_"): (kind.rstrip("?"), not kind.endswith("?"))
+        for name, kind in fields.items()
+    }
     for t in types.split():
         _SPECS[t] = parsed
 
 
-_spec("order.placed", order_id="id", category="id", amount="money", currency="currency",
-      customer_id="id")
+_spec(
+    "order.placed",
+    order_id="id",
+    category="id",
+    amount="money",
+    currency="currency",
+    customer_id="id",
+)
 _spec("order.shipped order.delivered order.cancelled", order_id="id")
 _spec("after_sales.opened after_sales.closed", case_id="id", order_id="id")
 _spec("dispute.opened dispute.resolved", dispute_id="id", order_id="id?")
 _spec("complaint.opened complaint.resolved", complaint_id="id")
 _spec("fine.issued", fine_id="id", amount="money", currency="currency", reason="text")
 _spec("fine.paid", fine_id="id")
-_spec("violation.recorded", violation_id="id", type_="id", consumer_loss="money",
-      currency="currency", order_id="id?")
+_spec(
+    "violation.recorded",
+    violation_id="id",
+    type_="id",
+    consumer_loss="money",
+    currency="currency",
+    order_id="id?",
+)
 _spec("violation.rectified", violation_id="id")
 _spec("charge.billed", charge_id="id", kind="id", amount="money", currency="currency")
 _spec("charge.settled", charge_id="id")
@@ -77,8 +91,13 @@ class Rejection:
     detail: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"index": self.index, "id": self.id, "reason": self.reason,
-                "field": self.field, "detail": self.detail}
+        return {
+            "index": self.index,
+            "id": self.id,
+            "reason": self.reason,
+            "field": self.field,
+            "detail": self.detail,
+        }
 
 
 class EventRejected(Exception):
@@ -95,8 +114,9 @@ def _id(value: object, field: str, required: bool = True) -> str | None:
             raise EventRejected("missing_field", field, f"{field} is required")
         return None
     if not isinstance(value, str) or not value or len(value) > MAX_ID:
-        raise EventRejected("bad_value", field,
-                            f"{field} must be a non-empty string of at most {MAX_ID} characters")
+        raise EventRejected(
+            "bad_value", field, f"{field} must be a non-empty string of at most {MAX_ID} characters"
+        )
     return value
 
 
@@ -104,16 +124,19 @@ def parse_time(value: object, field: str = "occurred_at") -> datetime:
     if value is None:
         raise EventRejected("missing_field", field, f"{field} is required")
     if not isinstance(value, str) or len(value) < 20 or value[10] not in "Tt ":
-        raise EventRejected("bad_value", field,
-                            f"{field} must be an RFC 3339 time such as 2026-01-31T09:30:00Z")
+        raise EventRejected(
+            "bad_value", field, f"{field} must be an RFC 3339 time such as 2026-01-31T09:30:00Z"
+        )
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise EventRejected("bad_value", field,
-                            f"{field} {value!r} is not an RFC 3339 time") from None
+        raise EventRejected(
+            "bad_value", field, f"{field} {value!r} is not an RFC 3339 time"
+        ) from None
     if parsed.tzinfo is None:
-        raise EventRejected("bad_value", field,
-                            f"{field} needs a time zone offset (e.g. 'Z' for UTC)")
+        raise EventRejected(
+            "bad_value", field, f"{field} needs a time zone offset (e.g. 'Z' for UTC)"
+        )
     return utc(parsed)
 
 
@@ -127,8 +150,11 @@ def parse_event(raw: object) -> Event:
         raise EventRejected("missing_field", "type", "type is required")
     spec = _SPECS.get(type_) if isinstance(type_, str) else None
     if spec is None:
-        raise EventRejected("unknown_type", "type",
-                            f"unknown event type {type_!r}; known types: {', '.join(EVENT_TYPES)}")
+        raise EventRejected(
+            "unknown_type",
+            "type",
+            f"unknown event type {type_!r}; known types: {', '.join(EVENT_TYPES)}",
+        )
     shop_id = _id(raw.get("shop_id"), "shop_id")
     occurred_at = parse_time(raw.get("occurred_at"))
     data = raw.get("data")

@@ -121,15 +121,17 @@ def payin_entry(amount: Money, receivable: Money, reference: str) -> JournalEntr
     if repay.minor:
         memo += f" ({repay} repays the amount owed)"
     return entry(
-        EntryKind.PAYIN, memo,
+        EntryKind.PAYIN,
+        memo,
         (Account.CASH, amount),
         (Account.RECEIVABLE, -repay),
         (Account.DEPOSIT_HELD, -(amount - repay)),
     )
 
 
-def violation_deduction_entry(loss: Money, held: Money, violation_id: str,
-                              violation_type: str) -> JournalEntry:
+def violation_deduction_entry(
+    loss: Money, held: Money, violation_id: str, violation_type: str
+) -> JournalEntry:
     """DEP-8: the consumer's actual loss is paid from the deposit; what the deposit
     cannot cover becomes a receivable the seller owes on top of refilling it."""
     covered = Money(loss.currency, min(loss.minor, max(held.minor, 0)))
@@ -145,6 +147,8 @@ def violation_deduction_entry(loss: Money, held: Money, violation_id: str,
 
 def proceeds_entry(amount: Money, event_id: str) -> JournalEntry:
     return entry(
-        EntryKind.PROCEEDS_AVAILABLE, f"sales proceeds available (event {event_id})",
-        (Account.CASH, amount), (Account.PROCEEDS, -amount),
+        EntryKind.PROCEEDS_AVAILABLE,
+        f"sales proceeds available (event {event_id})",
+        (Account.CASH, amount),
+        (Account.PROCEEDS, -amount),
     )

@@ -52,25 +52,31 @@ class Money:
     def parse(cls, amount: object, currency: object, field: str = "amount") -> Money:
         """Parse a decimal string with exactly the currency's minor digits."""
         if not isinstance(currency, str):
-            raise ValidationProblem(field.rsplit(".", 1)[0] + ".currency" if "." in field
-                                    else "currency", "iso_4217", "currency must be a string")
+            raise ValidationProblem(
+                field.rsplit(".", 1)[0] + ".currency" if "." in field else "currency",
+                "iso_4217",
+                "currency must be a string",
+            )
         exponent = currency_exponent(currency)
         if not isinstance(amount, str):
             raise ValidationProblem(
-                field, "decimal_string",
+                field,
+                "decimal_string",
                 f"amount must be a decimal string such as {example(currency)!r}, not a number",
             )
         match = _AMOUNT.match(amount)
         if match is None:
             raise ValidationProblem(
-                field, "decimal_string",
+                field,
+                "decimal_string",
                 f"{amount!r} is not a decimal amount such as {example(currency)!r}",
             )
         sign, whole, fraction = match.groups()
         digits = len(fraction) if fraction is not None else 0
         if digits != exponent:
             raise ValidationProblem(
-                field, "currency_precision",
+                field,
+                "currency_precision",
                 f"{currency} amounts have exactly {exponent} decimal places "
                 f"(e.g. {example(currency)!r}); got {amount!r}",
             )

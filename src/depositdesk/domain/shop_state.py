@@ -159,8 +159,7 @@ def apply_record_event(record: RecordState, event: Event) -> bool:
         if money is not None:
             record.amount_minor = money.minor
             record.currency = money.currency
-        record.attrs = {k: v for k, v in data.items()
-                        if k in ("type", "kind", "reason", "subject")}
+        record.attrs = {k: v for k, v in data.items() if k in ("type", "kind", "reason", "subject")}
     return first
 
 
@@ -194,8 +193,10 @@ class CategoryActivity:
 
 def apply_category_stop(current: CategoryActivity | None, event: Event) -> CategoryActivity:
     stop = CategoryActivity(event.data["category"], False, event.occurred_at, event.id)
-    if current is None or (stop.changed_at, stop.changed_by) > (current.changed_at,
-                                                                current.changed_by):
+    if current is None or (stop.changed_at, stop.changed_by) > (
+        current.changed_at,
+        current.changed_by,
+    ):
         return stop
     return current
 

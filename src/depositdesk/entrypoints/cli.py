@@ -21,8 +21,11 @@ from depositdesk.services.ingestion import decode_lines, ingest
 from depositdesk.services.tokens import create_token
 from depositdesk.services.usecase import read, run
 
-app = typer.Typer(help="depositdesk: security deposits and shop offboarding.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="depositdesk: security deposits and shop offboarding.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
 policy_app = typer.Typer(help="Policy packs (POL).", no_args_is_help=True)
@@ -64,20 +67,26 @@ def db_upgrade() -> None:
 
 @token_app.command("create")
 def token_create(
-    role: Annotated[str, typer.Option(help="platform_admin, reviewer, auditor, integration, "
-                                      "owner, admin or staff")],
+    role: Annotated[
+        str,
+        typer.Option(help="platform_admin, reviewer, auditor, integration, owner, admin or staff"),
+    ],
     seller: Annotated[str | None, typer.Option(help="seller id (seller roles)")] = None,
     name: Annotated[str | None, typer.Option(help="a label for the token")] = None,
 ) -> None:
     """Print a new bearer token, alone on the last line."""
     application = _ready()
     try:
-        token, principal = run(application, create_token, application.now_refreshed(), role,
-                               seller, name)
+        token, principal = run(
+            application, create_token, application.now_refreshed(), role, seller, name
+        )
     except DomainError as exc:
         _fail(exc.detail)
-    err.print(f"token {principal.token_id} ({principal.role}"
-              + (f", seller {principal.seller_id}" if principal.seller_id else "") + "):")
+    err.print(
+        f"token {principal.token_id} ({principal.role}"
+        + (f", seller {principal.seller_id}" if principal.seller_id else "")
+        + "):"
+    )
     print(token)
 
 
@@ -96,8 +105,10 @@ def policy_check(file: Path) -> None:
     except PolicyProblems as exc:
         _print_problems(exc)
         raise typer.Exit(1) from None
-    out.print(f"ok: {pack.pack} version {pack.version}, effective {pack.effective_from}, "
-              f"{len(pack.categories)} categories in {pack.currency}")
+    out.print(
+        f"ok: {pack.pack} version {pack.version}, effective {pack.effective_from}, "
+        f"{len(pack.categories)} categories in {pack.currency}"
+    )
 
 
 @policy_app.command("load")
@@ -105,8 +116,13 @@ def policy_load(file: Path) -> None:
     """Validate and store a new pack version."""
     application = _ready()
     try:
-        pack = run(application, policies.load, file.read_text(encoding="utf-8"),
-                   application.now_refreshed(), "cli")
+        pack = run(
+            application,
+            policies.load,
+            file.read_text(encoding="utf-8"),
+            application.now_refreshed(),
+            "cli",
+        )
     except PolicyProblems as exc:
         _print_problems(exc)
         err.print("nothing was loaded; the running version stays in force")
@@ -127,8 +143,10 @@ def policy_export(name: str) -> None:
 @events_app.command("ingest")
 def events_ingest(
     file: Path,
-    rejects: Annotated[Path | None, typer.Option(help="where to write rejected events "
-                                                 "(default FILE.rejects.jsonl)")] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="where to write rejected events (default FILE.rejects.jsonl)"),
+    ] = None,
 ) -> None:
     """Ingest a JSON-lines file of events; prints accepted / duplicate / rejected."""
     application = _ready()
@@ -136,11 +154,18 @@ def events_ingest(
         _fail(f"{file} does not exist")
     size = file.stat().st_size
     reject_path = rejects or file.with_name(file.name + ".rejects.jsonl")
-    with file.open("rb") as handle, Progress(
-        TextColumn("[bold]ingesting[/bold] {task.fields[name]}"), BarColumn(), DownloadColumn(),
-        TextColumn("{task.fields[accepted]} accepted"), TimeRemainingColumn(),
-        console=err, transient=False,
-    ) as progress:
+    with (
+        file.open("rb") as handle,
+        Progress(
+            TextColumn("[bold]ingesting[/bold] {task.fields[name]}"),
+            BarColumn(),
+            DownloadColumn(),
+            TextColumn("{task.fields[accepted]} accepted"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=False,
+        ) as progress,
+    ):
         task = progress.add_task("ingest", total=size, name=file.name, accepted=0)
 
         def lines() -> Any:
@@ -154,33 +179,47 @@ def events_ingest(
             counted["n"] += n
             progress.update(task, accepted=counted["n"])
 
-        result = ingest(application.uow, CLI, application.now_refreshed, decode_lines(lines()),
-                        progress=tick)
+        result = ingest(
+            application.uow, CLI, application.now_refreshed, decode_lines(lines()), progress=tick
+        )
     if result.rejected:
         with reject_path.open("w", encoding="utf-8") as handle:
             for r in result.rejected:
                 handle.write(json.dumps(r.as_json()) + "\n")
-    out.print(f"accepted {result.accepted}, duplicates {result.duplicates}, "
-              f"rejected {len(result.rejected)}")
+    out.print(
+        f"accepted {result.accepted}, duplicates {result.duplicates}, "
+        f"rejected {len(result.rejected)}"
+    )
     if result.rejected:
         out.print(f"rejects with reasons: {reject_path}")
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000,
-          workers: Annotated[int, typer.Option(help="API processes")] = 1) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+) -> None:
     """Serve the API and the pages."""
     import uvicorn
 
     _ready()
-    uvicorn.run("depositdesk.entrypoints.api.asgi:create", factory=True, host=host, port=port,
-                workers=workers, log_level="warning")
+    uvicorn.run(
+        "depositdesk.entrypoints.api.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 @app.command()
-def demo(port: int = 8000, host: str = "127.0.0.1",
-         seed_only: Annotated[bool, typer.Option(help="seed, print, do not serve")] = False,
-         ) -> None:
+def demo(
+    port: int = 8000,
+    host: str = "127.0.0.1",
+    seed_only: Annotated[bool, typer.Option(help="seed, print, do not serve")] = False,
+) -> None:
     """Seed a small demo marketplace into the SQLite file here and serve it."""
     from depositdesk.entrypoints.demo_seed import seed
 
@@ -188,12 +227,14 @@ def demo(port: int = 8000, host: str = "127.0.0.1",
     application = _ready()
     tokens = seed(application, out)
     out.print()
-    out.print(f"[bold green]depositdesk demo[/bold green] on http://{host}:{port}  "
-              f"(API docs: http://{host}:{port}/docs)")
-    table = Table("role", "who", "token", title="try the API with these tokens")
+    out.print(
+        f"[bold green]depositdesk demo[/bold green] on http://{host}:{port}  "
+        f"(API docs: http://{host}:{port}/docs)"
+    )
+    out.print("[bold]Try the API with these tokens[/bold] (Authorization: Bearer <token>):")
     for role, who, token in tokens:
-        table.add_row(role, who, token)
-    out.print(table)
+        out.print(f"  {role:<15} {who:<24} ", end="")
+        print(token, flush=True)  # plain, never wrapped or cut, for copy and paste
     sample = next((t for r, _, t in tokens if r == "owner"), tokens[0][2])
     out.print(f"e.g. curl -H 'Authorization: Bearer {sample}' http://{host}:{port}/v1/shops")
     if not seed_only:

@@ -68,8 +68,14 @@ INTEGRATION = Principal("demo", "integration", None, "demo seed")
 
 CURRENCY = {"cn-crossborder": "CNY", "gb": "GBP", "us": "USD"}
 # Typical order values per category, in major units of GBP/USD (CNY is scaled).
-PRICE = {"apparel": (8, 120), "home": (10, 300), "beauty": (5, 80), "food": (3, 50),
-         "electronics": (20, 900), "jewellery": (50, 2500)}
+PRICE = {
+    "apparel": (8, 120),
+    "home": (10, 300),
+    "beauty": (5, 80),
+    "food": (3, 50),
+    "electronics": (20, 900),
+    "jewellery": (50, 2500),
+}
 CNY_FACTOR = 9
 
 
@@ -106,22 +112,72 @@ class ShopPlan:
 
 
 SHOPS = (
-    ShopPlan("acme-uk-01", "demo-acme", "Acme Apparel UK", "gb", ("apparel", "beauty"), 170, 640,
-             ("1500.00",)),
-    ShopPlan("acme-uk-02", "demo-acme", "Acme Gadgets & Wear UK", "gb",
-             ("apparel", "electronics"), 165, 420, ("2500.00",)),
-    ShopPlan("acme-cn-01", "demo-acme", "Acme Cross-border", "cn-crossborder",
-             ("apparel", "home"), 160, 520, ("3000.00", "2000.00")),
-    ShopPlan("bluefin-cn-01", "demo-bluefin", "Bluefin Home", "cn-crossborder",
-             ("food", "home"), 150, 380, ("5000.00",)),
-    ShopPlan("bluefin-cn-02", "demo-bluefin", "Bluefin Kids", "cn-crossborder", ("apparel",),
-             2, 14),
-    ShopPlan("cedar-us-01", "demo-cedar", "Cedar Beauty US", "us", ("apparel", "beauty"), 140,
-             260, ("500.00",)),
-    ShopPlan("cedar-us-02", "demo-cedar", "Cedar Home US", "us", ("food", "home"), 120, 300,
-             ("500.00",)),
-    ShopPlan("dragon-uk-01", "demo-dragon", "Dragon Electronics UK", "gb",
-             ("electronics", "home"), 175, 260, ("2500.00",)),
+    ShopPlan(
+        "acme-uk-01",
+        "demo-acme",
+        "Acme Apparel UK",
+        "gb",
+        ("apparel", "beauty"),
+        170,
+        640,
+        ("1500.00",),
+    ),
+    ShopPlan(
+        "acme-uk-02",
+        "demo-acme",
+        "Acme Gadgets & Wear UK",
+        "gb",
+        ("apparel", "electronics"),
+        165,
+        420,
+        ("2500.00",),
+    ),
+    ShopPlan(
+        "acme-cn-01",
+        "demo-acme",
+        "Acme Cross-border",
+        "cn-crossborder",
+        ("apparel", "home"),
+        160,
+        520,
+        ("3000.00", "2000.00"),
+    ),
+    ShopPlan(
+        "bluefin-cn-01",
+        "demo-bluefin",
+        "Bluefin Home",
+        "cn-crossborder",
+        ("food", "home"),
+        150,
+        380,
+        ("5000.00",),
+    ),
+    ShopPlan(
+        "bluefin-cn-02", "demo-bluefin", "Bluefin Kids", "cn-crossborder", ("apparel",), 2, 14
+    ),
+    ShopPlan(
+        "cedar-us-01",
+        "demo-cedar",
+        "Cedar Beauty US",
+        "us",
+        ("apparel", "beauty"),
+        140,
+        260,
+        ("500.00",),
+    ),
+    ShopPlan(
+        "cedar-us-02", "demo-cedar", "Cedar Home US", "us", ("food", "home"), 120, 300, ("500.00",)
+    ),
+    ShopPlan(
+        "dragon-uk-01",
+        "demo-dragon",
+        "Dragon Electronics UK",
+        "gb",
+        ("electronics", "home"),
+        175,
+        260,
+        ("2500.00",),
+    ),
 )
 
 # The scenario moments, in days before now.
@@ -169,8 +225,15 @@ class EventMaker:
             return  # not happened yet
         if "amount" in data or "consumer_loss" in data:
             data["currency"] = self.shop.currency
-        self.events.append({"id": self.next_id("e"), "type": type_, "shop_id": self.shop.id,
-                            "occurred_at": _ts(at), "data": data})
+        self.events.append(
+            {
+                "id": self.next_id("e"),
+                "type": type_,
+                "shop_id": self.shop.id,
+                "occurred_at": _ts(at),
+                "data": data,
+            }
+        )
 
     def ago(self, days: float) -> datetime:
         return self.now - timedelta(days=days)
@@ -183,9 +246,15 @@ class EventMaker:
         return minor - minor % 10 + 9  # x.x9 prices
 
     # -- orders ----------------------------------------------------------------
-    def place_orders(self, count: int, categories: Iterable[str], start_days_ago: float,
-                     end_days_ago: float = 0.0, cancel_share: float = 0.03,
-                     must_deliver: bool = False) -> list[Order]:
+    def place_orders(
+        self,
+        count: int,
+        categories: Iterable[str],
+        start_days_ago: float,
+        end_days_ago: float = 0.0,
+        cancel_share: float = 0.03,
+        must_deliver: bool = False,
+    ) -> list[Order]:
         """Orders placed between two moments; each is shipped and delivered a few
         days later unless that lies in the future (then it is still open)."""
         cats = list(categories)
@@ -194,12 +263,21 @@ class EventMaker:
             placed = self.ago(self.rng.uniform(end_days_ago, start_days_ago))
             order = Order(self.next_id("o"), self.rng.choice(cats), placed)
             customer = f"{self.shop.id}-c{self.rng.randint(1, max(40, count // 3)):04d}"
-            self.emit("order.placed", placed, order_id=order.id, category=order.category,
-                      amount=_money(self.price(order.category)), customer_id=customer)
+            self.emit(
+                "order.placed",
+                placed,
+                order_id=order.id,
+                category=order.category,
+                amount=_money(self.price(order.category)),
+                customer_id=customer,
+            )
             if self.rng.random() < cancel_share:
                 order.cancelled = True
-                self.emit("order.cancelled", placed + timedelta(hours=self.rng.uniform(1, 30)),
-                          order_id=order.id)
+                self.emit(
+                    "order.cancelled",
+                    placed + timedelta(hours=self.rng.uniform(1, 30)),
+                    order_id=order.id,
+                )
             else:
                 shipped = placed + timedelta(hours=self.rng.uniform(8, 60))
                 delivered = shipped + timedelta(hours=self.rng.uniform(24, 140))
@@ -215,53 +293,70 @@ class EventMaker:
         return made
 
     def delivered(self, category: str | None = None) -> list[Order]:
-        return [o for o in self.orders if o.delivered_at is not None
-                and (category is None or o.category == category)]
+        return [
+            o
+            for o in self.orders
+            if o.delivered_at is not None and (category is None or o.category == category)
+        ]
 
     # -- cases and money around the orders --------------------------------------
     def after_sales_cases(self, share: float, leave_open: int = 0) -> None:
         """Returns and refunds on delivered orders; the newest `leave_open` stay open."""
-        orders = sorted(self.rng.sample(self.delivered(), int(len(self.delivered()) * share)),
-                        key=lambda o: o.delivered_at or self.now)
+        orders = sorted(
+            self.rng.sample(self.delivered(), int(len(self.delivered()) * share)),
+            key=lambda o: o.delivered_at or self.now,
+        )
         for i, order in enumerate(orders):
             assert order.delivered_at is not None
-            opened = min(order.delivered_at + timedelta(days=self.rng.uniform(0.5, 10)),
-                         self.ago(0.5))
+            opened = min(
+                order.delivered_at + timedelta(days=self.rng.uniform(0.5, 10)), self.ago(0.5)
+            )
             case = self.next_id("as")
             self.emit("after_sales.opened", opened, case_id=case, order_id=order.id)
             if i < len(orders) - leave_open:
-                self.emit("after_sales.closed", min(opened + timedelta(days=self.rng.uniform(1, 6)),
-                                                    self.ago(0.2)),
-                          case_id=case, order_id=order.id)
+                self.emit(
+                    "after_sales.closed",
+                    min(opened + timedelta(days=self.rng.uniform(1, 6)), self.ago(0.2)),
+                    case_id=case,
+                    order_id=order.id,
+                )
 
     def disputes(self, count: int, leave_open: int = 0) -> None:
         pool = self.delivered()
-        for i, order in enumerate(sorted(self.rng.sample(pool, count),
-                                         key=lambda o: o.placed_at)):
+        for i, order in enumerate(sorted(self.rng.sample(pool, count), key=lambda o: o.placed_at)):
             assert order.delivered_at is not None
-            opened = min(order.delivered_at + timedelta(days=self.rng.uniform(1, 12)),
-                         self.ago(1))
+            opened = min(order.delivered_at + timedelta(days=self.rng.uniform(1, 12)), self.ago(1))
             dispute = self.next_id("dp")
             self.emit("dispute.opened", opened, dispute_id=dispute, order_id=order.id)
             if i < count - leave_open:
-                self.emit("dispute.resolved", min(opened + timedelta(days=self.rng.uniform(3, 15)),
-                                                  self.ago(0.5)),
-                          dispute_id=dispute, order_id=order.id)
+                self.emit(
+                    "dispute.resolved",
+                    min(opened + timedelta(days=self.rng.uniform(3, 15)), self.ago(0.5)),
+                    dispute_id=dispute,
+                    order_id=order.id,
+                )
 
     def complaints(self, count: int, leave_open: int = 0) -> None:
         for i in range(count):
-            opened = self.ago(self.rng.uniform(5, self.shop.opened_days_ago - 5)) \
-                if i < count - leave_open else self.ago(self.rng.uniform(2, 6))
+            opened = (
+                self.ago(self.rng.uniform(5, self.shop.opened_days_ago - 5))
+                if i < count - leave_open
+                else self.ago(self.rng.uniform(2, 6))
+            )
             complaint = self.next_id("cp")
             self.emit("complaint.opened", opened, complaint_id=complaint)
             if i < count - leave_open:
-                self.emit("complaint.resolved", min(opened + timedelta(days=self.rng.uniform(1, 9)),
-                                                    self.ago(0.5)), complaint_id=complaint)
+                self.emit(
+                    "complaint.resolved",
+                    min(opened + timedelta(days=self.rng.uniform(1, 9)), self.ago(0.5)),
+                    complaint_id=complaint,
+                )
 
     def fine(self, days_ago: float, amount: int, reason: str, paid: bool) -> None:
         fine = self.next_id("fn")
-        self.emit("fine.issued", self.ago(days_ago), fine_id=fine, amount=_money(amount),
-                  reason=reason)
+        self.emit(
+            "fine.issued", self.ago(days_ago), fine_id=fine, amount=_money(amount), reason=reason
+        )
         if paid:
             self.emit("fine.paid", self.ago(max(days_ago - 6, 0.5)), fine_id=fine)
 
@@ -280,11 +375,15 @@ class EventMaker:
                 if self.shop.currency == "CNY":
                     amount *= CNY_FACTOR
                 charge = self.next_id("ch")
-                self.emit("charge.billed", billed, charge_id=charge, kind=kind,
-                          amount=_money(amount))
+                self.emit(
+                    "charge.billed", billed, charge_id=charge, kind=kind, amount=_money(amount)
+                )
                 if not unpaid:
-                    self.emit("charge.settled", billed + timedelta(days=self.rng.uniform(2, 8)),
-                              charge_id=charge)
+                    self.emit(
+                        "charge.settled",
+                        billed + timedelta(days=self.rng.uniform(2, 8)),
+                        charge_id=charge,
+                    )
             amount = self.rng.randint(800 * 100, 6000 * 100)
             if self.shop.currency == "CNY":
                 amount *= CNY_FACTOR
@@ -296,28 +395,44 @@ class EventMaker:
             cid = self.next_id("cm")
             self.emit("campaign.started", start, campaign_id=cid)
             if not (keep_running and i == campaigns - 1):
-                self.emit("campaign.stopped", min(start + timedelta(days=self.rng.uniform(7, 21)),
-                                                  self.ago(1)), campaign_id=cid)
+                self.emit(
+                    "campaign.stopped",
+                    min(start + timedelta(days=self.rng.uniform(7, 21)), self.ago(1)),
+                    campaign_id=cid,
+                )
         for i in range(creators):
             bound = self.ago(self.rng.uniform(15, self.shop.opened_days_ago - 10))
             cid = f"creator-{self.rng.randint(100, 999)}-{i}"
             self.emit("creator.bound", bound, creator_id=cid)
             if not keep_running or i % 2:
-                self.emit("creator.unbound", min(bound + timedelta(days=self.rng.uniform(10, 40)),
-                                                 self.ago(1)), creator_id=cid)
+                self.emit(
+                    "creator.unbound",
+                    min(bound + timedelta(days=self.rng.uniform(10, 40)), self.ago(1)),
+                    creator_id=cid,
+                )
 
     def tickets(self, count: int, leave_open: int = 0) -> None:
-        subjects = ("Where is my parcel?", "Wrong size delivered", "Invoice request",
-                    "Can I change the delivery address?", "Item arrived damaged",
-                    "Question about the return label", "Gift wrapping?")
+        subjects = (
+            "Where is my parcel?",
+            "Wrong size delivered",
+            "Invoice request",
+            "Can I change the delivery address?",
+            "Item arrived damaged",
+            "Question about the return label",
+            "Gift wrapping?",
+        )
         for i in range(count):
             opened = self.ago(self.rng.uniform(0.5, self.shop.opened_days_ago - 2))
             tid = self.next_id("tk")
             subject = self.rng.choice(subjects)
             self.emit("ticket.opened", opened, ticket_id=tid, subject=subject)
             if i >= leave_open:
-                self.emit("ticket.closed", min(opened + timedelta(hours=self.rng.uniform(2, 72)),
-                                               self.ago(0.1)), ticket_id=tid, subject=subject)
+                self.emit(
+                    "ticket.closed",
+                    min(opened + timedelta(hours=self.rng.uniform(2, 72)), self.ago(0.1)),
+                    ticket_id=tid,
+                    subject=subject,
+                )
 
 
 # -- the scenarios, one function per shop ---------------------------------------------
@@ -337,8 +452,13 @@ def _acme_uk_01(ev: EventMaker) -> None:
 def _acme_uk_02(ev: EventMaker) -> None:
     """Electronics sold until ~82 days ago, then stopped; apparel goes on."""
     n_elec = ev.shop.orders // 3
-    ev.place_orders(n_elec, ["electronics"], ev.shop.opened_days_ago - 2,
-                    LAST_ELECTRONICS_ORDER_DAYS_AGO, cancel_share=0.02)
+    ev.place_orders(
+        n_elec,
+        ["electronics"],
+        ev.shop.opened_days_ago - 2,
+        LAST_ELECTRONICS_ORDER_DAYS_AGO,
+        cancel_share=0.02,
+    )
     ev.emit("category.stopped", ev.ago(STOPPED_DAYS_AGO), category="electronics")
     ev.place_orders(ev.shop.orders - n_elec, ["apparel"], ev.shop.opened_days_ago - 2)
     ev.after_sales_cases(0.02)
@@ -379,11 +499,19 @@ def _cedar_us_01(ev: EventMaker) -> None:
     """An empty parcel: the consumer's 800.00 loss is more than the 500.00 held."""
     ev.place_orders(ev.shop.orders, ev.shop.categories, ev.shop.opened_days_ago - 2)
     ev.after_sales_cases(0.03, leave_open=1)
-    victim = max((o for o in ev.delivered() if o.delivered_at and o.delivered_at < ev.ago(8)),
-                 key=lambda o: o.delivered_at or ev.now)
+    victim = max(
+        (o for o in ev.delivered() if o.delivered_at and o.delivered_at < ev.ago(8)),
+        key=lambda o: o.delivered_at or ev.now,
+    )
     ev.emit("complaint.opened", ev.ago(6), complaint_id="cedar-us-01-cp-emptybox")
-    ev.emit("violation.recorded", ev.ago(5), violation_id="cedar-us-01-v-emptybox",
-            type="empty_parcel", consumer_loss="800.00", order_id=victim.id)
+    ev.emit(
+        "violation.recorded",
+        ev.ago(5),
+        violation_id="cedar-us-01-v-emptybox",
+        type="empty_parcel",
+        consumer_loss="800.00",
+        order_id=victim.id,
+    )
     ev.emit("complaint.resolved", ev.ago(4), complaint_id="cedar-us-01-cp-emptybox")
     ev.disputes(2)
     ev.monthly_money()
@@ -404,8 +532,13 @@ def _dragon_uk_01(ev: EventMaker) -> None:
     """Terminated 12 days ago: all orders before the cutoff, all delivered by now,
     every case, dispute, complaint, fine and charge closed; only after-sales
     periods (60 days for electronics) still run."""
-    ev.place_orders(ev.shop.orders, ev.shop.categories, ev.shop.opened_days_ago - 2,
-                    TERMINATED_DAYS_AGO + 2, must_deliver=True)
+    ev.place_orders(
+        ev.shop.orders,
+        ev.shop.categories,
+        ev.shop.opened_days_ago - 2,
+        TERMINATED_DAYS_AGO + 2,
+        must_deliver=True,
+    )
     ev.after_sales_cases(0.03)
     ev.disputes(3)
     ev.complaints(3)
@@ -416,9 +549,14 @@ def _dragon_uk_01(ev: EventMaker) -> None:
 
 
 SCENARIOS: dict[str, Callable[[EventMaker], None]] = {
-    "acme-uk-01": _acme_uk_01, "acme-uk-02": _acme_uk_02, "acme-cn-01": _acme_cn_01,
-    "bluefin-cn-01": _bluefin_cn_01, "bluefin-cn-02": _bluefin_cn_02,
-    "cedar-us-01": _cedar_us_01, "cedar-us-02": _cedar_us_02, "dragon-uk-01": _dragon_uk_01,
+    "acme-uk-01": _acme_uk_01,
+    "acme-uk-02": _acme_uk_02,
+    "acme-cn-01": _acme_cn_01,
+    "bluefin-cn-01": _bluefin_cn_01,
+    "bluefin-cn-02": _bluefin_cn_02,
+    "cedar-us-01": _cedar_us_01,
+    "cedar-us-02": _cedar_us_02,
+    "dragon-uk-01": _dragon_uk_01,
 }
 
 
@@ -441,23 +579,54 @@ def _setup(uow: UnitOfWork, now: datetime) -> None:
     """One unit of work: either the whole marketplace is there, or none of it."""
     day = timedelta(days=1)
     for s in SELLERS:
-        create_seller(uow, ADMIN, now - timedelta(days=200), id=s.id, name=s.name,
-                      email=s.email, language=s.language)
+        create_seller(
+            uow,
+            ADMIN,
+            now - timedelta(days=200),
+            id=s.id,
+            name=s.name,
+            email=s.email,
+            language=s.language,
+        )
     for plan in SHOPS:
         opened = now - plan.opened_days_ago * day
-        create_shop(uow, ADMIN, opened, id=plan.id, seller_id=plan.seller, name=plan.name,
-                    market=plan.market, categories=list(plan.categories))
+        create_shop(
+            uow,
+            ADMIN,
+            opened,
+            id=plan.id,
+            seller_id=plan.seller,
+            name=plan.name,
+            market=plan.market,
+            categories=list(plan.categories),
+        )
         for i, amount in enumerate(plan.payins):
             key = f"demo-payin-{plan.id}" + (f"-{i + 1}" if i else "")
-            pay_in(uow, INTEGRATION, opened + (1 + 6 * i) * day + timedelta(hours=3), plan.id,
-                   {"amount": amount, "currency": plan.currency},
-                   f"TRF-{plan.id.upper()}-{i + 1:02d}", key)
+            pay_in(
+                uow,
+                INTEGRATION,
+                opened + (1 + 6 * i) * day + timedelta(hours=3),
+                plan.id,
+                {"amount": amount, "currency": plan.currency},
+                f"TRF-{plan.id.upper()}-{i + 1:02d}",
+                key,
+            )
     # DEP-5: a new, costlier category raises the required deposit to 20,000 CNY.
-    set_categories(uow, ADMIN, now - CATEGORY_ADDED_DAYS_AGO * day, "bluefin-cn-01",
-                   ["electronics", "food", "home"])
+    set_categories(
+        uow,
+        ADMIN,
+        now - CATEGORY_ADDED_DAYS_AGO * day,
+        "bluefin-cn-01",
+        ["electronics", "food", "home"],
+    )
     # REF-9: the platform ends a contract; no new orders after this moment.
-    terminate(uow, ADMIN, now - TERMINATED_DAYS_AGO * day, "dragon-uk-01",
-              "repeated counterfeit reports; contract ended by the platform")
+    terminate(
+        uow,
+        ADMIN,
+        now - TERMINATED_DAYS_AGO * day,
+        "dragon-uk-01",
+        "repeated counterfeit reports; contract ended by the platform",
+    )
 
 
 def _seeded(application: App) -> bool:
@@ -474,17 +643,30 @@ def _seed_data(application: App, console: Console) -> None:
     with console.status("creating sellers and shops…"):
         run(application, _setup, now)
     events = build_events(now)
-    with Progress(TextColumn("[bold]ingesting demo events[/bold]"), BarColumn(),
-                  MofNCompleteColumn(), console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("[bold]ingesting demo events[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("ingest", total=len(events))
-        result = ingest(application.uow, INTEGRATION, application.now_refreshed, events,
-                        chunk=1000, progress=lambda n: progress.advance(task, n))
+        result = ingest(
+            application.uow,
+            INTEGRATION,
+            application.now_refreshed,
+            events,
+            chunk=1000,
+            progress=lambda n: progress.advance(task, n),
+        )
     if result.rejected:
         console.print(f"[yellow]{len(result.rejected)} demo events were rejected[/yellow]")
         for rejection in result.rejected[:5]:
             console.print(f"  {rejection.as_json()}")
-    console.print(f"[green]seeded[/green] {len(SELLERS)} sellers, {len(SHOPS)} shops, "
-                  f"{result.accepted:,} events in {time.monotonic() - started:.1f} s")
+    console.print(
+        f"[green]seeded[/green] {len(SELLERS)} sellers, {len(SHOPS)} shops, "
+        f"{result.accepted:,} events in {time.monotonic() - started:.1f} s"
+    )
 
 
 def _tokens(application: App) -> list[tuple[str, str, str]]:
@@ -509,8 +691,10 @@ def seed(application: App, console: Console) -> list[tuple[str, str, str]]:
     """Seed the demo marketplace (once per database) and return fresh tokens as
     (role, who, token) rows."""
     if _seeded(application):
-        console.print(f"demo marketplace already seeded (seller {MARKER_SELLER} exists); "
-                      "creating fresh tokens only")
+        console.print(
+            f"demo marketplace already seeded (seller {MARKER_SELLER} exists); "
+            "creating fresh tokens only"
+        )
     else:
         _seed_data(application, console)
     console.print("shops: " + ", ".join(f"{p.id} ({p.market})" for p in SHOPS))

@@ -29,8 +29,10 @@ class Principal:
 
 def require(principal: Principal, *roles: str) -> None:
     if principal.role not in roles:
-        raise Forbidden(f"this action needs one of the roles {', '.join(roles)}; "
-                        f"your token has the role {principal.role}")
+        raise Forbidden(
+            f"this action needs one of the roles {', '.join(roles)}; "
+            f"your token has the role {principal.role}"
+        )
 
 
 def check_shop_visible(principal: Principal, shop_seller_id: str, shop_id: str) -> None:
@@ -39,8 +41,13 @@ def check_shop_visible(principal: Principal, shop_seller_id: str, shop_id: str) 
         raise NotFound(f"shop {shop_id} not found")
 
 
-def require_shop_role(principal: Principal, shop_seller_id: str, shop_id: str,
-                      seller_roles: tuple[str, ...], platform_roles: tuple[str, ...]) -> None:
+def require_shop_role(
+    principal: Principal,
+    shop_seller_id: str,
+    shop_id: str,
+    seller_roles: tuple[str, ...],
+    platform_roles: tuple[str, ...],
+) -> None:
     check_shop_visible(principal, shop_seller_id, shop_id)
     allowed = seller_roles if principal.is_seller else platform_roles
     require(principal, *allowed)

@@ -15,8 +15,15 @@ from depositdesk.services.ports import UnitOfWork
 from depositdesk.services.shops import load_shop, position
 
 
-def eligibility(uow: UnitOfWork, principal: Principal, now: datetime, shop_id: str,
-                kind: str, category: str | None, what_if: str | None) -> dict[str, Any]:
+def eligibility(
+    uow: UnitOfWork,
+    principal: Principal,
+    now: datetime,
+    shop_id: str,
+    kind: str,
+    category: str | None,
+    what_if: str | None,
+) -> dict[str, Any]:
     view = load_shop(uow, principal, shop_id, now)
     if kind not in ("full", "difference"):
         raise ValidationProblem("kind", "refund_kind", "kind must be 'full' or 'difference'")
@@ -24,26 +31,40 @@ def eligibility(uow: UnitOfWork, principal: Principal, now: datetime, shop_id: s
         raise ValidationProblem("what_if", "what_if", "what_if may only be 'stop'")
     if kind == "difference":
         if not category:
-            raise ValidationProblem("category", "required",
-                                    "a difference refund names the category it leaves")
+            raise ValidationProblem(
+                "category", "required", "a difference refund names the category it leaves"
+            )
         if view.pack.category(category) is None:
-            raise ValidationProblem("category", "known_category",
-                                    f"{category!r} is not a category of the {view.pack.pack} pack")
+            raise ValidationProblem(
+                "category",
+                "known_category",
+                f"{category!r} is not a category of the {view.pack.pack} pack",
+            )
     elif category is not None or what_if is not None:
-        raise ValidationProblem("category", "difference_only",
-                                "category and what_if apply to kind=difference only")
+        raise ValidationProblem(
+            "category", "difference_only", "category and what_if apply to kind=difference only"
+        )
     pos = position(uow, view)
-    records = uow.projection.blocking_records(shop_id, now,
-                                              category if kind == "difference" else None)
+    records = uow.projection.blocking_records(
+        shop_id, now, category if kind == "difference" else None
+    )
     required_without = None
     active = False
     if kind == "difference":
         active = category in view.active and what_if != "stop"
         required_without = view.pack.required_deposit(c for c in view.active if c != category)
-    facts = ShopFacts(shop_id=shop_id, status=view.row["status"], now=now, held=pos.held,
-                      receivable=pos.receivable, required=pos.required,
-                      required_without=required_without, category=category,
-                      category_active=active, records=records)
+    facts = ShopFacts(
+        shop_id=shop_id,
+        status=view.row["status"],
+        now=now,
+        held=pos.held,
+        receivable=pos.receivable,
+        required=pos.required,
+        required_without=required_without,
+        category=category,
+        category_active=active,
+        records=records,
+    )
     result = assess(kind, facts)
     return eligibility_json(result, view.pack, now, category, what_if)
 
@@ -62,8 +83,9 @@ def timeline(pack: PolicyPack, apply_at: datetime) -> dict[str, Any]:
     }
 
 
-def eligibility_json(result: Eligibility, pack: PolicyPack, now: datetime,
-                     category: str | None, what_if: str | None) -> dict[str, Any]:
+def eligibility_json(
+    result: Eligibility, pack: PolicyPack, now: datetime, category: str | None, what_if: str | None
+) -> dict[str, Any]:
     return {
         "kind": result.kind,
         "category": category,
@@ -71,8 +93,15 @@ def eligibility_json(result: Eligibility, pack: PolicyPack, now: datetime,
         "eligible": result.eligible,
         "amount": result.amount.as_json(),
         "blockers": [
-            {"code": b.code, "area": b.area, "message": b.message, "records": list(b.records),
-             "count": b.count, "clears_at": rfc3339(b.clears_at)} for b in result.blockers
+            {
+                "code": b.code,
+                "area": b.area,
+                "message": b.message,
+                "records": list(b.records),
+                "count": b.count,
+                "clears_at": rfc3339(b.clears_at),
+            }
+            for b in result.blockers
         ],
         "earliest_at": rfc3339(result.earliest_at),
         "timeline": timeline(pack, result.earliest_at) if result.earliest_at else None,

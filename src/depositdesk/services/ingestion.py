@@ -10,7 +10,6 @@ and one upsert writes them back.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,8 +38,13 @@ from depositdesk.services.ports import UowFactory
 from depositdesk.services.shops import load_shop, review_funding
 
 CHUNK = 5000
-_MONEY_FIELDS = {"order.placed": "amount", "fine.issued": "amount", "charge.billed": "amount",
-                 "violation.recorded": "consumer_loss", "proceeds.available": "amount"}
+_MONEY_FIELDS = {
+    "order.placed": "amount",
+    "fine.issued": "amount",
+    "charge.billed": "amount",
+    "violation.recorded": "consumer_loss",
+    "proceeds.available": "amount",
+}
 
 
 @dataclass
@@ -55,8 +59,11 @@ class IngestResult:
         self.rejected.extend(other.rejected)
 
     def as_json(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "duplicates": self.duplicates,
-                "rejected": [r.as_json() for r in sorted(self.rejected, key=lambda r: r.index)]}
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": [r.as_json() for r in sorted(self.rejected, key=lambda r: r.index)],
+        }
 
 
 def _json_data(event: Event) -> str:
@@ -64,9 +71,16 @@ def _json_data(event: Event) -> str:
     return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
-def ingest(uow_factory: UowFactory, principal: Principal, now: Callable[[], datetime],
-           raws: Iterable[object], *, chunk: int = CHUNK, start_index: int = 0,
-           progress: Callable[[int], None] | None = None) -> IngestResult:
+def ingest(
+    uow_factory: UowFactory,
+    principal: Principal,
+    now: Callable[[], datetime],
+    raws: Iterable[object],
+    *,
+    chunk: int = CHUNK,
+    start_index: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> IngestResult:
     """Take events (decoded JSON objects); each chunk commits on its own."""
     require(principal, "integration")
     total = IngestResult()
@@ -77,8 +91,7 @@ def ingest(uow_factory: UowFactory, principal: Principal, now: Callable[[], date
     return total
 
 
-def _batches(raws: Iterable[object], size: int, start: int
-             ) -> Iterator[tuple[int, list[object]]]:
+def _batches(raws: Iterable[object], size: int, start: int) -> Iterator[tuple[int, list[object]]]:
     batch: list[object] = []
     index = start
     for raw in raws:
@@ -108,23 +121,28 @@ def decode_lines(lines: Iterable[str]) -> Iterator[object]:
             yield _Undecodable(str(exc))
 
 
-def _ingest_chunk(uow_factory: UowFactory, now: datetime, first: int,
-                  raws: list[object]) -> IngestResult:
+def _ingest_chunk(
+    uow_factory: UowFactory, now: datetime, first: int, raws: list[object]
+) -> IngestResult:
     result = IngestResult()
     valid: list[tuple[int, Event]] = []
     seen: set[str] = set()
     for offset, raw in enumerate(raws):
         index = first + offset
         if isinstance(raw, _Undecodable):
-            result.rejected.append(Rejection(index, None, "bad_value", None,
-                                             f"not a JSON object: {raw.error}"))
+            result.rejected.append(
+                Rejection(index, None, "bad_value", None, f"not a JSON object: {raw.error}")
+            )
             continue
         try:
             event = parse_event(raw)
         except EventRejected as rej:
             rid = raw.get("id") if isinstance(raw, dict) else None
-            result.rejected.append(Rejection(index, rid if isinstance(rid, str) else None,
-                                             rej.reason, rej.field, rej.detail))
+            result.rejected.append(
+                Rejection(
+                    index, rid if isinstance(rid, str) else None, rej.reason, rej.field, rej.detail
+                )
+            )
             continue
         if event.id in seen:
             result.duplicates += 1
@@ -146,8 +164,17 @@ def _ingest_chunk(uow_factory: UowFactory, now: datetime, first: int,
                 result.rejected.append(Rejection(index, event.id, *reason))
             else:
                 accepted.append(event)
-        rows = [{"id": e.id, "shop_id": e.shop_id, "type": e.type, "occurred_at": e.occurred_at,
-                 "data": _json_data(e), "received_at": now} for e in accepted]
+        rows = [
+            {
+                "id": e.id,
+                "shop_id": e.shop_id,
+                "type": e.type,
+                "occurred_at": e.occurred_at,
+                "data": _json_data(e),
+                "received_at": now,
+            }
+            for e in accepted
+        ]
         inserted = uow.projection.insert_new_events(rows)
         fresh = [e for e in accepted if e.id in inserted]
         result.duplicates += len(accepted) - len(fresh)
@@ -157,33 +184,47 @@ def _ingest_chunk(uow_factory: UowFactory, now: datetime, first: int,
     return result
 
 
-def _shop_rejection(event: Event, shop: Any, book: PolicyBook
-                    ) -> tuple[str, str | None, str] | None:
+def _shop_rejection(
+    event: Event, shop: Any, book: PolicyBook
+) -> tuple[str, str | None, str] | None:
     if shop is None:
-        return ("unknown_shop", "shop_id", f"shop {event.shop_id} is not known to depositdesk; "
-                "create it first (POST /v1/shops)")
+        return (
+            "unknown_shop",
+            "shop_id",
+            f"shop {event.shop_id} is not known to depositdesk; create it first (POST /v1/shops)",
+        )
     money_field = _MONEY_FIELDS.get(event.type)
     if money_field is not None:
         currency = event.data["currency"]
         pack = book.in_force(shop["market"], event.occurred_at)
         if currency != pack.currency:
-            return ("bad_value", "data.currency",
-                    f"shop {event.shop_id} trades in {pack.currency}, not {currency}")
+            return (
+                "bad_value",
+                "data.currency",
+                f"shop {event.shop_id} trades in {pack.currency}, not {currency}",
+            )
     if event.type == "order.placed":
         cutoff = shop["orders_cutoff_at"]
         if cutoff is not None and event.occurred_at > cutoff:
             # EVT-4: no new orders after an unlink's cutoff or a termination.
-            return ("shop_closed_for_orders", "occurred_at",
-                    f"shop {event.shop_id} takes no new orders after {cutoff.isoformat()}")
+            return (
+                "shop_closed_for_orders",
+                "occurred_at",
+                f"shop {event.shop_id} takes no new orders after {cutoff.isoformat()}",
+            )
         pack = book.in_force(shop["market"], event.occurred_at)
         if pack.category(event.data["category"]) is None:
-            return ("bad_value", "data.category",
-                    f"{event.data['category']!r} is not a category of the {pack.pack} pack")
+            return (
+                "bad_value",
+                "data.category",
+                f"{event.data['category']!r} is not a category of the {pack.pack} pack",
+            )
     return None
 
 
-def _project(uow: Any, fresh: list[Event], shops: dict[str, Any], book: PolicyBook,
-             now: datetime) -> None:
+def _project(
+    uow: Any, fresh: list[Event], shops: dict[str, Any], book: PolicyBook, now: datetime
+) -> None:
     order_events: list[Event] = []
     record_events: list[Event] = []
     toggle_events: list[Event] = []
@@ -203,33 +244,42 @@ def _project(uow: Any, fresh: list[Event], shops: dict[str, Any], book: PolicyBo
     touched_money: dict[str, str] = {}
     for e in other:
         if e.type == "category.stopped":
-            current = next((CategoryActivity(c["category"], c["active"], c["changed_at"],
-                                             c["changed_by"])
-                            for c in uow.shops.categories(e.shop_id)
-                            if c["category"] == e.data["category"]), None)
+            current = next(
+                (
+                    CategoryActivity(c["category"], c["active"], c["changed_at"], c["changed_by"])
+                    for c in uow.shops.categories(e.shop_id)
+                    if c["category"] == e.data["category"]
+                ),
+                None,
+            )
             updated = apply_category_stop(current, e)
             if updated != current:
-                uow.shops.upsert_category(e.shop_id, updated.category, updated.active,
-                                          updated.changed_at, updated.changed_by)
+                uow.shops.upsert_category(
+                    e.shop_id,
+                    updated.category,
+                    updated.active,
+                    updated.changed_at,
+                    updated.changed_by,
+                )
         elif e.type == "proceeds.available":
             uow.ledger.post(e.shop_id, proceeds_entry(e.money(), e.id), now, f"event:{e.id}")
     for e in sorted(deductions, key=Event.sort_key):
         # DEP-8: deducted in event-time order; the totals do not depend on it.
         view = load_shop(uow, None, e.shop_id, now, book=book)
-        held = Money(view.pack.currency, -uow.ledger.balances(e.shop_id).get(
-            ("deposit_held", view.pack.currency), 0))
+        held = Money(
+            view.pack.currency,
+            -uow.ledger.balances(e.shop_id).get(("deposit_held", view.pack.currency), 0),
+        )
         loss = e.money("consumer_loss")
         if loss.is_positive():
-            entry = violation_deduction_entry(loss, held, e.data["violation_id"],
-                                              e.data["type"])
+            entry = violation_deduction_entry(loss, held, e.data["violation_id"], e.data["type"])
             uow.ledger.post(e.shop_id, entry, now, f"event:{e.id}")
             touched_money[e.shop_id] = f"violation {e.data['violation_id']} deducted {loss}"
     for shop_id, cause in touched_money.items():
         review_funding(uow, load_shop(uow, None, shop_id, now, book=book), now, cause)
 
 
-def _project_orders(uow: Any, evts: list[Event], shops: dict[str, Any],
-                    book: PolicyBook) -> None:
+def _project_orders(uow: Any, evts: list[Event], shops: dict[str, Any], book: PolicyBook) -> None:
     if not evts:
         return
     keys = {(e.shop_id, e.data["order_id"]) for e in evts}
@@ -283,8 +333,9 @@ def _project_records(uow: Any, evts: list[Event]) -> list[Event]:
 def _project_toggles(uow: Any, evts: list[Event]) -> None:
     if not evts:
         return
-    keyed = [((e.shop_id, TOGGLE_EVENTS[e.type][0], e.data[TOGGLE_EVENTS[e.type][1]]), e)
-             for e in evts]
+    keyed = [
+        ((e.shop_id, TOGGLE_EVENTS[e.type][0], e.data[TOGGLE_EVENTS[e.type][1]]), e) for e in evts
+    ]
     states = uow.projection.load_toggles({k for k, _ in keyed})
     for key, e in keyed:
         toggle = states.get(key)

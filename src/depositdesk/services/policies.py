@@ -49,8 +49,9 @@ class PolicyBook:
         """POL-1: the newest version whose effective_from has come."""
         versions = self.by_pack.get(pack)
         if not versions:
-            raise NotFound(f"policy pack {pack!r} not found; loaded packs: "
-                           f"{', '.join(self.names()) or 'none'}")
+            raise NotFound(
+                f"policy pack {pack!r} not found; loaded packs: {', '.join(self.names()) or 'none'}"
+            )
         current = versions[0]
         for version in versions:
             if version.starts_before(at):
@@ -76,23 +77,43 @@ def load(uow: UnitOfWork, document: str, now: datetime, by: str) -> PolicyPack:
     problems: list[FieldProblem] = []
     if latest is not None:
         if pack.version <= latest.version:
-            problems.append(FieldProblem(
-                "version", "version_order",
-                f"version {pack.version} is not newer than version {latest.version} in store"))
+            problems.append(
+                FieldProblem(
+                    "version",
+                    "version_order",
+                    f"version {pack.version} is not newer than version {latest.version} in store",
+                )
+            )
         if pack.currency != latest.currency:
-            problems.append(FieldProblem(
-                "currency", "currency_fixed",
-                f"the {pack.pack} market is in {latest.currency}; a pack cannot change it"))
+            problems.append(
+                FieldProblem(
+                    "currency",
+                    "currency_fixed",
+                    f"the {pack.pack} market is in {latest.currency}; a pack cannot change it",
+                )
+            )
         missing = [c for c in latest.category_codes() if pack.category(c) is None]
         for code in missing:
-            problems.append(FieldProblem(
-                "categories", "missing_category",
-                f"category {code!r} of version {latest.version} is missing; keep it so shops "
-                "that sell in it keep a required deposit"))
+            problems.append(
+                FieldProblem(
+                    "categories",
+                    "missing_category",
+                    f"category {code!r} of version {latest.version} is missing; keep it so shops "
+                    "that sell in it keep a required deposit",
+                )
+            )
     if problems:
         raise PolicyProblems(problems)
-    uow.policies.add(pack.pack, pack.version, pack.effective_from, pack.currency, document,
-                     checksum(document), now, by)
+    uow.policies.add(
+        pack.pack,
+        pack.version,
+        pack.effective_from,
+        pack.currency,
+        document,
+        checksum(document),
+        now,
+        by,
+    )
     return pack
 
 
@@ -102,8 +123,16 @@ def ensure_default_packs(uow: UnitOfWork, now: datetime) -> list[str]:
     loaded: list[str] = []
     for pack in load_default_packs():
         if pack.pack not in known:
-            uow.policies.add(pack.pack, pack.version, pack.effective_from, pack.currency,
-                             pack.source, checksum(pack.source), now, "system:default-packs")
+            uow.policies.add(
+                pack.pack,
+                pack.version,
+                pack.effective_from,
+                pack.currency,
+                pack.source,
+                checksum(pack.source),
+                now,
+                "system:default-packs",
+            )
             loaded.append(pack.pack)
     return loaded
 
@@ -123,8 +152,13 @@ def pack_json(pack: PolicyPack) -> dict[str, object]:
         "country": pack.country,
         "timezone": pack.timezone,
         "categories": [
-            {"code": c.code, "name": c.name, "deposit": c.deposit.as_json(),
-             "after_sales_days": c.after_sales_days} for c in pack.categories
+            {
+                "code": c.code,
+                "name": c.name,
+                "deposit": c.deposit.as_json(),
+                "after_sales_days": c.after_sales_days,
+            }
+            for c in pack.categories
         ],
         "review_sla_business_days": pack.review_sla_business_days,
         "payout_window_days": pack.payout_window_days,

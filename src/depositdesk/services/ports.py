@@ -26,8 +26,12 @@ class UnitOfWork(Protocol):
     sandbox: Any
 
     def __enter__(self) -> UnitOfWork: ...
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
     def commit(self) -> None: ...
 
 
@@ -37,5 +41,6 @@ UowFactory = Callable[[], UnitOfWork]
 class Context(Protocol):
     """What every use case receives: a way to open a unit of work, and the clock."""
 
-    uow: UowFactory
     clock: Clock
+
+    def uow(self) -> UnitOfWork: ...

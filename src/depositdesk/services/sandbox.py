@@ -22,6 +22,9 @@ class SandboxClock:
         with self._uow() as uow:  # type: ignore[operator]
             self._clock.offset = timedelta(seconds=uow.sandbox.offset_seconds())
 
+    def set_offset(self, offset: timedelta) -> None:
+        self._clock.offset = offset
+
     def now(self) -> datetime:
         return self._clock.now()
 
@@ -29,18 +32,28 @@ class SandboxClock:
         return self._clock.now() - self._clock.offset
 
 
-def move(uow: UnitOfWork, principal: Principal, clock: SandboxClock,
-         advance: timedelta | None, to: datetime | None) -> dict[str, str | None]:
+def move(
+    uow: UnitOfWork,
+    principal: Principal,
+    clock: SandboxClock,
+    advance: timedelta | None,
+    to: datetime | None,
+) -> dict[str, str | None]:
     require(principal, "platform_admin")
     if (advance is None) == (to is None):
-        raise ValidationProblem("advance", "one_of",
-                                "give either advance (an ISO 8601 duration like P3D) or now")
-    clock.refresh()
+        raise ValidationProblem(
+            "advance", "one_of", "give either advance (an ISO 8601 duration like P3D) or now"
+        )
+    clock.set_offset(timedelta(seconds=uow.sandbox.offset_seconds()))
     current = clock.now()
     target = current + advance if advance is not None else utc(to)  # type: ignore[arg-type]
     if target < current:
-        raise ValidationProblem("advance" if advance is not None else "now", "forward_only",
-                                f"the sandbox clock never goes back; it is {rfc3339(current)}")
+        raise ValidationProblem(
+            "advance" if advance is not None else "now",
+            "forward_only",
+            f"the sandbox clock never goes back; it is {rfc3339(current)}",
+        )
     offset = target - clock.base_now()
     uow.sandbox.set_offset_seconds(int(offset.total_seconds()))
+    clock.set_offset(timedelta(seconds=int(offset.total_seconds())))
     return {"now": rfc3339(target)}

@@ -31,13 +31,22 @@ def _check_id(value: object, field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not MARKETPLACE_ID.match(value):
-        raise ValidationProblem(field, "marketplace_id",
-                                f"{field} must match [A-Za-z0-9_-]{{1,64}}")
+        raise ValidationProblem(
+            field, "marketplace_id", f"{field} must match [A-Za-z0-9_-]{{1,64}}"
+        )
     return value
 
 
-def create_seller(uow: UnitOfWork, principal: Principal, now: datetime, *, id: str | None,
-                  name: str, email: str, language: str | None) -> dict[str, Any]:
+def create_seller(
+    uow: UnitOfWork,
+    principal: Principal,
+    now: datetime,
+    *,
+    id: str | None,
+    name: str,
+    email: str,
+    language: str | None,
+) -> dict[str, Any]:
     require(principal, "platform_admin")
     problems = []
     seller_id = _check_id(id, "id") or new_id("sel")
@@ -47,20 +56,27 @@ def create_seller(uow: UnitOfWork, principal: Principal, now: datetime, *, id: s
         problems.append(FieldProblem("email", "email", f"{email!r} is not an email address"))
     language = language or "en"
     if language not in LANGUAGES:
-        problems.append(FieldProblem("language", "supported_language",
-                                     f"language must be one of {', '.join(LANGUAGES)}"))
+        problems.append(
+            FieldProblem(
+                "language", "supported_language", f"language must be one of {', '.join(LANGUAGES)}"
+            )
+        )
     if problems:
         raise ValidationProblem(problems)
     if uow.sellers.get(seller_id) is not None:
         raise Conflict(f"seller {seller_id} already exists")
-    uow.sellers.add(id=seller_id, name=name.strip(), email=email, language=language,
-                    created_at=now)
+    uow.sellers.add(id=seller_id, name=name.strip(), email=email, language=language, created_at=now)
     return seller_json(uow.sellers.get(seller_id))
 
 
 def seller_json(row: Any) -> dict[str, Any]:
-    return {"id": row["id"], "name": row["name"], "email": row["email"],
-            "language": row["language"], "created_at": rfc3339(row["created_at"])}
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "email": row["email"],
+        "language": row["language"],
+        "created_at": rfc3339(row["created_at"]),
+    }
 
 
 def get_seller(uow: UnitOfWork, principal: Principal, seller_id: str) -> dict[str, Any]:
@@ -81,8 +97,14 @@ class ShopView:
         return self.pack.required_deposit(self.active)
 
 
-def load_shop(uow: UnitOfWork, principal: Principal | None, shop_id: str, now: datetime,
-              lock: bool = False, book: PolicyBook | None = None) -> ShopView:
+def load_shop(
+    uow: UnitOfWork,
+    principal: Principal | None,
+    shop_id: str,
+    now: datetime,
+    lock: bool = False,
+    book: PolicyBook | None = None,
+) -> ShopView:
     row = uow.shops.get(shop_id, lock=lock)
     if row is None:
         raise NotFound(f"shop {shop_id} not found")
@@ -96,22 +118,36 @@ def load_shop(uow: UnitOfWork, principal: Principal | None, shop_id: str, now: d
 
 def _check_categories(pack: PolicyPack, categories: object) -> list[str]:
     if not isinstance(categories, list) or not categories:
-        raise ValidationProblem("categories", "non_empty_list",
-                                "categories must be a non-empty list of category codes")
+        raise ValidationProblem(
+            "categories", "non_empty_list", "categories must be a non-empty list of category codes"
+        )
     problems = []
     for i, code in enumerate(categories):
         if not isinstance(code, str) or pack.category(code) is None:
-            problems.append(FieldProblem(
-                f"categories[{i}]", "known_category",
-                f"{code!r} is not a category of the {pack.pack} pack; known: "
-                f"{', '.join(pack.category_codes())}"))
+            problems.append(
+                FieldProblem(
+                    f"categories[{i}]",
+                    "known_category",
+                    f"{code!r} is not a category of the {pack.pack} pack; known: "
+                    f"{', '.join(pack.category_codes())}",
+                )
+            )
     if problems:
         raise ValidationProblem(problems)
     return sorted(set(categories))  # type: ignore[arg-type]
 
 
-def create_shop(uow: UnitOfWork, principal: Principal, now: datetime, *, id: str | None,
-                seller_id: str, name: str, market: str, categories: list[str]) -> dict[str, Any]:
+def create_shop(
+    uow: UnitOfWork,
+    principal: Principal,
+    now: datetime,
+    *,
+    id: str | None,
+    seller_id: str,
+    name: str,
+    market: str,
+    categories: list[str],
+) -> dict[str, Any]:
     require(principal, "platform_admin")
     shop_id = _check_id(id, "id") or new_id("shop")
     if uow.sellers.get(seller_id) is None:
@@ -120,14 +156,21 @@ def create_shop(uow: UnitOfWork, principal: Principal, now: datetime, *, id: str
         raise ValidationProblem("name", "required", "name must not be empty")
     book = PolicyBook.read(uow)
     if market not in book.by_pack:
-        raise ValidationProblem("market", "known_pack",
-                                f"market must name a policy pack: {', '.join(book.names())}")
+        raise ValidationProblem(
+            "market", "known_pack", f"market must name a policy pack: {', '.join(book.names())}"
+        )
     pack = book.in_force(market, now)
     codes = _check_categories(pack, categories)
     if uow.shops.get(shop_id) is not None:
         raise Conflict(f"shop {shop_id} already exists")
-    uow.shops.add(id=shop_id, seller_id=seller_id, name=name.strip(), market=market,
-                  status="pending_deposit", created_at=now)
+    uow.shops.add(
+        id=shop_id,
+        seller_id=seller_id,
+        name=name.strip(),
+        market=market,
+        status="pending_deposit",
+        created_at=now,
+    )
     for code in codes:
         uow.shops.upsert_category(shop_id, code, True, now, f"api:{principal.actor}")
     return shop_json(uow, load_shop(uow, None, shop_id, now, book=book))
@@ -150,8 +193,9 @@ def shop_json(uow: UnitOfWork, view: ShopView) -> dict[str, Any]:
     }
 
 
-def list_shops(uow: UnitOfWork, principal: Principal, now: datetime, cursor: str | None,
-               limit: int) -> dict[str, Any]:
+def list_shops(
+    uow: UnitOfWork, principal: Principal, now: datetime, cursor: str | None, limit: int
+) -> dict[str, Any]:
     seller = principal.seller_id if principal.is_seller else None
     rows = uow.shops.page(seller, cursor, limit + 1)
     book = PolicyBook.read(uow)
@@ -183,47 +227,60 @@ def review_funding(uow: UnitOfWork, view: ShopView, now: datetime, cause: str) -
             return
     due = now + timedelta(days=view.pack.topup_grace_days)
     uow.notices.add(
-        id=new_id("ntc"), shop_id=shop_id, kind="topup",
+        id=new_id("ntc"),
+        shop_id=shop_id,
+        kind="topup",
         subject=f"Top up the deposit of {row['name']}: {owed} due by {due:%Y-%m-%d}",
-        body=(f"The deposit of your shop {row['name']} ({shop_id}) is below what is required "
-              f"({cause}). Required {pos.required}, held {pos.held}"
-              + (f", owed to the platform {pos.receivable}" if pos.receivable.is_positive()
-                 else "")
-              + f". Please pay {owed} by {due:%Y-%m-%d} ({view.pack.topup_grace_days} days). "
-              "If it is not paid by then, restrictions follow step by step (DEP-6)."),
-        data={"required_minor": pos.required.minor, "held_minor": pos.held.minor,
-              "receivable_minor": pos.receivable.minor, "owed_minor": owed.minor,
-              "currency": owed.currency, "cause": cause},
-        created_at=now, due_at=due, policy_pack=view.pack.pack,
+        body=(
+            f"The deposit of your shop {row['name']} ({shop_id}) is below what is required "
+            f"({cause}). Required {pos.required}, held {pos.held}"
+            + (f", owed to the platform {pos.receivable}" if pos.receivable.is_positive() else "")
+            + f". Please pay {owed} by {due:%Y-%m-%d} ({view.pack.topup_grace_days} days). "
+            "If it is not paid by then, restrictions follow step by step (DEP-6)."
+        ),
+        data={
+            "required_minor": pos.required.minor,
+            "held_minor": pos.held.minor,
+            "receivable_minor": pos.receivable.minor,
+            "owed_minor": owed.minor,
+            "currency": owed.currency,
+            "cause": cause,
+        },
+        created_at=now,
+        due_at=due,
+        policy_pack=view.pack.pack,
         policy_version=view.pack.version,
     )
 
 
-def set_categories(uow: UnitOfWork, principal: Principal, now: datetime, shop_id: str,
-                   categories: list[str]) -> dict[str, Any]:
+def set_categories(
+    uow: UnitOfWork, principal: Principal, now: datetime, shop_id: str, categories: list[str]
+) -> dict[str, Any]:
     view = load_shop(uow, principal, shop_id, now, lock=True)
-    require_shop_role(principal, view.row["seller_id"], shop_id, ("owner", "admin"),
-                      ("platform_admin",))
+    require_shop_role(
+        principal, view.row["seller_id"], shop_id, ("owner", "admin"), ("platform_admin",)
+    )
     if view.row["status"] in ("terminated", "unlinked"):
         raise Conflict(f"shop {shop_id} is {view.row['status']}; its categories are final")
     codes = _check_categories(view.pack, categories)
     before = view.required
     for row in uow.shops.categories(shop_id):
         if row["active"] and row["category"] not in codes:
-            uow.shops.upsert_category(shop_id, row["category"], False, now,
-                                      f"api:{principal.actor}")
+            uow.shops.upsert_category(
+                shop_id, row["category"], False, now, f"api:{principal.actor}"
+            )
     for code in codes:
         if code not in view.active:
             uow.shops.upsert_category(shop_id, code, True, now, f"api:{principal.actor}")
     view = load_shop(uow, None, shop_id, now)
     if view.required.minor > before.minor:
-        review_funding(uow, view, now, f"categories changed: required {before} → "
-                                       f"{view.required}")
+        review_funding(uow, view, now, f"categories changed: required {before} → {view.required}")
     return shop_json(uow, load_shop(uow, None, shop_id, now))
 
 
-def terminate(uow: UnitOfWork, principal: Principal, now: datetime, shop_id: str,
-              reason: str) -> dict[str, Any]:
+def terminate(
+    uow: UnitOfWork, principal: Principal, now: datetime, shop_id: str, reason: str
+) -> dict[str, Any]:
     """REF-9: the contract ends; new orders are refused from now (EVT-4)."""
     require(principal, "platform_admin")
     if not reason.strip():
@@ -232,7 +289,11 @@ def terminate(uow: UnitOfWork, principal: Principal, now: datetime, shop_id: str
     if view.row["status"] in ("terminated", "unlinked"):
         raise Conflict(f"shop {shop_id} is already {view.row['status']}")
     cutoff = view.row["orders_cutoff_at"]
-    uow.shops.update(shop_id, status="terminated", terminated_at=now,
-                     termination_reason=reason.strip(),
-                     orders_cutoff_at=min(cutoff, now) if cutoff else now)
+    uow.shops.update(
+        shop_id,
+        status="terminated",
+        terminated_at=now,
+        termination_reason=reason.strip(),
+        orders_cutoff_at=min(cutoff, now) if cutoff else now,
+    )
     return shop_json(uow, load_shop(uow, None, shop_id, now))

@@ -38,7 +38,8 @@ ID = 64  # marketplace ids for sellers and shops: [A-Za-z0-9_-]{1,64}
 RID = 128  # ids carried in events
 
 policy_versions = Table(
-    "policy_versions", metadata,
+    "policy_versions",
+    metadata,
     Column("pack", String(40), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("effective_from", Date, nullable=False),
@@ -50,7 +51,8 @@ policy_versions = Table(
 )
 
 sellers = Table(
-    "sellers", metadata,
+    "sellers",
+    metadata,
     Column("id", String(ID), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("email", String(320), nullable=False),
@@ -59,7 +61,8 @@ sellers = Table(
 )
 
 shops = Table(
-    "shops", metadata,
+    "shops",
+    metadata,
     Column("id", String(ID), primary_key=True),
     Column("seller_id", String(ID), ForeignKey("sellers.id"), nullable=False, index=True),
     Column("name", String(200), nullable=False),
@@ -73,7 +76,8 @@ shops = Table(
 )
 
 shop_categories = Table(
-    "shop_categories", metadata,
+    "shop_categories",
+    metadata,
     Column("shop_id", String(ID), ForeignKey("shops.id"), primary_key=True),
     Column("category", String(RID), primary_key=True),
     Column("active", Boolean, nullable=False),
@@ -82,16 +86,19 @@ shop_categories = Table(
 )
 
 category_orders = Table(
-    "category_orders", metadata,
+    "category_orders",
+    metadata,
     Column("shop_id", String(ID), primary_key=True),
     Column("category", String(RID), primary_key=True),
     Column("last_order_at", UTCDateTime, nullable=False),
 )
 
 journal_entries = Table(
-    "journal_entries", metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    "journal_entries",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("shop_id", String(ID), ForeignKey("shops.id"), nullable=False, index=True),
     Column("kind", String(40), nullable=False),
     Column("memo", Text, nullable=False),
@@ -100,9 +107,11 @@ journal_entries = Table(
 )
 
 postings = Table(
-    "postings", metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    "postings",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("entry_id", BigInteger, ForeignKey("journal_entries.id"), nullable=False, index=True),
     Column("shop_id", String(ID), nullable=False),
     Column("account", String(40), nullable=False),
@@ -112,7 +121,8 @@ postings = Table(
 )
 
 idempotency_keys = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("scope", String(200), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("request_hash", String(64), nullable=False),
@@ -122,7 +132,8 @@ idempotency_keys = Table(
 )
 
 api_tokens = Table(
-    "api_tokens", metadata,
+    "api_tokens",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("role", String(20), nullable=False),
@@ -133,7 +144,8 @@ api_tokens = Table(
 )
 
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("id", String(RID), primary_key=True),
     Column("shop_id", String(ID), nullable=False),
     Column("type", String(40), nullable=False),
@@ -143,7 +155,8 @@ events = Table(
 )
 
 orders = Table(
-    "orders", metadata,
+    "orders",
+    metadata,
     Column("shop_id", String(ID), primary_key=True),
     Column("order_id", String(RID), primary_key=True),
     Column("state", String(12), nullable=False),
@@ -158,14 +171,20 @@ orders = Table(
     Column("cancelled_at", UTCDateTime),
     Column("after_sales_ends_at", UTCDateTime),
     # Only open orders are indexed by state: finished history costs nothing here.
-    Index("ix_orders_open", "shop_id", "category",
-          sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+    Index(
+        "ix_orders_open",
+        "shop_id",
+        "category",
+        sqlite_where=text("state = 'open'"),
+        postgresql_where=text("state = 'open'"),
+    ),
     Index("ix_orders_after_sales", "shop_id", "after_sales_ends_at"),
     Index("ix_orders_category_after_sales", "shop_id", "category", "after_sales_ends_at"),
 )
 
 shop_records = Table(
-    "shop_records", metadata,
+    "shop_records",
+    metadata,
     Column("shop_id", String(ID), primary_key=True),
     Column("kind", String(20), primary_key=True),
     Column("record_id", String(RID), primary_key=True),
@@ -177,12 +196,18 @@ shop_records = Table(
     Column("amount_minor", BigInteger),
     Column("currency", String(3)),
     Column("attrs", Text, nullable=False),
-    Index("ix_shop_records_open", "shop_id", "kind",
-          sqlite_where=text("is_open"), postgresql_where=text("is_open")),
+    Index(
+        "ix_shop_records_open",
+        "shop_id",
+        "kind",
+        sqlite_where=text("is_open"),
+        postgresql_where=text("is_open"),
+    ),
 )
 
 shop_toggles = Table(
-    "shop_toggles", metadata,
+    "shop_toggles",
+    metadata,
     Column("shop_id", String(ID), primary_key=True),
     Column("kind", String(20), primary_key=True),
     Column("toggle_id", String(RID), primary_key=True),
@@ -192,7 +217,8 @@ shop_toggles = Table(
 )
 
 notices = Table(
-    "notices", metadata,
+    "notices",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("shop_id", String(ID), ForeignKey("shops.id"), nullable=False, index=True),
     Column("kind", String(40), nullable=False),
@@ -206,7 +232,8 @@ notices = Table(
 )
 
 sandbox_clock = Table(
-    "sandbox_clock", metadata,
+    "sandbox_clock",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("offset_seconds", BigInteger, nullable=False),
 )

@@ -48,8 +48,12 @@ class SqlUnitOfWork:
         assert self.conn is not None
         self.conn.rollback()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         assert self.conn is not None
         try:
             if self.conn.in_transaction():

@@ -15,8 +15,9 @@ from depositdesk.entrypoints.api import problems
 from depositdesk.entrypoints.api.routes import events, policies, shops, system
 
 log = structlog.get_logger("depositdesk.api")
-REQUESTS = Counter("depositdesk_http_requests_total", "HTTP requests",
-                   ["method", "route", "status"])
+REQUESTS = Counter(
+    "depositdesk_http_requests_total", "HTTP requests", ["method", "route", "status"]
+)
 LATENCY = Histogram("depositdesk_http_request_seconds", "HTTP request latency", ["route"])
 
 DESCRIPTION = """
@@ -37,8 +38,9 @@ def create_app(app: App) -> FastAPI:
         api.include_router(module.router)
 
     @api.middleware("http")
-    async def request_id(request: Request,
-                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=rid)
         started = time.perf_counter()
@@ -51,8 +53,14 @@ def create_app(app: App) -> FastAPI:
         elapsed = time.perf_counter() - started
         REQUESTS.labels(request.method, path, str(response.status_code)).inc()
         LATENCY.labels(path).observe(elapsed)
-        log.info("request", request_id=rid, method=request.method, path=request.url.path,
-                 status=response.status_code, ms=round(elapsed * 1000, 1))
+        log.info(
+            "request",
+            request_id=rid,
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            ms=round(elapsed * 1000, 1),
+        )
         response.headers["X-Request-Id"] = rid
         return response
 

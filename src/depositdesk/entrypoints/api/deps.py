@@ -26,15 +26,18 @@ def get_now(app: App = Depends(get_app)) -> datetime:
     return now
 
 
-def get_principal(credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-                  app: App = Depends(get_app)) -> Principal:
+def get_principal(
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer), app: App = Depends(get_app)
+) -> Principal:
     if credentials is None:
-        raise HTTPException(401, "send Authorization: Bearer <token>",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
+        )
     principal = read(app, authenticate, credentials.credentials)
     if principal is None:
-        raise HTTPException(401, "the token is unknown or revoked",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
+        )
     return principal
 
 

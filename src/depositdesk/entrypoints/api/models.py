@@ -46,11 +46,13 @@ class PayInIn(Body):
 
 
 class EventsIn(Body):
-    events: list[Any] = Field(max_length=10_000,
-                              description="event objects {id, type, shop_id, occurred_at, data}")
+    events: list[Any] = Field(
+        max_length=10_000, description="event objects {id, type, shop_id, occurred_at, data}"
+    )
 
 
 class ClockIn(Body):
-    advance: timedelta | None = Field(default=None, examples=["P3D"],
-                                      description="ISO 8601 duration to move forward")
+    advance: timedelta | None = Field(
+        default=None, examples=["P3D"], description="ISO 8601 duration to move forward"
+    )
     now: datetime | None = Field(default=None, description="RFC 3339 time to move to")

@@ -12,14 +12,28 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from depositdesk.domain.errors import DomainError, PolicyProblems
 
 PROBLEM = "application/problem+json"
-TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-          405: "Method not allowed", 409: "Conflict", 415: "Unsupported media type",
-          422: "Unprocessable content", 500: "Internal error"}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal error",
+}
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": f"https://depositdesk.dev/problems/{code}", "title": TITLES.get(status, code),
-            "status": status, "detail": detail, "code": code, **extra}
+    body = {
+        "type": f"https://depositdesk.dev/problems/{code}",
+        "title": TITLES.get(status, code),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
@@ -40,8 +54,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PolicyProblems)
     async def _policy(_: Request, exc: PolicyProblems) -> JSONResponse:
-        return problem(422, "validation_error", f"the policy pack has {len(exc.problems)} "
-                       "problem(s); nothing was loaded", errors=[p.as_json() for p in exc.problems])
+        return problem(
+            422,
+            "validation_error",
+            f"the policy pack has {len(exc.problems)} problem(s); nothing was loaded",
+            errors=[p.as_json() for p in exc.problems],
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -58,10 +76,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed"}
-        response = problem(exc.status_code, codes.get(exc.status_code, "http_error"),
-                           str(exc.detail))
+        codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        response = problem(
+            exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail)
+        )
         for name, value in (getattr(exc, "headers", None) or {}).items():
             response.headers[name] = value
         return response

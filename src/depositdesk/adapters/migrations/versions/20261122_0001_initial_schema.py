@@ -12,7 +12,6 @@ from alembic import op
 
 import depositdesk.adapters.db.types
 
-
 revision = "20261122_0001"
 down_revision = None
 branch_labels = None

@@ -14,7 +14,8 @@ router = APIRouter(prefix="/v1", tags=["events"])
 
 
 @router.post("/events", summary="A batch of marketplace events (EVT-1..4)")
-def post_events(body: EventsIn, app: App = Depends(get_app),
-                who: Principal = Depends(get_principal)) -> dict[str, Any]:
+def post_events(
+    body: EventsIn, app: App = Depends(get_app), who: Principal = Depends(get_principal)
+) -> dict[str, Any]:
     require(who, "integration")
     return ingest(app.uow, who, app.now_refreshed, body.events).as_json()

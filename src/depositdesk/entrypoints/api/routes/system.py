@@ -35,8 +35,9 @@ def _sandbox(app: App) -> SandboxClock:
 
 
 @router.get("/v1/sandbox/clock", summary="The sandbox time")
-def get_clock(app: App = Depends(get_app), who: Principal = Depends(get_principal)
-              ) -> dict[str, Any]:
+def get_clock(
+    app: App = Depends(get_app), who: Principal = Depends(get_principal)
+) -> dict[str, Any]:
     clock = _sandbox(app)
     require(who, "platform_admin")
     clock.refresh()
@@ -44,9 +45,8 @@ def get_clock(app: App = Depends(get_app), who: Principal = Depends(get_principa
 
 
 @router.post("/v1/sandbox/clock", summary="Move the sandbox clock forward")
-def post_clock(body: ClockIn, app: App = Depends(get_app),
-               who: Principal = Depends(get_principal)) -> dict[str, Any]:
+def post_clock(
+    body: ClockIn, app: App = Depends(get_app), who: Principal = Depends(get_principal)
+) -> dict[str, Any]:
     clock = _sandbox(app)
-    result = run(app, move, who, clock, body.advance, body.now)
-    clock.refresh()
-    return result
+    return run(app, move, who, clock, body.advance, body.now)

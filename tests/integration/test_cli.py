@@ -1,0 +1,140 @@
+"""The command line as an operator uses it (interface.md "Command line")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from depositdesk.entrypoints.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DEPOSITDESK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_db_upgrade_and_token_create_prints_token_on_last_line(env: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["token", "create", "--role", "platform_admin"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1].startswith("dd_")
+
+
+def test_token_create_refuses_unknown_role_and_seller_role_without_seller(env: Path) -> None:
+    bad = runner.invoke(app, ["token", "create", "--role", "superuser"])
+    assert bad.exit_code == 1
+    assert "role must be one of" in bad.stderr
+    assert runner.invoke(app, ["token", "create", "--role", "owner"]).exit_code == 1
+
+
+def test_pol3_policy_check_lists_every_problem_and_exits_1(env: Path) -> None:
+    exported = runner.invoke(app, ["policy", "export", "gb"])
+    assert exported.exit_code == 0
+    assert 'currency = "GBP"' in exported.stdout
+    broken = exported.stdout.replace('currency = "GBP"', 'currency = "ZZZ"').replace(
+        'deposit = "1000.00"', 'deposit = "-1.00"', 1
+    )
+    (env / "broken.toml").write_text(broken)
+    result = runner.invoke(app, ["policy", "check", "broken.toml"], terminal_width=200)
+    assert result.exit_code == 1
+    assert "currency" in result.stderr and "non_negative" in result.stderr
+
+
+def test_pol1_policy_load_new_version_then_export_shows_it(env: Path) -> None:
+    exported = runner.invoke(app, ["policy", "export", "us"]).stdout
+    v2 = exported.replace("version = 1", "version = 2").replace(
+        "effective_from = 2024-01-01", "effective_from = 2025-01-01"
+    )
+    (env / "us2.toml").write_text(v2)
+    assert runner.invoke(app, ["policy", "check", "us2.toml"]).exit_code == 0
+    loaded = runner.invoke(app, ["policy", "load", "us2.toml"])
+    assert loaded.exit_code == 0, loaded.output
+    assert "version = 2" in runner.invoke(app, ["policy", "export", "us"]).stdout
+    # loading the same version again is refused; the running version stays
+    again = runner.invoke(app, ["policy", "load", "us2.toml"], terminal_width=200)
+    assert again.exit_code == 1
+    assert "version_order" in again.stderr
+
+
+def test_evt1_events_ingest_counts_and_writes_rejects(env: Path) -> None:
+    from depositdesk.bootstrap import build
+    from depositdesk.services import shops
+    from depositdesk.services.access import Principal
+    from depositdesk.services.usecase import run
+
+    runner.invoke(app, ["db", "upgrade"])
+    runner.invoke(app, ["policy", "export", "gb"])  # loads default packs
+    application = build()
+    admin = Principal("t", "platform_admin", None, "t")
+    now = application.clock.now()
+    run(
+        application,
+        shops.create_seller,
+        admin,
+        now,
+        id="s1",
+        name="S",
+        email="s@ex.com",
+        language=None,
+    )
+    run(
+        application,
+        shops.create_shop,
+        admin,
+        now,
+        id="shop1",
+        seller_id="s1",
+        name="S",
+        market="gb",
+        categories=["apparel"],
+    )
+    application.engine.dispose()
+    lines = [
+        {
+            "id": "e1",
+            "type": "order.placed",
+            "shop_id": "shop1",
+            "occurred_at": "2026-01-01T00:00:00Z",
+            "data": {
+                "order_id": "o1",
+                "category": "apparel",
+                "amount": "1.00",
+                "currency": "GBP",
+                "customer_id": "c",
+            },
+        },
+        {
+            "id": "e1",
+            "type": "order.placed",
+            "shop_id": "shop1",
+            "occurred_at": "2026-01-01T00:00:00Z",
+            "data": {
+                "order_id": "o1",
+                "category": "apparel",
+                "amount": "1.00",
+                "currency": "GBP",
+                "customer_id": "c",
+            },
+        },
+        {
+            "id": "e2",
+            "type": "order.exploded",
+            "shop_id": "shop1",
+            "occurred_at": "2026-01-01T00:00:00Z",
+            "data": {},
+        },
+    ]
+    text = "\n".join(json.dumps(x) for x in lines) + "\nnot json\n"
+    (env / "events.jsonl").write_text(text)
+    result = runner.invoke(app, ["events", "ingest", "events.jsonl"])
+    assert result.exit_code == 0, result.output
+    assert "accepted 1, duplicates 1, rejected 2" in result.stdout
+    rejects = [json.loads(x) for x in (env / "events.jsonl.rejects.jsonl").read_text().splitlines()]
+    assert [(r["index"], r["reason"]) for r in rejects] == [(2, "unknown_type"), (3, "bad_value")]

@@ -1,0 +1,180 @@
+"""EVT-2: any permutation or duplication of an event stream gives the same
+projection, balances and eligibility (property test on a real SQLite database)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from depositdesk.adapters.db.engine import make_engine
+from depositdesk.adapters.db.tables import orders, shop_records, shop_toggles
+from depositdesk.bootstrap import build
+from depositdesk.domain.clock import FixedClock
+from depositdesk.services import deposits, policies, shops
+from depositdesk.services.access import Principal
+from depositdesk.services.eligibility import eligibility
+from depositdesk.services.ingestion import ingest
+from depositdesk.services.usecase import read, run
+from depositdesk.settings import Settings
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ADMIN = Principal("t", "platform_admin", None, "test")
+INTEGRATION = Principal("t", "integration", None, "test")
+
+
+def _at(minutes: int) -> str:
+    return (
+        (NOW - timedelta(days=60) + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+    )
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Events for one shop: orders, cases, disputes, fines, violations, toggles."""
+    events: list[dict[str, Any]] = []
+    n = 0
+
+    def add(type_: str, minutes: int, **data: Any) -> None:
+        nonlocal n
+        n += 1
+        events.append(
+            {
+                "id": f"e{n}",
+                "type": type_,
+                "shop_id": "shop1",
+                "occurred_at": _at(minutes),
+                "data": data,
+            }
+        )
+
+    t = st.integers(min_value=0, max_value=60 * 24 * 59)
+    for i in range(draw(st.integers(0, 8))):
+        oid = f"o{i}"
+        add(
+            "order.placed",
+            draw(t),
+            order_id=oid,
+            category=draw(st.sampled_from(["apparel", "jewellery"])),
+            amount="10.00",
+            currency="GBP",
+            customer_id="c",
+        )
+        for step in draw(
+            st.lists(
+                st.sampled_from(["order.shipped", "order.delivered", "order.cancelled"]), max_size=3
+            )
+        ):
+            add(step, draw(t), order_id=oid)
+        if draw(st.booleans()):
+            add("after_sales.opened", draw(t), case_id=f"c{i}", order_id=oid)
+            if draw(st.booleans()):
+                add("after_sales.closed", draw(t), case_id=f"c{i}", order_id=oid)
+        if draw(st.booleans()):
+            add("dispute.opened", draw(t), dispute_id=f"d{i}", order_id=oid)
+            if draw(st.booleans()):
+                add("dispute.resolved", draw(t), dispute_id=f"d{i}")
+    for i in range(draw(st.integers(0, 3))):
+        loss = draw(st.sampled_from(["0.00", "300.00", "2500.00"]))
+        add(
+            "violation.recorded",
+            draw(t),
+            violation_id=f"v{i}",
+            type="fake",
+            consumer_loss=loss,
+            currency="GBP",
+        )
+        if draw(st.booleans()):
+            add("violation.rectified", draw(t), violation_id=f"v{i}")
+    for i in range(draw(st.integers(0, 2))):
+        add("fine.issued", draw(t), fine_id=f"f{i}", amount="5.00", currency="GBP", reason="x")
+        if draw(st.booleans()):
+            add("fine.paid", draw(t), fine_id=f"f{i}")
+    for _ in range(draw(st.integers(0, 3))):
+        add(
+            draw(st.sampled_from(["campaign.started", "campaign.stopped"])),
+            draw(t),
+            campaign_id="camp",
+        )
+    return events
+
+
+def _fresh_app(template: Path, folder: str, name: str) -> Any:
+    path = Path(folder) / f"{name}.db"
+    shutil.copy(template, path)
+    app = build(
+        Settings(database_url=f"sqlite:///{path}"),
+        clock=FixedClock(NOW),
+        engine=make_engine(f"sqlite:///{path}"),
+    )
+    run(app, policies.ensure_default_packs, NOW)
+    run(
+        app,
+        shops.create_seller,
+        ADMIN,
+        NOW,
+        id="s1",
+        name="S",
+        email="s@example.com",
+        language=None,
+    )
+    run(
+        app,
+        shops.create_shop,
+        ADMIN,
+        NOW,
+        id="shop1",
+        seller_id="s1",
+        name="S",
+        market="gb",
+        categories=["apparel", "jewellery"],
+    )
+    run(app, deposits.pay_in, ADMIN, NOW, "shop1", "4000.00", "R", "k")
+    return app
+
+
+def _state(app: Any) -> dict[str, Any]:
+    def q(uow: Any) -> dict[str, Any]:
+        conn = uow.conn
+        return {
+            "orders": sorted(tuple(r) for r in conn.execute(select(orders))),
+            "records": sorted(tuple(r) for r in conn.execute(select(shop_records))),
+            "toggles": sorted(tuple(r) for r in conn.execute(select(shop_toggles))),
+            "balances": uow.ledger.balances("shop1"),
+        }
+
+    state = read(app, q)
+    for kind, category in (("full", None), ("difference", "jewellery")):
+        state[kind] = read(app, eligibility, ADMIN, NOW, "shop1", kind, category, None)
+    return state
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(stream=streams(), data=st.data())
+def test_evt2_permuted_and_duplicated_streams_give_the_same_state(
+    sqlite_template: Path, stream: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    shuffled = data.draw(st.permutations(stream))
+    dupes = data.draw(st.lists(st.sampled_from(stream), max_size=5)) if stream else []
+    mixed = data.draw(st.permutations(shuffled + dupes))
+    chunk = data.draw(st.integers(min_value=1, max_value=7))
+    with tempfile.TemporaryDirectory() as folder:
+        a = _fresh_app(sqlite_template, folder, "a")
+        b = _fresh_app(sqlite_template, folder, "b")
+        ra = ingest(a.uow, INTEGRATION, lambda: NOW, stream)
+        rb = ingest(b.uow, INTEGRATION, lambda: NOW, mixed, chunk=chunk)
+        assert ra.accepted == rb.accepted == len(stream)
+        assert rb.duplicates == len(dupes)
+        assert _state(a) == _state(b)
+        a.engine.dispose()
+        b.engine.dispose()

@@ -1,0 +1,63 @@
+"""DEP-2: exact money in minor units; wrong decimals refused, not rounded."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from depositdesk.domain.errors import ValidationProblem
+from depositdesk.domain.money import Money
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "minor"),
+    [
+        ("5000.00", "CNY", 500000),
+        ("0.01", "GBP", 1),
+        ("500", "JPY", 500),
+        ("-1.50", "USD", -150),
+        ("1.234", "BHD", 1234),
+    ],
+)
+def test_dep2_parse_exact_minor_units(text: str, currency: str, minor: int) -> None:
+    assert Money.parse(text, currency) == Money(currency, minor)
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "rule"),
+    [
+        ("5000.0", "CNY", "currency_precision"),
+        ("5000", "GBP", "currency_precision"),
+        ("5.00", "JPY", "currency_precision"),
+        ("1e3", "USD", "decimal_string"),
+        ("01.00", "USD", "decimal_string"),
+        (" 1.00", "USD", "decimal_string"),
+    ],
+)
+def test_dep2_wrong_decimals_are_refused_not_rounded(text: str, currency: str, rule: str) -> None:
+    with pytest.raises(ValidationProblem) as info:
+        Money.parse(text, currency)
+    assert info.value.problems[0].rule == rule
+
+
+def test_dep2_floats_and_unknown_currencies_are_refused() -> None:
+    with pytest.raises(ValidationProblem):
+        Money.parse(5.0, "USD")
+    with pytest.raises(ValidationProblem) as info:
+        Money.parse("5.00", "XYZ")
+    assert info.value.problems[0].rule == "iso_4217"
+
+
+@given(
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.sampled_from(["GBP", "CNY", "USD", "JPY", "BHD"]),
+)
+def test_dep2_format_and_parse_round_trip(minor: int, currency: str) -> None:
+    money = Money(currency, minor)
+    assert Money.parse(money.format(), currency) == money
+
+
+def test_money_refuses_to_mix_currencies() -> None:
+    with pytest.raises(ValueError):
+        Money("GBP", 1) + Money("USD", 1)
