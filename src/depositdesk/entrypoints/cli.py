@@ -15,7 +15,7 @@ from rich.table import Table
 
 from depositdesk.bootstrap import App, build, migrate
 from depositdesk.domain.errors import DomainError, PolicyProblems
-from depositdesk.services import policies
+from depositdesk.services import policies, shops
 from depositdesk.services.access import Principal
 from depositdesk.services.ingestion import decode_lines, ingest
 from depositdesk.services.tokens import create_token
@@ -118,7 +118,7 @@ def policy_load(file: Path) -> None:
     try:
         pack = run(
             application,
-            policies.load,
+            shops.load_policy_version,
             file.read_text(encoding="utf-8"),
             application.now_refreshed(),
             "cli",

@@ -15,6 +15,7 @@ from depositdesk.domain.ledger import DepositPosition
 from depositdesk.domain.money import Money
 from depositdesk.domain.policy import PolicyPack
 from depositdesk.services.access import Principal, check_shop_visible, require, require_shop_role
+from depositdesk.services import policies
 from depositdesk.services.policies import PolicyBook
 from depositdesk.services.ports import UnitOfWork
 
@@ -297,3 +298,34 @@ def terminate(
         orders_cutoff_at=min(cutoff, now) if cutoff else now,
     )
     return shop_json(uow, load_shop(uow, None, shop_id, now))
+
+
+def load_policy_version(uow: UnitOfWork, document: str, now: datetime, by: str) -> PolicyPack:
+    """Store a new pack version (POL-1, POL-3) and, when it is already in force,
+    give every shop whose required deposit rose a top-up notice (POL-4, DEP-5).
+
+    A version that takes effect later changes nothing today; its notices are
+    issued when the worker's timer reaches `effective_from` (a later issue).
+    A lowered requirement needs no notice: the difference shows at once in the
+    shop's difference-refund eligibility (REF-2).
+    """
+    before = PolicyBook.read(uow)
+    pack = policies.load(uow, document, now, by)
+    after = PolicyBook.read(uow)
+    if after.in_force(pack.pack, now).version != pack.version:
+        return pack
+    for shop_id in uow.shops.ids_in_market(pack.pack):
+        old = load_shop(uow, None, shop_id, now, book=before)
+        new = load_shop(uow, None, shop_id, now, book=after)
+        if new.required.minor > old.required.minor and new.row["status"] not in (
+            "terminated",
+            "unlinked",
+        ):
+            review_funding(
+                uow,
+                new,
+                now,
+                f"policy {pack.pack} version {pack.version}: required {old.required} → "
+                f"{new.required}",
+            )
+    return pack

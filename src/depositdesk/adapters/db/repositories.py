@@ -95,6 +95,10 @@ class ShopRepository:
             q = q.with_for_update()
         return {row["id"]: row for row in self.conn.execute(q).mappings()}
 
+    def ids_in_market(self, market: str) -> list[str]:
+        q = select(shops.c.id).where(shops.c.market == market).order_by(shops.c.id)
+        return list(self.conn.execute(q).scalars())
+
     def page(self, seller_id: str | None, after: str | None, limit: int) -> list[RowMapping]:
         """Newest first, keyset-paginated on (created_at, id)."""
         q = select(shops).order_by(shops.c.created_at.desc(), shops.c.id.desc()).limit(limit)

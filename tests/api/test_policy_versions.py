@@ -1,0 +1,61 @@
+"""POL-1 and POL-4: new versions, what they change, what they leave alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from depositdesk.bootstrap import App
+from depositdesk.domain.errors import PolicyProblems
+from depositdesk.services import policies, shops
+from depositdesk.services.usecase import read, run
+from tests.conftest import Api
+
+
+def _us_v2(app: App, apparel: str, effective: str = "2025-01-01") -> str:
+    text = read(app, policies.export, "us", app.clock.now())
+    text = text.replace("version = 1", "version = 2").replace(
+        "effective_from = 2024-01-01", f"effective_from = {effective}")
+    return text.replace('deposit = "500.00"', f'deposit = "{apparel}"', 1)  # apparel is first
+
+
+def test_pol4_raised_requirement_in_force_issues_topup_notice(app: App, api: Api) -> None:
+    api.seller()
+    api.shop(market="us", categories=["apparel"])
+    api.pay_in("shop1", "500.00", "USD")
+    run(app, shops.load_policy_version, _us_v2(app, "800.00"), app.clock.now(), "test")
+    deposit = api.deposit("shop1")
+    assert deposit["required"]["amount"] == "800.00"
+    assert deposit["policy"] == {"pack": "us", "version": 2}
+    [notice] = deposit["notices"]
+    assert notice["kind"] == "topup" and "300.00 USD" in notice["subject"]
+    assert notice["policy"] == {"pack": "us", "version": 2}
+
+
+def test_pol4_lowered_requirement_makes_the_difference_refundable(app: App, api: Api) -> None:
+    api.seller()
+    api.shop(market="us", categories=["apparel"])
+    api.pay_in("shop1", "500.00", "USD")
+    run(app, shops.load_policy_version, _us_v2(app, "200.00"), app.clock.now(), "test")
+    assert api.deposit("shop1")["notices"] == []
+    elig = api.eligibility("shop1", kind="difference", category="apparel")
+    assert elig["amount"] == {"amount": "500.00", "currency": "USD"}  # all of it, if stopped
+
+
+def test_pol1_future_version_is_not_in_force_yet(app: App, api: Api) -> None:
+    api.seller()
+    api.shop(market="us", categories=["apparel"])
+    run(app, shops.load_policy_version, _us_v2(app, "800.00", "2027-01-01"), app.clock.now(),
+        "test")
+    shop = api.c.get("/v1/shops/shop1", headers=api.admin).json()
+    assert shop["required_deposit"]["amount"] == "500.00"
+    assert shop["policy"]["version"] == 1
+    versions = api.c.get("/v1/policies/us", headers=api.admin).json()["versions"]
+    assert [v["version"] for v in versions] == [1, 2]
+
+
+def test_pol3_refused_version_leaves_running_version_in_force(app: App, api: Api) -> None:
+    bad = _us_v2(app, "-1.00").replace('currency = "USD"', 'currency = "ZZZ"')
+    with pytest.raises(PolicyProblems) as info:
+        run(app, shops.load_policy_version, bad, app.clock.now(), "test")
+    assert {p.field for p in info.value.problems} >= {"currency", "categories[0].deposit"}
+    assert api.c.get("/v1/policies/us", headers=api.admin).json()["version"] == 1
