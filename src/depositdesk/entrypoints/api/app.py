@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import Counter, Histogram
 
 from depositdesk.bootstrap import App
@@ -31,7 +32,8 @@ Errors are `application/problem+json` with a machine `code` and, for bad input,
 
 
 def create_app(app: App) -> FastAPI:
-    api = FastAPI(title="depositdesk", version="0.1.0", description=DESCRIPTION)
+    # /docs and /redoc served from packaged assets: no CDN, so they work offline.
+    api = FastAPIOffline(title="depositdesk", version="0.1.0", description=DESCRIPTION)
     api.state.depositdesk = app
     problems.install(api)
     for module in (policies, shops, events, system):
