@@ -14,7 +14,8 @@ from tests.conftest import Api
 def _us_v2(app: App, apparel: str, effective: str = "2025-01-01") -> str:
     text = read(app, policies.export, "us", app.clock.now())
     text = text.replace("version = 1", "version = 2").replace(
-        "effective_from = 2024-01-01", f"effective_from = {effective}")
+        "effective_from = 2024-01-01", f"effective_from = {effective}"
+    )
     return text.replace('deposit = "500.00"', f'deposit = "{apparel}"', 1)  # apparel is first
 
 
@@ -44,8 +45,9 @@ def test_pol4_lowered_requirement_makes_the_difference_refundable(app: App, api:
 def test_pol1_future_version_is_not_in_force_yet(app: App, api: Api) -> None:
     api.seller()
     api.shop(market="us", categories=["apparel"])
-    run(app, shops.load_policy_version, _us_v2(app, "800.00", "2027-01-01"), app.clock.now(),
-        "test")
+    run(
+        app, shops.load_policy_version, _us_v2(app, "800.00", "2027-01-01"), app.clock.now(), "test"
+    )
     shop = api.c.get("/v1/shops/shop1", headers=api.admin).json()
     assert shop["required_deposit"]["amount"] == "500.00"
     assert shop["policy"]["version"] == 1

@@ -9,8 +9,9 @@ def test_healthz_metrics_and_docs(api: Api) -> None:
     assert api.c.get("/healthz").json() == {"status": "ok"}
     api.c.get("/v1/policies", headers=api.admin)
     metrics = api.c.get("/metrics").text
-    assert 'depositdesk_http_requests_total{method="GET",route="/v1/policies",status="200"}' \
-        in metrics
+    assert (
+        'depositdesk_http_requests_total{method="GET",route="/v1/policies",status="200"}' in metrics
+    )
     docs = api.c.get("/docs").text
     assert "cdn." not in docs  # works on a machine without internet
     assert api.c.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200

@@ -14,8 +14,8 @@ from depositdesk.domain.errors import Conflict, FieldProblem, NotFound, Validati
 from depositdesk.domain.ledger import DepositPosition
 from depositdesk.domain.money import Money
 from depositdesk.domain.policy import PolicyPack
-from depositdesk.services.access import Principal, check_shop_visible, require, require_shop_role
 from depositdesk.services import policies
+from depositdesk.services.access import Principal, check_shop_visible, require, require_shop_role
 from depositdesk.services.policies import PolicyBook
 from depositdesk.services.ports import UnitOfWork
 
