@@ -32,3 +32,34 @@ def placed(
         currency=currency,
         customer_id=f"cust-{order}",
     )
+
+
+def open_shop(app: Any, now: Any, categories: list[str], market: str = "gb") -> None:
+    """Default packs, seller `s1` and its shop `shop1`, through the services."""
+    from depositdesk.services import policies, shops
+    from depositdesk.services.access import Principal
+    from depositdesk.services.usecase import run
+
+    admin = Principal("t", "platform_admin", None, "test")
+    run(app, policies.ensure_default_packs, now)
+    run(
+        app,
+        shops.create_seller,
+        admin,
+        now,
+        id="s1",
+        name="S",
+        email="s@example.com",
+        language=None,
+    )
+    run(
+        app,
+        shops.create_shop,
+        admin,
+        now,
+        id="shop1",
+        seller_id="s1",
+        name="S",
+        market=market,
+        categories=categories,
+    )

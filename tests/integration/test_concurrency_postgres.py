@@ -13,12 +13,12 @@ from sqlalchemy import Engine
 from depositdesk.bootstrap import App, build
 from depositdesk.domain.clock import FixedClock
 from depositdesk.domain.errors import IdempotencyConflict
-from depositdesk.services import deposits, policies, shops
+from depositdesk.services import deposits
 from depositdesk.services.access import Principal
 from depositdesk.services.ingestion import ingest
 from depositdesk.services.usecase import read, run
 from depositdesk.settings import Settings
-from tests.builders import ev, placed
+from tests.builders import ev, open_shop, placed
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -32,28 +32,7 @@ def pg_app(pg_engine: Engine) -> App:
 
     _truncate(pg_engine)
     app = build(Settings(database_url=str(pg_engine.url)), clock=FixedClock(NOW), engine=pg_engine)
-    run(app, policies.ensure_default_packs, NOW)
-    run(
-        app,
-        shops.create_seller,
-        ADMIN,
-        NOW,
-        id="s1",
-        name="S",
-        email="s@example.com",
-        language=None,
-    )
-    run(
-        app,
-        shops.create_shop,
-        ADMIN,
-        NOW,
-        id="shop1",
-        seller_id="s1",
-        name="S",
-        market="gb",
-        categories=["jewellery"],
-    )
+    open_shop(app, NOW, ["jewellery"])
     return app
 
 

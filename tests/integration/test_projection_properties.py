@@ -17,12 +17,13 @@ from depositdesk.adapters.db.engine import make_engine
 from depositdesk.adapters.db.tables import orders, shop_records, shop_toggles
 from depositdesk.bootstrap import build
 from depositdesk.domain.clock import FixedClock
-from depositdesk.services import deposits, policies, shops
+from depositdesk.services import deposits
 from depositdesk.services.access import Principal
 from depositdesk.services.eligibility import eligibility
 from depositdesk.services.ingestion import ingest
 from depositdesk.services.usecase import read, run
 from depositdesk.settings import Settings
+from tests.builders import open_shop
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ADMIN = Principal("t", "platform_admin", None, "test")
@@ -113,28 +114,7 @@ def _fresh_app(template: Path, folder: str, name: str) -> Any:
         clock=FixedClock(NOW),
         engine=make_engine(f"sqlite:///{path}"),
     )
-    run(app, policies.ensure_default_packs, NOW)
-    run(
-        app,
-        shops.create_seller,
-        ADMIN,
-        NOW,
-        id="s1",
-        name="S",
-        email="s@example.com",
-        language=None,
-    )
-    run(
-        app,
-        shops.create_shop,
-        ADMIN,
-        NOW,
-        id="shop1",
-        seller_id="s1",
-        name="S",
-        market="gb",
-        categories=["apparel", "jewellery"],
-    )
+    open_shop(app, NOW, ["apparel", "jewellery"])
     run(app, deposits.pay_in, ADMIN, NOW, "shop1", "4000.00", "R", "k")
     return app
 
