@@ -2,19 +2,20 @@
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
-UV     := $(shell command -v uv 2>/dev/null)
+# uv is run as a module of the chosen Python, so a fresh pip install needs no PATH rehash.
+UV     := $(PYTHON) -m uv
 
 .PHONY: demo test lint bench venv venv-dev lock clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
-	@if [ -z "$(UV)" ]; then $(PYTHON) -m pip install --quiet uv; fi
-	uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
-	uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
 $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.lock
-	uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements-dev.lock
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements-dev.lock
 	@touch $@
 
 venv: $(BIN)/.installed
@@ -36,8 +37,8 @@ bench: venv-dev
 	$(BIN)/python -m benchmarks
 
 lock:
-	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
-	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements-dev.lock
+	$(UV) pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) depositdesk.db .pytest_cache .mypy_cache .ruff_cache
