@@ -1,8 +1,9 @@
 """`python -m benchmarks` (`make bench`): both benchmarks, then a summary.
 
-Options: `--events N` (ingestion, default 1,000,000), `--orders N` (finished orders
-of the big eligibility shop, default 1,000,000), `--calls N` (timed eligibility
-calls per shop and kind, default 300), `--only ingestion|eligibility`.
+Options: `--events N` (ingestion, default 1,000,000), `--chunk N` (events per
+ingest() transaction, default ingest()'s own), `--orders N` (finished orders of the
+big eligibility shop, default 1,000,000), `--calls N` (timed eligibility calls per
+shop and kind, default 300), `--only ingestion|eligibility`.
 """
 
 from __future__ import annotations
@@ -15,14 +16,33 @@ from benchmarks._common import Report
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks",
-                                     description="depositdesk benchmarks (not tests)")
-    parser.add_argument("--events", type=int, default=1_000_000,
-                        help="events in the ingestion file (default 1,000,000)")
-    parser.add_argument("--orders", type=int, default=1_000_000,
-                        help="finished orders of the big eligibility shop (default 1,000,000)")
-    parser.add_argument("--calls", type=int, default=300,
-                        help="timed eligibility calls per shop and kind (default 300)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="depositdesk benchmarks (not tests)"
+    )
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=1_000_000,
+        help="events in the ingestion file (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=1_000_000,
+        help="finished orders of the big eligibility shop (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--calls",
+        type=int,
+        default=300,
+        help="timed eligibility calls per shop and kind (default 300)",
+    )
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        default=ingestion.CHUNK,
+        help=f"events per ingest() transaction (default {ingestion.CHUNK:,})",
+    )
     parser.add_argument("--only", choices=("ingestion", "eligibility"), default=None)
     args = parser.parse_args(argv)
 
@@ -30,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     reports: list[Report] = []
     # Ingestion first: its peak-RSS reading covers only the child processes started so far.
     if args.only in (None, "ingestion"):
-        reports.append(ingestion.bench(args.events))
+        reports.append(ingestion.bench(args.events, chunk=args.chunk))
     if args.only in (None, "eligibility"):
         reports.append(eligibility.bench(big=args.orders, calls=args.calls))
 
@@ -42,8 +62,10 @@ def main(argv: list[str] | None = None) -> None:
         report.print()
     missed = [o for r in reports for o in r.outcomes if o.met is False]
     print("-" * 100)
-    print(f"{'all targets met' if not missed else f'{len(missed)} target(s) NOT met'}; "
-          f"took {time.perf_counter() - started:.0f}s")
+    print(
+        f"{'all targets met' if not missed else f'{len(missed)} target(s) NOT met'}; "
+        f"took {time.perf_counter() - started:.0f}s"
+    )
 
 
 if __name__ == "__main__":

@@ -35,11 +35,28 @@ def fresh_app(db: Path) -> App:
 def create_shops(app: App, shops: Iterable[tuple[str, list[str]]]) -> None:
     """One seller owning the given (shop id, categories) shops in the gb market."""
     now = app.clock.now()
-    run(app, create_seller, ADMIN, now, id="bench-seller", name="Bench Seller",
-        email="bench@example.com", language="en")
+    run(
+        app,
+        create_seller,
+        ADMIN,
+        now,
+        id="bench-seller",
+        name="Bench Seller",
+        email="bench@example.com",
+        language="en",
+    )
     for shop_id, categories in shops:
-        run(app, create_shop, ADMIN, now, id=shop_id, seller_id="bench-seller",
-            name=f"Shop {shop_id}", market=MARKET, categories=categories)
+        run(
+            app,
+            create_shop,
+            ADMIN,
+            now,
+            id=shop_id,
+            seller_id="bench-seller",
+            name=f"Shop {shop_id}",
+            market=MARKET,
+            categories=categories,
+        )
 
 
 @dataclass

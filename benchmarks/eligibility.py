@@ -60,11 +60,18 @@ def _finished_rows(shop_id: str, n: int) -> Any:
         delivered = placed + timedelta(days=3)
         category = cats[i % len(cats)]
         yield {
-            "shop_id": shop_id, "order_id": f"hist-{i:08d}", "state": "delivered",
-            "category": category, "amount_minor": 1000 + i % 9000, "currency": "GBP",
-            "customer_id": f"cus-{i % 50_000:05d}", "placed_at": placed,
-            "placed_event": f"hist-evt-{shop_id}-{i:08d}", "shipped_at": placed
-            + timedelta(days=1), "delivered_at": delivered, "cancelled_at": None,
+            "shop_id": shop_id,
+            "order_id": f"hist-{i:08d}",
+            "state": "delivered",
+            "category": category,
+            "amount_minor": 1000 + i % 9000,
+            "currency": "GBP",
+            "customer_id": f"cus-{i % 50_000:05d}",
+            "placed_at": placed,
+            "placed_event": f"hist-evt-{shop_id}-{i:08d}",
+            "shipped_at": placed + timedelta(days=1),
+            "delivered_at": delivered,
+            "cancelled_at": None,
             "after_sales_ends_at": delivered + timedelta(days=CATEGORIES[category]),
         }
 
@@ -79,9 +86,13 @@ def _closed_records(shop_id: str, n: int) -> Any:
         for i in range(0, n, every):
             opened = start + timedelta(days=4, seconds=i)
             yield {
-                "shop_id": shop_id, "kind": kind, "record_id": f"{kind}-{i:08d}",
-                "order_id": None if kind == "charge" else f"hist-{i:08d}", "is_open": False,
-                "opened_at": opened, "opened_event": f"hist-{kind}-{shop_id}-{i:08d}",
+                "shop_id": shop_id,
+                "kind": kind,
+                "record_id": f"{kind}-{i:08d}",
+                "order_id": None if kind == "charge" else f"hist-{i:08d}",
+                "is_open": False,
+                "opened_at": opened,
+                "opened_event": f"hist-{kind}-{shop_id}-{i:08d}",
                 "closed_at": opened + timedelta(days=5),
                 "amount_minor": 500 if kind == "charge" else None,
                 "currency": "GBP" if kind == "charge" else None,
@@ -108,29 +119,50 @@ def fill_history(app: App, shop_id: str, n: int) -> None:
 
 def live_events(shop_id: str, now: datetime) -> list[dict[str, Any]]:
     """The same few open orders and cases for each shop."""
+
     def at(days_ago: float) -> str:
         return (now - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     events: list[dict[str, Any]] = []
 
     def add(type_: str, days_ago: float, **data: Any) -> None:
-        events.append({"id": f"live-{shop_id}-{len(events):03d}", "type": type_,
-                       "shop_id": shop_id, "occurred_at": at(days_ago), "data": data})
+        events.append(
+            {
+                "id": f"live-{shop_id}-{len(events):03d}",
+                "type": type_,
+                "shop_id": shop_id,
+                "occurred_at": at(days_ago),
+                "data": data,
+            }
+        )
 
     for i, category in enumerate(("apparel", "apparel", "home", "home", "home")):
-        add("order.placed", 2 + i, order_id=f"open-{i}", category=category,
-            amount="25.00", currency="GBP", customer_id=f"cus-open-{i}")
+        add(
+            "order.placed",
+            2 + i,
+            order_id=f"open-{i}",
+            category=category,
+            amount="25.00",
+            currency="GBP",
+            customer_id=f"cus-open-{i}",
+        )
     for i, category in enumerate(("apparel", "home", "home")):
         oid = f"recent-{i}"
-        add("order.placed", 12 + i, order_id=oid, category=category, amount="40.00",
-            currency="GBP", customer_id=f"cus-recent-{i}")
+        add(
+            "order.placed",
+            12 + i,
+            order_id=oid,
+            category=category,
+            amount="40.00",
+            currency="GBP",
+            customer_id=f"cus-recent-{i}",
+        )
         add("order.shipped", 11 + i, order_id=oid)
         add("order.delivered", 9 + i, order_id=oid)
     add("after_sales.opened", 3, case_id="case-1", order_id="recent-0")
     add("dispute.opened", 2, dispute_id="dsp-1", order_id="recent-1")
     add("complaint.opened", 4, complaint_id="cmp-1")
-    add("fine.issued", 5, fine_id="fine-1", amount="50.00", currency="GBP",
-        reason="late dispatch")
+    add("fine.issued", 5, fine_id="fine-1", amount="50.00", currency="GBP", reason="late dispatch")
     add("charge.billed", 6, charge_id="chg-1", kind="ads", amount="12.00", currency="GBP")
     return events
 
@@ -142,27 +174,44 @@ def setup(db: Path, shops: dict[str, int]) -> App:
     for shop_id, n in shops.items():
         started = time.perf_counter()
         fill_history(app, shop_id, n)
-        say(f"[eligibility]   {shop_id}: {n:,} finished orders (and their closed cases) inserted "
-            f"({time.perf_counter() - started:.1f}s)")
-        run(app, pay_in, INTEGRATION, now, shop_id, {"amount": "4000.00", "currency": "GBP"},
-            f"TRX-{shop_id}", f"payin-{shop_id}")
+        say(
+            f"[eligibility]   {shop_id}: {n:,} finished orders (and their closed cases) inserted "
+            f"({time.perf_counter() - started:.1f}s)"
+        )
+        run(
+            app,
+            pay_in,
+            INTEGRATION,
+            now,
+            shop_id,
+            {"amount": "4000.00", "currency": "GBP"},
+            f"TRX-{shop_id}",
+            f"payin-{shop_id}",
+        )
         result = ingest(app.uow, INTEGRATION, app.clock.now, live_events(shop_id, now))
         assert not result.rejected, result.rejected
     return app
 
 
-def _call(app: App, now: datetime, shop_id: str, kind: str, category: str | None,
-          what_if: str | None) -> tuple[float, dict[str, Any]]:
+def _call(
+    app: App, now: datetime, shop_id: str, kind: str, category: str | None, what_if: str | None
+) -> tuple[float, dict[str, Any]]:
     start = time.perf_counter()
     answer = read(app, eligibility, ADMIN, now, shop_id, kind, category, what_if)
     return time.perf_counter() - start, answer
 
 
-def bench(big: int = 1_000_000, small: int = 1_000, calls: int = 300, warmup: int = 30,
-          workdir: Path | None = None) -> Report:
+def bench(
+    big: int = 1_000_000,
+    small: int = 1_000,
+    calls: int = 300,
+    warmup: int = 30,
+    workdir: Path | None = None,
+) -> Report:
     shops = {f"shop-{small}": small, f"shop-{big}": big}
-    report = Report(f"Eligibility: {small:,} vs {big:,} finished orders "
-                    f"(p50 of {calls} calls each, SQLite)")
+    report = Report(
+        f"Eligibility: {small:,} vs {big:,} finished orders (p50 of {calls} calls each, SQLite)"
+    )
     with tempfile.TemporaryDirectory(prefix="depositdesk-bench-", dir=workdir) as tmp:
         say(f"[eligibility] filling a database with {small + big:,} finished orders ...")
         app = setup(Path(tmp) / "eligibility.db", shops)
@@ -173,8 +222,9 @@ def bench(big: int = 1_000_000, small: int = 1_000, calls: int = 300, warmup: in
                 answers: dict[str, dict[str, Any]] = {}
                 for i in range(warmup + calls):
                     for shop_id in shops:  # interleaved: both see the same machine noise
-                        seconds, answers[shop_id] = _call(app, now, shop_id, kind, category,
-                                                          what_if)
+                        seconds, answers[shop_id] = _call(
+                            app, now, shop_id, kind, category, what_if
+                        )
                         if i >= warmup:
                             samples[shop_id].append(seconds)
                 codes = {s: [b["code"] for b in a["blockers"]] for s, a in answers.items()}
@@ -182,13 +232,19 @@ def bench(big: int = 1_000_000, small: int = 1_000, calls: int = 300, warmup: in
                 p_small, p_big = (p50(samples[s]) for s in shops)
                 ratio = p_big / p_small
                 label = kind if category is None else f"{kind} ({category}, {what_if})"
-                say(f"[eligibility]   {label}: p50 {ms(p_small)} ({small:,}) vs "
+                say(
+                    f"[eligibility]   {label}: p50 {ms(p_small)} ({small:,}) vs "
                     f"{ms(p_big)} ({big:,}); blockers {codes[f'shop-{big}']}"
-                    + ("" if same else f" / small shop {codes[f'shop-{small}']}"))
+                    + ("" if same else f" / small shop {codes[f'shop-{small}']}")
+                )
                 report.add(f"{label}: p50 {small:,} orders", ms(p_small))
                 report.add(f"{label}: p50 {big:,} orders", ms(p_big))
-                report.add(f"{label}: ratio p50 big / small", f"{ratio:.3f}",
-                           f"<= {RATIO_TARGET}", ratio <= RATIO_TARGET)
+                report.add(
+                    f"{label}: ratio p50 big / small",
+                    f"{ratio:.3f}",
+                    f"<= {RATIO_TARGET}",
+                    ratio <= RATIO_TARGET,
+                )
                 report.add(f"{label}: same blockers for both shops", "yes" if same else "NO")
         finally:
             app.engine.dispose()
@@ -197,8 +253,9 @@ def bench(big: int = 1_000_000, small: int = 1_000, calls: int = 300, warmup: in
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.eligibility")
-    parser.add_argument("--orders", type=int, default=1_000_000,
-                        help="finished orders of the big shop")
+    parser.add_argument(
+        "--orders", type=int, default=1_000_000, help="finished orders of the big shop"
+    )
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args(argv)
     bench(big=args.orders, calls=args.calls).print()

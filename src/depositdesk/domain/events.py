@@ -8,7 +8,7 @@ that fails is rejected with a machine `reason`, the `field` at fault and a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from depositdesk.domain.clock import utc
@@ -17,12 +17,13 @@ from depositdesk.domain.money import Money, check_currency
 
 # Field kinds: "id" a non-empty string id, "text" any non-empty string,
 # "money" a decimal string paired with the event's `currency` field.
-_SPECS: dict[str, dict[str, tuple[str, bool]]] = {}
+# Each spec maps a data field to (kind, required, "data.<name>" for messages).
+_SPECS: dict[str, dict[str, tuple[str, bool, str]]] = {}
 
 
 def _spec(types: str, **fields: str) -> None:
     parsed = {
-        name.rstrip("_"): (kind.rstrip("?"), not kind.endswith("?"))
+        name.rstrip("_"): (kind.rstrip("?"), not kind.endswith("?"), f"data.{name.rstrip('_')}")
         for name, kind in fields.items()
     }
     for t in types.split():
@@ -61,6 +62,7 @@ _spec("creator.bound creator.unbound", creator_id="id")
 _spec("ticket.opened ticket.closed", ticket_id="id", subject="text")
 
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(_SPECS))
+_CURRENCIES: dict[str, str] = {}  # codes check_currency accepted (ISO 4217 is a short list)
 MAX_ID = 128
 MAX_TEXT = 2000
 
@@ -137,7 +139,7 @@ def parse_time(value: object, field: str = "occurred_at") -> datetime:
         raise EventRejected(
             "bad_value", field, f"{field} needs a time zone offset (e.g. 'Z' for UTC)"
         )
-    return utc(parsed)
+    return parsed if parsed.tzinfo is UTC else utc(parsed)  # "Z" parses to UTC already
 
 
 def parse_event(raw: object) -> Event:
@@ -168,13 +170,15 @@ def parse_event(raw: object) -> Event:
         value = data.get("currency")
         if value is None:
             raise EventRejected("missing_field", "data.currency", "data.currency is required")
-        try:
-            currency = check_currency(value, "data.currency")
-        except ValidationProblem as problem:
-            raise EventRejected("bad_value", "data.currency", problem.detail) from None
+        currency = _CURRENCIES.get(value) if isinstance(value, str) else None
+        if currency is None:
+            try:
+                currency = check_currency(value, "data.currency")
+            except ValidationProblem as problem:
+                raise EventRejected("bad_value", "data.currency", problem.detail) from None
+            _CURRENCIES[currency] = currency
         clean["currency"] = currency
-    for name, (kind, required) in spec.items():
-        field = f"data.{name}"
+    for name, (kind, required, field) in spec.items():
         value = data.get(name)
         if kind == "id":
             clean[name] = _id(value, field, required)

@@ -4,13 +4,15 @@ Events are taken in chunks; each chunk is one transaction in which the events
 are stored and the per-shop projection is brought up to date, so the projection
 is never behind the stored events. Within a chunk, work is batched: one query
 loads the rows the chunk touches, the merge runs in memory (domain/shop_state),
-and one upsert writes them back.
+and batched writes store what changed.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,9 +68,13 @@ class IngestResult:
         }
 
 
+# json.dumps with these options would build a new encoder for every event.
+_encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+
+
 def _json_data(event: Event) -> str:
     data = {k: (v.format() if isinstance(v, Money) else v) for k, v in event.data.items()}
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+    return _encode(data)
 
 
 def ingest(
@@ -84,11 +90,34 @@ def ingest(
     """Take events (decoded JSON objects); each chunk commits on its own."""
     require(principal, "integration")
     total = IngestResult()
-    for index, batch in _batches(raws, chunk, start_index):
-        total.add(_ingest_chunk(uow_factory, now(), index, batch))
-        if progress is not None:
-            progress(len(batch))
+    with _collector_paused():
+        for index, batch in _batches(raws, chunk, start_index):
+            total.add(_ingest_chunk(uow_factory, now(), index, batch))
+            if progress is not None:
+                progress(len(batch))
     return total
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector while events are ingested.
+
+    A chunk makes some hundred thousand objects (decoded events, rows, states) that
+    live until it ends and are then freed by reference counting. While they live, the
+    collector keeps finding them, promotes them to the oldest generation and runs full
+    collections over the whole heap: a fifth of ingestion's time, for next to no
+    garbage (about 150 unreachable objects a chunk, collected once it resumes). The
+    switch is process-wide: two ingestions at once in two threads at worst turn it
+    back on early.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _batches(raws: Iterable[object], size: int, start: int) -> Iterator[tuple[int, list[object]]]:
@@ -164,18 +193,8 @@ def _ingest_chunk(
                 result.rejected.append(Rejection(index, event.id, *reason))
             else:
                 accepted.append(event)
-        rows = [
-            {
-                "id": e.id,
-                "shop_id": e.shop_id,
-                "type": e.type,
-                "occurred_at": e.occurred_at,
-                "data": _json_data(e),
-                "received_at": now,
-            }
-            for e in accepted
-        ]
-        inserted = uow.projection.insert_new_events(rows)
+        rows = [(e.id, e.shop_id, e.type, e.occurred_at, _json_data(e)) for e in accepted]
+        inserted = uow.projection.insert_new_events(rows, now)
         fresh = [e for e in accepted if e.id in inserted]
         result.duplicates += len(accepted) - len(fresh)
         result.accepted = len(fresh)

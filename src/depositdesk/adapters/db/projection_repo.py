@@ -2,7 +2,8 @@
 
 Reads for eligibility touch only open or still-running rows through partial and
 range indexes, so a shop with a million finished orders answers as fast as one
-with a thousand. Writes are batched: one SELECT and one upsert per chunk.
+with a thousand. Writes are batched per chunk: one lookup by ids, then executemany
+of new rows and of narrow UPDATEs (only the columns that changed).
 """
 
 from __future__ import annotations
@@ -10,10 +11,22 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import fields
+from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, literal_column, select, text
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -24,6 +37,7 @@ from depositdesk.adapters.db.tables import (
     shop_records,
     shop_toggles,
 )
+from depositdesk.adapters.db.types import UTCDateTime
 from depositdesk.domain.eligibility import RecordSet
 from depositdesk.domain.shop_state import OrderState, RecordState, ToggleState
 
@@ -40,6 +54,10 @@ _ORDER_FIELDS = (
     "after_sales_ends_at",
 )
 _RECORD_FIELDS = ("order_id", "opened_at", "opened_event", "closed_at", "amount_minor", "currency")
+_ORDER_COLUMNS = ("state", *_ORDER_FIELDS)
+_EVENT_COLUMNS = ("id", "shop_id", "type", "occurred_at", "data", "received_at")
+_order_values = attrgetter(*_ORDER_FIELDS)
+assert tuple(f.name for f in fields(OrderState))[1:] == _ORDER_FIELDS  # positional loads
 RECORD_KIND_CODES = {
     "after_sales_case": "open_after_sales_cases",
     "dispute": "open_disputes",
@@ -62,10 +80,141 @@ def _chunks(items: list[Any], size: int = _IN_CHUNK) -> Iterable[list[Any]]:
         yield items[i : i + size]
 
 
+# Lookups by many ids use `IN (:k0, ..., :kN)` with N from a few fixed sizes (a part
+# is padded by repeating its last id), so each statement is compiled once; an
+# expanding IN is rendered anew at every execution, which costs more than the lookup.
+_IN_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, _IN_CHUNK)
+
+
+def _in_params(ids: list[Any]) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(size, {"k0": id, ...}) per part of at most _IN_CHUNK ids."""
+    for part in _chunks(ids):
+        size = next(n for n in _IN_SIZES if n >= len(part))
+        padded = part + [part[-1]] * (size - len(part))
+        yield size, {f"k{i}": v for i, v in enumerate(padded)}
+
+
+def _in_keys(column: Any, size: int) -> Any:
+    return column.in_([bindparam(f"k{i}") for i in range(size)])
+
+
+def _by_size(build: Any) -> dict[int, Any]:
+    return {size: build(size) for size in _IN_SIZES}
+
+
+_EVENTS_STORED = _by_size(lambda n: select(events.c.id).where(_in_keys(events.c.id, n)))
+_ORDERS_BY_ID = _by_size(
+    lambda n: select(orders.c.order_id, *(orders.c[f] for f in _ORDER_COLUMNS)).where(
+        orders.c.shop_id == bindparam("s"), _in_keys(orders.c.order_id, n)
+    )
+)
+_RECORDS_BY_ID = _by_size(
+    lambda n: select(shop_records).where(
+        shop_records.c.shop_id == bindparam("s"),
+        shop_records.c.kind == bindparam("kind"),
+        _in_keys(shop_records.c.record_id, n),
+    )
+)
+
+
+def _order_update(columns: tuple[str, ...]) -> Any:
+    return (
+        update(orders)
+        .where(orders.c.shop_id == bindparam("k_shop"), orders.c.order_id == bindparam("k_order"))
+        .values({c: bindparam(f"v_{c}", type_=orders.c[c].type) for c in columns})
+    )
+
+
+def _bind_processor(type_: Any, dialect: Any) -> Any:
+    """The type's bind processor for the dialect, as SQLAlchemy applies it; for a UTC
+    datetime on SQLite a shortcut that gives the same text (checked here against the
+    real processor, which it falls back to) at a third of the cost: timestamps are
+    most of what ingestion binds."""
+    proc = type_.dialect_impl(dialect).bind_processor(dialect)
+    if proc is None or not isinstance(type_, UTCDateTime) or dialect.name != "sqlite":
+        return proc
+
+    def shortcut(value: datetime) -> Any:
+        if value.tzinfo is UTC:
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return proc(value)
+
+    samples = [
+        datetime(2026, 1, 31, 9, 30, tzinfo=UTC),
+        datetime(2026, 12, 1, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(999, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+    ]
+    return shortcut if all(shortcut(v) == proc(v) for v in samples) else proc
+
+
+class _Many:
+    """A statement compiled once per dialect and run with the DB-API's executemany.
+
+    SQLAlchemy's own executemany builds and processes a parameter dict per row,
+    which costs more than SQLite spends storing the row. Here a row is a tuple in
+    `names` order, and only the values whose type has a bind processor (the UTC
+    datetimes) go through it: the same processors SQLAlchemy applies, so what is
+    stored is identical.
+    """
+
+    def __init__(self, stmt: Any, names: tuple[str, ...], dialect: Any) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.names = names
+        self.processors = [_bind_processor(compiled.binds[name].type, dialect) for name in names]
+        # The driver takes positional tuples (SQLite's qmark) or dicts (psycopg's pyformat).
+        self.named = not compiled.positional
+        order = [] if self.named else [names.index(n) for n in compiled.positiontup or ()]
+        self.order = None if order == list(range(len(names))) else order
+
+    def run(self, conn: Connection, rows: list[tuple[Any, ...]], *same: Any) -> None:
+        """Execute for each row; `same` are the values of the last names, the same in
+        every row (so processed once)."""
+        if not rows:
+            return
+        k = len(self.names) - len(same)
+        tail = tuple(
+            v if v is None or proc is None else proc(v)
+            for v, proc in zip(same, self.processors[k:], strict=True)
+        )
+        procs = [(i, proc) for i, proc in enumerate(self.processors[:k]) if proc is not None]
+        params: list[Any] = []
+        for row in rows:
+            if procs:
+                values = list(row)
+                for i, proc in procs:
+                    if values[i] is not None:
+                        values[i] = proc(values[i])
+                row = tuple(values)
+            params.append(row + tail if tail else row)
+        if self.named:
+            params = [dict(zip(self.names, p, strict=True)) for p in params]
+        elif self.order is not None:
+            params = [tuple([p[i] for i in self.order]) for p in params]
+        conn.exec_driver_sql(self.sql, params)
+
+
+_MANY: dict[tuple[str, str, Any], _Many] = {}
+
+
 class ProjectionRepository:
     def __init__(self, conn: Connection, postgres: bool) -> None:
         self.conn = conn
         self.postgres = postgres
+        # Orders as load_orders read them (or save_orders last wrote them) in this
+        # unit of work: (state, *_ORDER_FIELDS) by (shop_id, order_id).
+        self._stored_orders: dict[tuple[str, str], tuple[Any, ...]] = {}
+        # Orders load_orders looked for and did not find in this unit of work.
+        self._absent_orders: set[tuple[str, str]] = set()
+
+    def _many(self, key: Any, build: Any, names: tuple[str, ...]) -> _Many:
+        """The compiled statement `build()` for this connection's dialect, by `key`."""
+        dialect = self.conn.dialect
+        cache_key = (dialect.name, dialect.paramstyle, key)
+        many = _MANY.get(cache_key)
+        if many is None:
+            many = _MANY[cache_key] = _Many(build(), names, dialect)
+        return many
 
     def _insert(self, table: Table) -> Any:
         return pg_insert(table) if self.postgres else sqlite_insert(table)
@@ -81,56 +230,112 @@ class ProjectionRepository:
         return literal_column(f"+{column.table.name}.{column.name}")
 
     # -- events --------------------------------------------------------------
-    def insert_new_events(self, rows: list[dict[str, Any]]) -> set[str]:
-        """Insert events whose id is new; return the ids actually inserted (EVT-2)."""
-        inserted: set[str] = set()
+    def insert_new_events(
+        self, rows: list[tuple[str, str, str, datetime, str]], received_at: datetime
+    ) -> set[str]:
+        """Insert events (id, shop_id, type, occurred_at, data) whose id is new; return
+        the ids actually inserted (EVT-2)."""
         if not rows:
+            return set()
+        if self.postgres:
+            stmt = (
+                pg_insert(events)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(events.c.id)
+            )
+            inserted: set[str] = set()
+            for part in _chunks(rows, 1000):
+                params = [dict(zip(_EVENT_COLUMNS, (*r, received_at), strict=True)) for r in part]
+                inserted.update(self.conn.execute(stmt, params).scalars())
             return inserted
-        stmt = (
-            self._insert(events)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(events.c.id)
+        # SQLite has one writer at a time (BEGIN IMMEDIATE): an id not stored yet cannot
+        # be stored by anyone else before this transaction ends, so a lookup followed by
+        # a plain executemany is exact, and much cheaper than INSERT ... RETURNING.
+        stored: set[str] = set()
+        for size, params in _in_params([r[0] for r in rows]):
+            stored.update(self.conn.execute(_EVENTS_STORED[size], params).scalars())
+        new = []
+        for row in rows:
+            if row[0] not in stored:
+                stored.add(row[0])
+                new.append(row)
+        many = self._many(
+            "events",
+            lambda: sqlite_insert(events).on_conflict_do_nothing(index_elements=["id"]),
+            _EVENT_COLUMNS,
         )
-        for part in _chunks(rows, 1000):
-            inserted.update(self.conn.execute(stmt, part).scalars())
-        return inserted
+        many.run(self.conn, new, received_at)
+        return {row[0] for row in new}
 
     # -- orders --------------------------------------------------------------
     def load_orders(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], OrderState]:
+        """The stored orders among `keys`. What was read is remembered for this unit of
+        work, so that `save_orders` writes only the columns that changed."""
         by_shop: dict[str, list[str]] = defaultdict(list)
         for shop_id, order_id in keys:
             by_shop[shop_id].append(order_id)
         found: dict[tuple[str, str], OrderState] = {}
-        q = select(orders).where(
-            orders.c.shop_id == bindparam("s"),
-            orders.c.order_id.in_(bindparam("ids", expanding=True)),
-        )
+        stored = self._stored_orders
         for shop_id, ids in by_shop.items():
-            for part in _chunks(ids):
-                for row in self.conn.execute(q, {"s": shop_id, "ids": part}).mappings():
-                    found[(shop_id, row["order_id"])] = OrderState(
-                        row["order_id"], **{f: row[f] for f in _ORDER_FIELDS}
-                    )
+            for size, params in _in_params(ids):
+                params["s"] = shop_id
+                for order_id, *values in self.conn.execute(_ORDERS_BY_ID[size], params):
+                    key = (shop_id, order_id)
+                    found[key] = OrderState(order_id, *values[1:])
+                    stored[key] = tuple(values)
+        absent = self._absent_orders
+        for shop_id, ids in by_shop.items():
+            absent.update(k for k in ((shop_id, i) for i in ids) if k not in found)
         return found
 
     def save_orders(self, items: list[tuple[str, OrderState]]) -> None:
+        """Write orders: new ones whole, stored ones (read by `load_orders` in this unit of
+        work) only as far as they changed, grouped into one UPDATE per set of changed
+        columns. Narrow updates leave the indexes of unchanged columns alone; a
+        shipment, the most common change, touches no index at all."""
         if not items:
             return
-        rows = [
-            {
-                "shop_id": shop_id,
-                "order_id": o.order_id,
-                "state": o.state,
-                **{f: getattr(o, f) for f in _ORDER_FIELDS},
-            }
-            for shop_id, o in items
-        ]
+        stored, absent = self._stored_orders, self._absent_orders
+        new: list[tuple[Any, ...]] = []
+        upserts: list[tuple[Any, ...]] = []
+        changes: dict[tuple[int, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        for shop_id, o in items:
+            key = (shop_id, o.order_id)
+            values = (o.state, *_order_values(o))
+            before = stored.get(key)
+            if before is None:
+                # On SQLite (one writer at a time) an order this unit of work found
+                # absent is still absent: a plain INSERT, cheaper than an upsert.
+                if key in absent and not self.postgres:
+                    new.append((shop_id, o.order_id, *values))
+                    absent.discard(key)
+                else:
+                    upserts.append((shop_id, o.order_id, *values))
+            elif values != before:
+                changed = tuple(
+                    i for i, (v, b) in enumerate(zip(values, before, strict=True)) if v != b
+                )
+                changes[changed].append((*(values[i] for i in changed), shop_id, o.order_id))
+            else:
+                continue
+            stored[key] = values
+        names = ("shop_id", "order_id", *_ORDER_COLUMNS)
+        self._many("orders.new", lambda: orders.insert(), names).run(self.conn, new)
+        self._many("orders.upsert", self._order_upsert, names).run(self.conn, upserts)
+        for changed, rows in changes.items():
+            columns = tuple(_ORDER_COLUMNS[i] for i in changed)
+            self._many(
+                ("orders.update", columns),
+                lambda columns=columns: _order_update(columns),
+                (*(f"v_{c}" for c in columns), "k_shop", "k_order"),
+            ).run(self.conn, rows)
+
+    def _order_upsert(self) -> Any:
         stmt = self._insert(orders)
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=["shop_id", "order_id"],
-            set_={f: stmt.excluded[f] for f in ("state", *_ORDER_FIELDS)},
+            set_={f: stmt.excluded[f] for f in _ORDER_COLUMNS},
         )
-        self.conn.execute(stmt, rows)
 
     def bump_category_orders(self, latest: dict[tuple[str, str], datetime]) -> None:
         if not latest:
@@ -159,14 +364,10 @@ class ProjectionRepository:
         for shop_id, kind, rid in keys:
             by[(shop_id, kind)].append(rid)
         found: dict[tuple[str, str, str], RecordState] = {}
-        q = select(shop_records).where(
-            shop_records.c.shop_id == bindparam("s"),
-            shop_records.c.kind == bindparam("k"),
-            shop_records.c.record_id.in_(bindparam("ids", expanding=True)),
-        )
         for (shop_id, kind), ids in by.items():
-            for part in _chunks(ids):
-                for row in self.conn.execute(q, {"s": shop_id, "k": kind, "ids": part}).mappings():
+            for size, params in _in_params(ids):
+                params["s"], params["kind"] = shop_id, kind
+                for row in self.conn.execute(_RECORDS_BY_ID[size], params).mappings():
                     found[(shop_id, kind, row["record_id"])] = RecordState(
                         kind,
                         row["record_id"],
