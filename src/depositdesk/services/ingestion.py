@@ -39,7 +39,7 @@ from depositdesk.services.policies import PolicyBook
 from depositdesk.services.ports import UowFactory
 from depositdesk.services.shops import load_shop, review_funding
 
-CHUNK = 5000
+CHUNK = 10_000  # events per transaction: a write lock held ~0.3 s on SQLite
 _MONEY_FIELDS = {
     "order.placed": "amount",
     "fine.issued": "amount",
@@ -68,13 +68,10 @@ class IngestResult:
         }
 
 
-# json.dumps with these options would build a new encoder for every event.
+# Events are stored with their data as received (validated, so amounts are exact
+# strings already). json.dumps with these options would build an encoder per event.
 _encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 
-
-def _json_data(event: Event) -> str:
-    data = {k: (v.format() if isinstance(v, Money) else v) for k, v in event.data.items()}
-    return _encode(data)
 
 
 def ingest(
@@ -155,6 +152,7 @@ def _ingest_chunk(
 ) -> IngestResult:
     result = IngestResult()
     valid: list[tuple[int, Event]] = []
+    received: dict[str, str] = {}  # event id -> its data as the marketplace sent it
     seen: set[str] = set()
     for offset, raw in enumerate(raws):
         index = first + offset
@@ -178,6 +176,7 @@ def _ingest_chunk(
             continue
         seen.add(event.id)
         valid.append((index, event))
+        received[event.id] = _encode(raw["data"])  # type: ignore[index]
     if not valid:
         return result
 
@@ -193,7 +192,7 @@ def _ingest_chunk(
                 result.rejected.append(Rejection(index, event.id, *reason))
             else:
                 accepted.append(event)
-        rows = [(e.id, e.shop_id, e.type, e.occurred_at, _json_data(e)) for e in accepted]
+        rows = [(e.id, e.shop_id, e.type, e.occurred_at, received[e.id]) for e in accepted]
         inserted = uow.projection.insert_new_events(rows, now)
         fresh = [e for e in accepted if e.id in inserted]
         result.duplicates += len(accepted) - len(fresh)
