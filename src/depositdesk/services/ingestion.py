@@ -73,7 +73,6 @@ class IngestResult:
 _encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 
 
-
 def ingest(
     uow_factory: UowFactory,
     principal: Principal,
