@@ -160,13 +160,13 @@ def events_ingest(
             TextColumn("[bold]ingesting[/bold] {task.fields[name]}"),
             BarColumn(),
             DownloadColumn(),
-            TextColumn("{task.fields[accepted]} accepted"),
+            TextColumn("{task.fields[done]:,} events"),
             TimeRemainingColumn(),
             console=err,
             transient=False,
         ) as progress,
     ):
-        task = progress.add_task("ingest", total=size, name=file.name, accepted=0)
+        task = progress.add_task("ingest", total=size, name=file.name, done=0)
 
         def lines() -> Any:
             for raw in handle:
@@ -177,7 +177,7 @@ def events_ingest(
 
         def tick(n: int) -> None:
             counted["n"] += n
-            progress.update(task, accepted=counted["n"])
+            progress.update(task, done=counted["n"])
 
         result = ingest(
             application.uow, CLI, application.now_refreshed, decode_lines(lines()), progress=tick
