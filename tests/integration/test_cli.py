@@ -65,64 +65,16 @@ def test_pol1_policy_load_new_version_then_export_shows_it(env: Path) -> None:
 
 def test_evt1_events_ingest_counts_and_writes_rejects(env: Path) -> None:
     from depositdesk.bootstrap import build
-    from depositdesk.services import shops
-    from depositdesk.services.access import Principal
-    from depositdesk.services.usecase import run
+    from tests.builders import open_shop, placed
 
     runner.invoke(app, ["db", "upgrade"])
-    runner.invoke(app, ["policy", "export", "gb"])  # loads default packs
     application = build()
-    admin = Principal("t", "platform_admin", None, "t")
-    now = application.clock.now()
-    run(
-        application,
-        shops.create_seller,
-        admin,
-        now,
-        id="s1",
-        name="S",
-        email="s@ex.com",
-        language=None,
-    )
-    run(
-        application,
-        shops.create_shop,
-        admin,
-        now,
-        id="shop1",
-        seller_id="s1",
-        name="S",
-        market="gb",
-        categories=["apparel"],
-    )
+    open_shop(application, application.clock.now(), ["apparel"])
     application.engine.dispose()
+    order = placed("e1", "o1", "2026-01-01T00:00:00Z")
     lines = [
-        {
-            "id": "e1",
-            "type": "order.placed",
-            "shop_id": "shop1",
-            "occurred_at": "2026-01-01T00:00:00Z",
-            "data": {
-                "order_id": "o1",
-                "category": "apparel",
-                "amount": "1.00",
-                "currency": "GBP",
-                "customer_id": "c",
-            },
-        },
-        {
-            "id": "e1",
-            "type": "order.placed",
-            "shop_id": "shop1",
-            "occurred_at": "2026-01-01T00:00:00Z",
-            "data": {
-                "order_id": "o1",
-                "category": "apparel",
-                "amount": "1.00",
-                "currency": "GBP",
-                "customer_id": "c",
-            },
-        },
+        order,
+        order,
         {
             "id": "e2",
             "type": "order.exploded",

@@ -88,15 +88,13 @@ def _type_name(value: object) -> str:
         return "boolean"
     if isinstance(value, int):
         return "integer"
-    if isinstance(value, float):
-        return "float"
     if isinstance(value, str):
         return "string"
     if isinstance(value, list):
         return "array"
     if isinstance(value, dict):
         return "table"
-    return type(value).__name__
+    return type(value).__name__  # e.g. a TOML number with a point: never money
 
 
 class _Reader:
