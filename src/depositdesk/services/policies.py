@@ -170,4 +170,19 @@ def pack_json(pack: PolicyPack) -> dict[str, object]:
     }
 
 
+def packs_in_force(uow: UnitOfWork, now: datetime) -> dict[str, object]:
+    book = PolicyBook.read(uow)
+    return {"items": [pack_json(book.in_force(n, now)) for n in book.names()], "next_cursor": None}
+
+
+def pack_in_force(uow: UnitOfWork, name: str, now: datetime) -> dict[str, object]:
+    book = PolicyBook.read(uow)
+    body = pack_json(book.in_force(name, now))
+    body["versions"] = [
+        {"version": p.version, "effective_from": p.effective_from.isoformat()}
+        for p in book.by_pack[name]
+    ]
+    return body
+
+
 __all__ = ["PolicyBook", "PolicyProblems", "check", "ensure_default_packs", "export", "load"]

@@ -329,3 +329,7 @@ def load_policy_version(uow: UnitOfWork, document: str, now: datetime, by: str) 
                 f"{new.required}",
             )
     return pack
+
+
+def get_shop(uow: UnitOfWork, principal: Principal, now: datetime, shop_id: str) -> dict[str, Any]:
+    return shop_json(uow, load_shop(uow, principal, shop_id, now))

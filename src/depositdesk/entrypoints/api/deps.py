@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import Depends, HTTPException, Request
@@ -45,3 +46,20 @@ def page_limit(limit: int = 50) -> int:
     if not 1 <= limit <= 500:
         raise ValidationProblem("limit", "range", "limit must be between 1 and 500")
     return limit
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One authenticated request: the application, the clock's now, the caller."""
+
+    app: App
+    now: datetime
+    who: Principal
+
+
+def get_call(
+    app: App = Depends(get_app),
+    now: datetime = Depends(get_now),
+    who: Principal = Depends(get_principal),
+) -> Call:
+    return Call(app, now, who)
