@@ -34,6 +34,7 @@ def test_dep3_ledger_entries_balance_and_balances_are_their_sums(api: Api) -> No
     api.pay_in("shop1", "400.00")
     ledger = api.c.get("/v1/shops/shop1/ledger", headers=api.admin).json()
     assert [e["kind"] for e in ledger["entries"]] == ["payin", "payin"]
+    assert [e["source"] for e in ledger["entries"]] == ["payin:key-2", "payin:key-1"]
     for entry in ledger["entries"]:
         total = sum(int(p["amount"]["amount"].replace(".", "")) for p in entry["postings"])
         assert total == 0

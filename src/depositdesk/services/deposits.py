@@ -135,6 +135,7 @@ def ledger_json(
             "at": rfc3339(r["at"]),
             "kind": r["kind"],
             "memo": r["memo"],
+            "source": r["source"],
             "postings": [
                 {
                     "account": p["account"],
