@@ -130,9 +130,24 @@ def _state(app: Any) -> dict[str, Any]:
         }
 
     state = read(app, q)
+    _assert_balances_are_sums_of_postings(app)
     for kind, category in (("full", None), ("difference", "jewellery")):
         state[kind] = read(app, eligibility, ADMIN, NOW, "shop1", kind, category, None)
     return state
+
+
+def _assert_balances_are_sums_of_postings(app: Any) -> None:
+    """DEP-3 as the ledger endpoint shows it: each entry sums to zero, and each
+    balance is the sum of that account's postings over all entries."""
+    ledger = read(app, deposits.ledger_json, ADMIN, "shop1", NOW, None, 500)
+    sums: dict[str, int] = {}
+    for entry in ledger["entries"]:
+        minors = [int(p["amount"]["amount"].replace(".", "")) for p in entry["postings"]]
+        assert sum(minors) == 0, entry
+        for posting, minor in zip(entry["postings"], minors, strict=True):
+            sums[posting["account"]] = sums.get(posting["account"], 0) + minor
+    shown = {a: int(m["amount"].replace(".", "")) for a, m in ledger["balances"].items()}
+    assert shown == sums
 
 
 @settings(
