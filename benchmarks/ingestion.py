@@ -357,9 +357,8 @@ def _child(db: Path, file: Path, profile: Path | None, chunk: int) -> None:
 
     app = build(Settings(database_url=sqlite_url(db), sandbox=False))
 
-    def lines(handle: Any) -> Iterator[str]:
-        for raw in handle:
-            yield raw.decode("utf-8", errors="replace")
+    def lines(handle: Any) -> Iterator[bytes]:
+        yield from handle  # raw bytes, as `depositdesk events ingest` passes them
 
     profiler = None
     if profile is not None:

@@ -171,7 +171,7 @@ def events_ingest(
         def lines() -> Any:
             for raw in handle:
                 progress.update(task, advance=len(raw))
-                yield raw.decode("utf-8", errors="replace")
+                yield raw
 
         counted = {"n": 0}
 

@@ -10,12 +10,13 @@ and batched writes store what changed.
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from depositdesk.domain.events import Event, EventRejected, Rejection, parse_event
 from depositdesk.domain.ledger import proceeds_entry, violation_deduction_entry
@@ -69,8 +70,9 @@ class IngestResult:
 
 
 # Events are stored with their data as received (validated, so amounts are exact
-# strings already). json.dumps with these options would build an encoder per event.
-_encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+# strings already), keys sorted.
+def _encode(data: object) -> str:
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def ingest(
@@ -136,13 +138,16 @@ class _Undecodable:
         self.error = error
 
 
-def decode_lines(lines: Iterable[str]) -> Iterator[object]:
+def decode_lines(lines: Iterable[str | bytes]) -> Iterator[object]:
+    """Decode JSON lines (text or UTF-8 bytes); a line that is not JSON is passed on
+    as a rejection-to-be, and blank lines are skipped. orjson: a quarter of the
+    standard library's decoding time, which counts at a million lines."""
     for line in lines:
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
-        except ValueError as exc:
+            yield orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
             yield _Undecodable(str(exc))
 
 
