@@ -24,10 +24,6 @@ class BusinessCalendar:
     def is_business_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self._holidays
 
-    def holiday_name(self, day: date) -> str | None:
-        name = self._holidays.get(day)
-        return str(name) if name is not None else None
-
     def local_date(self, at: datetime) -> date:
         return utc(at).astimezone(self.zone).date()
 

@@ -8,7 +8,7 @@ last write by (occurred_at, event id). Duplicates by id never reach here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -199,7 +199,3 @@ def apply_category_stop(current: CategoryActivity | None, event: Event) -> Categ
     ):
         return stop
     return current
-
-
-def copy_order(order: OrderState) -> OrderState:
-    return replace(order)

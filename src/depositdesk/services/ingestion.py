@@ -41,13 +41,6 @@ from depositdesk.services.ports import UowFactory
 from depositdesk.services.shops import load_shop, review_funding
 
 CHUNK = 10_000  # events per transaction: a write lock held ~0.3 s on SQLite
-_MONEY_FIELDS = {
-    "order.placed": "amount",
-    "fine.issued": "amount",
-    "charge.billed": "amount",
-    "violation.recorded": "consumer_loss",
-    "proceeds.available": "amount",
-}
 
 
 @dataclass
@@ -215,16 +208,17 @@ def _shop_rejection(
             "shop_id",
             f"shop {event.shop_id} is not known to depositdesk; create it first (POST /v1/shops)",
         )
-    money_field = _MONEY_FIELDS.get(event.type)
-    if money_field is not None:
-        currency = event.data["currency"]
-        pack = book.in_force(shop["market"], event.occurred_at)
-        if currency != pack.currency:
-            return (
-                "bad_value",
-                "data.currency",
-                f"shop {event.shop_id} trades in {pack.currency}, not {currency}",
-            )
+    # Every money-carrying event type has a `currency` field (domain/events.py).
+    currency = event.data.get("currency")
+    if currency is None and event.type != "order.placed":
+        return None
+    pack = book.in_force(shop["market"], event.occurred_at)
+    if currency is not None and currency != pack.currency:
+        return (
+            "bad_value",
+            "data.currency",
+            f"shop {event.shop_id} trades in {pack.currency}, not {currency}",
+        )
     if event.type == "order.placed":
         cutoff = shop["orders_cutoff_at"]
         if cutoff is not None and event.occurred_at > cutoff:
@@ -234,7 +228,6 @@ def _shop_rejection(
                 "occurred_at",
                 f"shop {event.shop_id} takes no new orders after {cutoff.isoformat()}",
             )
-        pack = book.in_force(shop["market"], event.occurred_at)
         if pack.category(event.data["category"]) is None:
             return (
                 "bad_value",

@@ -8,7 +8,6 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -58,10 +57,3 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
         connection.commit()
-
-
-def dispose_quietly(engine: Engine) -> None:
-    engine.dispose()
-
-
-__all__ = ["NullPool", "make_engine", "upgrade"]

@@ -494,18 +494,3 @@ class ProjectionRepository:
         for kind, rids in found.items():
             out[RECORD_KIND_CODES[kind]] = RecordSet.of(rids)
         return out
-
-    def category_last_orders(self, shop_id: str) -> dict[str, datetime]:
-        q = select(category_orders.c.category, category_orders.c.last_order_at).where(
-            category_orders.c.shop_id == shop_id
-        )
-        return {c: at for c, at in self.conn.execute(q)}
-
-    def counts(self, shop_id: str) -> dict[str, int]:
-        """Open records per kind, for the shop page (bounded by open rows only)."""
-        q = (
-            select(shop_records.c.kind, func.count())
-            .where(shop_records.c.shop_id == shop_id, _RECORD_OPEN)
-            .group_by(shop_records.c.kind)
-        )
-        return {k: int(n) for k, n in self.conn.execute(q)}
