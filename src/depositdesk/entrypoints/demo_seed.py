@@ -50,7 +50,7 @@ from depositdesk.domain.errors import NotFound
 from depositdesk.services.access import Principal
 from depositdesk.services.deposits import pay_in
 from depositdesk.services.ingestion import ingest
-from depositdesk.services.ports import UnitOfWork
+from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shops import (
     create_seller,
     create_shop,

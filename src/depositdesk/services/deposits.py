@@ -12,7 +12,7 @@ from depositdesk.domain.errors import IdempotencyConflict, ValidationProblem
 from depositdesk.domain.ledger import CREDIT_NORMAL, Account, payin_entry
 from depositdesk.domain.money import Money
 from depositdesk.services.access import Principal, require
-from depositdesk.services.ports import UnitOfWork
+from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shops import load_shop, position, review_funding
 
 

@@ -11,7 +11,7 @@ from depositdesk.domain.eligibility import Eligibility, ShopFacts, assess
 from depositdesk.domain.errors import ValidationProblem
 from depositdesk.domain.policy import PolicyPack
 from depositdesk.services.access import Principal
-from depositdesk.services.ports import UnitOfWork
+from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shops import load_shop, position
 
 

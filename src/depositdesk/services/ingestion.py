@@ -37,7 +37,7 @@ from depositdesk.domain.shop_state import (
 )
 from depositdesk.services.access import Principal, require
 from depositdesk.services.policies import PolicyBook
-from depositdesk.services.ports import UowFactory
+from depositdesk.services.ports.uow import UowFactory
 from depositdesk.services.shops import load_shop, review_funding
 
 CHUNK = 10_000  # events per transaction: a write lock held ~0.3 s on SQLite

@@ -9,7 +9,7 @@ from datetime import datetime
 from depositdesk.domain.errors import FieldProblem, NotFound, PolicyProblems
 from depositdesk.domain.policy import PolicyPack
 from depositdesk.domain.policy_toml import load_default_packs, parse_pack
-from depositdesk.services.ports import UnitOfWork
+from depositdesk.services.ports.uow import UnitOfWork
 
 _cache: dict[str, PolicyPack] = {}
 _cache_lock = threading.Lock()

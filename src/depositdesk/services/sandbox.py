@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from depositdesk.domain.clock import Clock, OffsetClock, rfc3339, utc
 from depositdesk.domain.errors import ValidationProblem
 from depositdesk.services.access import Principal, require
-from depositdesk.services.ports import UnitOfWork
+from depositdesk.services.ports.uow import UnitOfWork
 
 
 class SandboxClock:

@@ -17,7 +17,7 @@ from depositdesk.domain.policy import PolicyPack
 from depositdesk.services import policies
 from depositdesk.services.access import Principal, check_shop_visible, require, require_shop_role
 from depositdesk.services.policies import PolicyBook
-from depositdesk.services.ports import UnitOfWork
+from depositdesk.services.ports.uow import UnitOfWork
 
 MARKETPLACE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

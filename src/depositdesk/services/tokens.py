@@ -8,7 +8,7 @@ from datetime import datetime
 
 from depositdesk.domain.errors import NotFound, ValidationProblem
 from depositdesk.services.access import PLATFORM_ROLES, ROLES, SELLER_ROLES, Principal
-from depositdesk.services.ports import UnitOfWork
+from depositdesk.services.ports.uow import UnitOfWork
 
 
 def _hash(token: str) -> str:

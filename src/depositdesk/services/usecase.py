@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from depositdesk.services.ports import Context
+from depositdesk.services.ports.uow import Context
 
 T = TypeVar("T")
 

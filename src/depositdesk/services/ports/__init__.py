@@ -1,0 +1,6 @@
+"""What the services need from the outside world, as Protocols (architecture.md).
+
+- `uow`: the unit of work and its repositories (adapters/db implements them);
+- `repositories`: one Protocol per repository;
+- `gateways`: mail, webhooks, payouts and files (adapters/*.py implement them).
+"""
