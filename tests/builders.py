@@ -36,15 +36,14 @@ def placed(
 
 def open_shop(app: Any, now: Any, categories: list[str], market: str = "gb") -> None:
     """Default packs, seller `s1` and its shop `shop1`, through the services."""
-    from depositdesk.services import policies, shops
-    from depositdesk.services.access import Principal
+    from depositdesk.services import policies, sellers, shops
     from depositdesk.services.usecase import run
+    from tests.conftest import ADMIN as admin
 
-    admin = Principal("t", "platform_admin", None, "test")
-    run(app, policies.ensure_default_packs, now)
+    run(app, policies.ensure_default_packs, admin, now)
     run(
         app,
-        shops.create_seller,
+        sellers.create_seller,
         admin,
         now,
         id="s1",

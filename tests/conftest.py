@@ -25,6 +25,7 @@ from depositdesk.bootstrap import App, build
 from depositdesk.domain.clock import FixedClock
 from depositdesk.entrypoints.api.app import create_app
 from depositdesk.services import policies
+from depositdesk.services.access import Principal, Role
 from depositdesk.services.tokens import create_token
 from depositdesk.services.usecase import run
 from depositdesk.settings import Settings
@@ -33,6 +34,8 @@ PG_URL = os.environ.get(
     "DEPOSITDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+ADMIN = Principal.system(Role.PLATFORM_ADMIN, "test")
+INTEGRATION = Principal.system(Role.INTEGRATION, "test")
 
 
 def _postgres_engine(schema: str) -> Engine | str:
@@ -106,7 +109,7 @@ def clock() -> FixedClock:
 def app(engine: Engine, clock: FixedClock, tmp_path: Path) -> App:
     settings = Settings(database_url=str(engine.url), data_dir=tmp_path / "data")
     application = build(settings, clock=clock, engine=engine)
-    run(application, policies.ensure_default_packs, clock.now())
+    run(application, policies.ensure_default_packs, ADMIN, clock.now())
     return application
 
 
@@ -124,8 +127,8 @@ def auth(app: App) -> TokenFactory:
     """auth("platform_admin") or auth("owner", seller="s1") -> Authorization headers."""
 
     def make(role: str, seller: str | None = None, **extra: str) -> dict[str, str]:
-        token, _ = run(app, create_token, app.clock.now(), role, seller, None)
-        return {"Authorization": f"Bearer {token}", **extra}
+        issued = run(app, create_token, ADMIN, app.clock.now(), role=role, seller_id=seller)
+        return {"Authorization": f"Bearer {issued.token}", **extra}
 
     return make
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine
 
@@ -21,7 +21,6 @@ class App:
     settings: Settings
     engine: Engine
     clock: Clock
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
@@ -30,7 +29,9 @@ class App:
     def sandbox_clock(self) -> SandboxClock | None:
         return self.clock if isinstance(self.clock, SandboxClock) else None
 
-    def now_refreshed(self) -> Any:
+    def now_refreshed(self) -> datetime:
+        """The clock's now; the sandbox clock first re-reads its offset, which another
+        process may have moved."""
         if isinstance(self.clock, SandboxClock):
             self.clock.refresh()
         return self.clock.now()

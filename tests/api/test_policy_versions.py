@@ -6,13 +6,13 @@ import pytest
 
 from depositdesk.bootstrap import App
 from depositdesk.domain.errors import PolicyProblems
-from depositdesk.services import policies, shops
+from depositdesk.services import policies
 from depositdesk.services.usecase import read, run
-from tests.conftest import Api
+from tests.conftest import ADMIN, Api
 
 
 def _us_v2(app: App, apparel: str, effective: str = "2025-01-01") -> str:
-    text = read(app, policies.export, "us", app.clock.now())
+    text = read(app, policies.export, ADMIN, app.clock.now(), "us")
     text = text.replace("version = 1", "version = 2").replace(
         "effective_from = 2024-01-01", f"effective_from = {effective}"
     )
@@ -23,7 +23,7 @@ def test_pol4_raised_requirement_in_force_issues_topup_notice(app: App, api: Api
     api.seller()
     api.shop(market="us", categories=["apparel"])
     api.pay_in("shop1", "500.00", "USD")
-    run(app, shops.load_policy_version, _us_v2(app, "800.00"), app.clock.now(), "test")
+    run(app, policies.load_version, ADMIN, app.clock.now(), document=_us_v2(app, "800.00"))
     deposit = api.deposit("shop1")
     assert deposit["required"]["amount"] == "800.00"
     assert deposit["policy"] == {"pack": "us", "version": 2}
@@ -36,7 +36,7 @@ def test_pol4_lowered_requirement_makes_the_difference_refundable(app: App, api:
     api.seller()
     api.shop(market="us", categories=["apparel"])
     api.pay_in("shop1", "500.00", "USD")
-    run(app, shops.load_policy_version, _us_v2(app, "200.00"), app.clock.now(), "test")
+    run(app, policies.load_version, ADMIN, app.clock.now(), document=_us_v2(app, "200.00"))
     assert api.deposit("shop1")["notices"] == []
     elig = api.eligibility("shop1", kind="difference", category="apparel")
     assert elig["amount"] == {"amount": "500.00", "currency": "USD"}  # all of it, if stopped
@@ -45,9 +45,8 @@ def test_pol4_lowered_requirement_makes_the_difference_refundable(app: App, api:
 def test_pol1_future_version_is_not_in_force_yet(app: App, api: Api) -> None:
     api.seller()
     api.shop(market="us", categories=["apparel"])
-    run(
-        app, shops.load_policy_version, _us_v2(app, "800.00", "2027-01-01"), app.clock.now(), "test"
-    )
+    future = _us_v2(app, "800.00", "2027-01-01")
+    run(app, policies.load_version, ADMIN, app.clock.now(), document=future)
     shop = api.c.get("/v1/shops/shop1", headers=api.admin).json()
     assert shop["required_deposit"]["amount"] == "500.00"
     assert shop["policy"]["version"] == 1
@@ -58,6 +57,6 @@ def test_pol1_future_version_is_not_in_force_yet(app: App, api: Api) -> None:
 def test_pol3_refused_version_leaves_running_version_in_force(app: App, api: Api) -> None:
     bad = _us_v2(app, "-1.00").replace('currency = "USD"', 'currency = "ZZZ"')
     with pytest.raises(PolicyProblems) as info:
-        run(app, shops.load_policy_version, bad, app.clock.now(), "test")
+        run(app, policies.load_version, ADMIN, app.clock.now(), document=bad)
     assert {p.field for p in info.value.problems} >= {"currency", "categories[0].deposit"}
     assert api.c.get("/v1/policies/us", headers=api.admin).json()["version"] == 1

@@ -16,14 +16,15 @@ from depositdesk.services.tokens import create_token
 from depositdesk.services.usecase import run
 from depositdesk.settings import Settings
 from tests.builders import ev, placed
+from tests.conftest import ADMIN
 
 
 @pytest.fixture
 def sandbox(engine: Engine, tmp_path: Path) -> Iterator[tuple[TestClient, dict, dict]]:
     app = build(Settings(database_url=str(engine.url), sandbox=True), engine=engine)
-    run(app, policies.ensure_default_packs, app.now_refreshed())
-    admin, _ = run(app, create_token, app.now_refreshed(), "platform_admin", None, None)
-    integ, _ = run(app, create_token, app.now_refreshed(), "integration", None, None)
+    run(app, policies.ensure_default_packs, ADMIN, app.now_refreshed())
+    admin = run(app, create_token, ADMIN, app.now_refreshed(), role="platform_admin").token
+    integ = run(app, create_token, ADMIN, app.now_refreshed(), role="integration").token
     with TestClient(create_app(app)) as client:
         yield client, {"Authorization": f"Bearer {admin}"}, {"Authorization": f"Bearer {integ}"}
 

@@ -14,16 +14,14 @@ from depositdesk.bootstrap import App, build
 from depositdesk.domain.clock import FixedClock
 from depositdesk.domain.errors import IdempotencyConflict
 from depositdesk.services import deposits
-from depositdesk.services.access import Principal
 from depositdesk.services.ingestion import ingest
 from depositdesk.services.usecase import read, run
 from depositdesk.settings import Settings
 from tests.builders import ev, open_shop, placed
+from tests.conftest import ADMIN, INTEGRATION
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-ADMIN = Principal("t", "platform_admin", None, "test")
-INTEGRATION = Principal("i", "integration", None, "test")
 
 
 @pytest.fixture
@@ -56,19 +54,26 @@ def _parallel(n: int, fn: Callable[[int], Any]) -> list[Any]:
 
 
 def test_dep3_same_payin_on_8_parallel_connections_moves_money_once(pg_app: App) -> None:
-    amount = {"amount": "4000.00", "currency": "GBP"}
     results = _parallel(
         8,
         lambda _: run(
-            pg_app, deposits.pay_in, INTEGRATION, NOW, "shop1", amount, "BANK-1", "one-key"
+            pg_app,
+            deposits.pay_in,
+            INTEGRATION,
+            NOW,
+            "shop1",
+            amount="4000.00",
+            currency="GBP",
+            reference="BANK-1",
+            idempotency_key="one-key",
         ),
     )
     assert all(not isinstance(r, Exception) for r in results), results
-    assert len({r[1]["entry_id"] for r in results}) == 1
-    deposit = read(pg_app, deposits.deposit_json, None, "shop1", NOW)
-    assert deposit["held"]["amount"] == "4000.00"
-    ledger = read(pg_app, deposits.ledger_json, ADMIN, "shop1", NOW, None, 50)
-    assert len(ledger["entries"]) == 1
+    assert len({r.entry_id for r in results}) == 1
+    deposit = read(pg_app, deposits.deposit, None, NOW, "shop1")
+    assert deposit.position.held.format() == "4000.00"
+    ledger = read(pg_app, deposits.ledger, ADMIN, NOW, "shop1", cursor=None, limit=50)
+    assert len(ledger.entries) == 1
 
 
 def test_dep3_parallel_different_bodies_one_key_one_wins_others_conflict(pg_app: App) -> None:
@@ -80,16 +85,17 @@ def test_dep3_parallel_different_bodies_one_key_one_wins_others_conflict(pg_app:
             INTEGRATION,
             NOW,
             "shop1",
-            {"amount": f"{100 + i}.00", "currency": "GBP"},
-            "BANK",
-            "same-key",
+            amount=f"{100 + i}.00",
+            currency="GBP",
+            reference="BANK",
+            idempotency_key="same-key",
         ),
     )
     ok = [r for r in results if not isinstance(r, Exception)]
     conflicts = [r for r in results if isinstance(r, IdempotencyConflict)]
     assert len(ok) == 1 and len(conflicts) == 5
-    deposit = read(pg_app, deposits.deposit_json, None, "shop1", NOW)
-    assert deposit["held"] == ok[0][1]["amount"]
+    deposit = read(pg_app, deposits.deposit, None, NOW, "shop1")
+    assert deposit.position.held == ok[0].amount
 
 
 def test_evt2_same_events_ingested_on_parallel_connections_count_once(pg_app: App) -> None:
@@ -111,12 +117,13 @@ def test_evt2_same_events_ingested_on_parallel_connections_count_once(pg_app: Ap
         INTEGRATION,
         NOW,
         "shop1",
-        {"amount": "4000.00", "currency": "GBP"},
-        "B",
-        "k",
+        amount="4000.00",
+        currency="GBP",
+        reference="B",
+        idempotency_key="k",
     )
     results = _parallel(4, lambda _: ingest(pg_app.uow, INTEGRATION, lambda: NOW, batch, chunk=10))
     assert all(not isinstance(r, Exception) for r in results), results
     assert sum(r.accepted for r in results) == len(batch)
-    deposit = read(pg_app, deposits.deposit_json, None, "shop1", NOW)
-    assert deposit["held"]["amount"] == "3990.00"  # the violation deducted exactly once
+    deposit = read(pg_app, deposits.deposit, None, NOW, "shop1")
+    assert deposit.position.held.format() == "3990.00"  # the violation deducted exactly once

@@ -18,16 +18,14 @@ from depositdesk.adapters.db.tables import orders, shop_records, shop_toggles
 from depositdesk.bootstrap import build
 from depositdesk.domain.clock import FixedClock
 from depositdesk.services import deposits
-from depositdesk.services.access import Principal
 from depositdesk.services.eligibility import eligibility
 from depositdesk.services.ingestion import ingest
 from depositdesk.services.usecase import read, run
 from depositdesk.settings import Settings
 from tests.builders import open_shop
+from tests.conftest import ADMIN, INTEGRATION
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-ADMIN = Principal("t", "platform_admin", None, "test")
-INTEGRATION = Principal("t", "integration", None, "test")
 
 
 def _at(minutes: int) -> str:
@@ -115,7 +113,17 @@ def _fresh_app(template: Path, folder: str, name: str) -> Any:
         engine=make_engine(f"sqlite:///{path}"),
     )
     open_shop(app, NOW, ["apparel", "jewellery"])
-    run(app, deposits.pay_in, ADMIN, NOW, "shop1", "4000.00", "R", "k")
+    run(
+        app,
+        deposits.pay_in,
+        ADMIN,
+        NOW,
+        "shop1",
+        amount="4000.00",
+        currency=None,
+        reference="R",
+        idempotency_key="k",
+    )
     return app
 
 
@@ -132,21 +140,20 @@ def _state(app: Any) -> dict[str, Any]:
     state = read(app, q)
     _assert_balances_are_sums_of_postings(app)
     for kind, category in (("full", None), ("difference", "jewellery")):
-        state[kind] = read(app, eligibility, ADMIN, NOW, "shop1", kind, category, None)
+        state[kind] = read(app, eligibility, ADMIN, NOW, "shop1", kind=kind, category=category)
     return state
 
 
 def _assert_balances_are_sums_of_postings(app: Any) -> None:
     """DEP-3 as the ledger endpoint shows it: each entry sums to zero, and each
     balance is the sum of that account's postings over all entries."""
-    ledger = read(app, deposits.ledger_json, ADMIN, "shop1", NOW, None, 500)
+    ledger = read(app, deposits.ledger, ADMIN, NOW, "shop1", cursor=None, limit=500)
     sums: dict[str, int] = {}
-    for entry in ledger["entries"]:
-        minors = [int(p["amount"]["amount"].replace(".", "")) for p in entry["postings"]]
-        assert sum(minors) == 0, entry
-        for posting, minor in zip(entry["postings"], minors, strict=True):
-            sums[posting["account"]] = sums.get(posting["account"], 0) + minor
-    shown = {a: int(m["amount"].replace(".", "")) for a, m in ledger["balances"].items()}
+    for entry in ledger.entries:
+        assert sum(p.amount.minor for p in entry.postings) == 0, entry
+        for posting in entry.postings:
+            sums[posting.account] = sums.get(posting.account, 0) + posting.amount.minor
+    shown = {a: m.minor for a, m in ledger.balances.items()}
     assert shown == sums
 
 

@@ -10,27 +10,83 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
+from depositdesk.domain.ledger import DepositPosition
 from depositdesk.domain.money import Money
+from depositdesk.domain.shop import ShopStatus
+from depositdesk.domain.shop_state import RecordKind
 
-# Blocker code -> unlink area (domain.md, "Blocker codes").
-BLOCKER_AREAS: dict[str, str] = {
-    "shop_not_closing": "deposit",
-    "no_deposit": "deposit",
-    "pending_refund": "deposit",
-    "category_active": "deposit",
-    "receivable": "financial_reconciliation",
-    "outstanding_charges": "financial_reconciliation",
-    "open_orders": "order_completion",
-    "after_sales_period": "order_completion",
-    "open_after_sales_cases": "order_completion",
-    "open_disputes": "order_completion",
-    "open_complaints": "order_completion",
-    "unpaid_fines": "policy_compliance",
-    "unrectified_violations": "policy_compliance",
+
+class RefundKind(StrEnum):
+    FULL = "full"  # REF-1: the shop closes or its contract ended
+    DIFFERENCE = "difference"  # REF-2: a costlier category stopped, or a policy lowered it
+
+
+class Area(StrEnum):
+    """The unlink areas (UNL-6b) a blocker belongs to, plus `deposit` itself."""
+
+    DEPOSIT = "deposit"
+    ACCOUNT_ACCESS = "account_access"
+    FINANCIAL_RECONCILIATION = "financial_reconciliation"
+    ORDER_COMPLETION = "order_completion"
+    DATA_ARCHIVING = "data_archiving"
+    POLICY_COMPLIANCE = "policy_compliance"
+    NOTIFICATION_MANAGEMENT = "notification_management"
+
+
+class BlockerCode(StrEnum):
+    """Public blocker codes (domain.md, "Blocker codes"), in the order they are shown."""
+
+    SHOP_NOT_CLOSING = "shop_not_closing"
+    NO_DEPOSIT = "no_deposit"
+    PENDING_REFUND = "pending_refund"
+    CATEGORY_ACTIVE = "category_active"
+    RECEIVABLE = "receivable"
+    OUTSTANDING_CHARGES = "outstanding_charges"
+    OPEN_ORDERS = "open_orders"
+    AFTER_SALES_PERIOD = "after_sales_period"
+    OPEN_AFTER_SALES_CASES = "open_after_sales_cases"
+    OPEN_DISPUTES = "open_disputes"
+    OPEN_COMPLAINTS = "open_complaints"
+    UNPAID_FINES = "unpaid_fines"
+    UNRECTIFIED_VIOLATIONS = "unrectified_violations"
+
+    @property
+    def area(self) -> Area:
+        return BLOCKER_AREAS[self]
+
+
+B = BlockerCode
+BLOCKER_AREAS: dict[BlockerCode, Area] = {
+    B.SHOP_NOT_CLOSING: Area.DEPOSIT,
+    B.NO_DEPOSIT: Area.DEPOSIT,
+    B.PENDING_REFUND: Area.DEPOSIT,
+    B.CATEGORY_ACTIVE: Area.DEPOSIT,
+    B.RECEIVABLE: Area.FINANCIAL_RECONCILIATION,
+    B.OUTSTANDING_CHARGES: Area.FINANCIAL_RECONCILIATION,
+    B.OPEN_ORDERS: Area.ORDER_COMPLETION,
+    B.AFTER_SALES_PERIOD: Area.ORDER_COMPLETION,
+    B.OPEN_AFTER_SALES_CASES: Area.ORDER_COMPLETION,
+    B.OPEN_DISPUTES: Area.ORDER_COMPLETION,
+    B.OPEN_COMPLAINTS: Area.ORDER_COMPLETION,
+    B.UNPAID_FINES: Area.POLICY_COMPLIANCE,
+    B.UNRECTIFIED_VIOLATIONS: Area.POLICY_COMPLIANCE,
 }
+_ORDER = {code: i for i, code in enumerate(BlockerCode)}
 
-CLOSING_STATUSES = frozenset({"closing", "unlinked", "terminated"})
+# An open record of each kind blocks with this code; support tickets block nothing.
+RECORD_BLOCKERS: dict[RecordKind, BlockerCode] = {
+    RecordKind.AFTER_SALES_CASE: B.OPEN_AFTER_SALES_CASES,
+    RecordKind.DISPUTE: B.OPEN_DISPUTES,
+    RecordKind.COMPLAINT: B.OPEN_COMPLAINTS,
+    RecordKind.FINE: B.UNPAID_FINES,
+    RecordKind.VIOLATION: B.UNRECTIFIED_VIOLATIONS,
+    RecordKind.CHARGE: B.OUTSTANDING_CHARGES,
+}
+# REF-2: a difference refund counts only the category's orders, their after-sales
+# periods, cases and disputes.
+DIFFERENCE_RECORD_KINDS: tuple[RecordKind, ...] = (RecordKind.AFTER_SALES_CASE, RecordKind.DISPUTE)
 MAX_RECORDS = 100
 
 
@@ -60,36 +116,37 @@ class ShopFacts:
     """What eligibility needs to know about a shop, read at one moment."""
 
     shop_id: str
-    status: str
+    status: ShopStatus
     now: datetime
-    held: Money
-    receivable: Money
-    required: Money  # with the categories as they are
+    position: DepositPosition  # required with the categories as they are
     required_without: Money | None = None  # (difference) with the category stopped
     category: str | None = None
     category_active: bool = False
-    records: dict[str, RecordSet] = field(default_factory=dict)  # blocker code -> records
+    records: dict[BlockerCode, RecordSet] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Blocker:
-    code: str
-    area: str
+    code: BlockerCode
     message: str
     records: tuple[str, ...]
     count: int
     clears_at: datetime | None
 
+    @property
+    def area(self) -> Area:
+        return self.code.area
+
 
 @dataclass(frozen=True, slots=True)
 class Eligibility:
-    kind: str
+    kind: RefundKind
     eligible: bool
     amount: Money
     blockers: tuple[Blocker, ...]
     earliest_at: datetime | None
 
-    def codes(self) -> list[str]:
+    def codes(self) -> list[BlockerCode]:
         return [b.code for b in self.blockers]
 
 
@@ -98,13 +155,13 @@ def _count(n: int, noun: str, scope: str = "") -> str:
     return f"{n} {noun if n == 1 else noun + 's'}{scope} {'is' if n == 1 else 'are'}"
 
 
-def _message(code: str, facts: ShopFacts, rs: RecordSet) -> str:
+def _message(code: BlockerCode, facts: ShopFacts, rs: RecordSet) -> str:
     n = rs.count
     them = "it" if n == 1 else "them"
     scope = f" in category {facts.category}" if facts.category else ""
     when = f" The last one ends {rs.clears_at:%Y-%m-%d %H:%M} UTC." if rs.clears_at else ""
     above = " above the required deposit" if facts.required_without is not None else ""
-    messages = {
+    messages: dict[str, str] = {
         "shop_not_closing": "A full refund is only paid when the shop is closing: start "
         "unlinking the shop, or wait for its contract to end.",
         "no_deposit": f"There is no deposit to refund{above}.",
@@ -112,7 +169,7 @@ def _message(code: str, facts: ShopFacts, rs: RecordSet) -> str:
         "follow it instead of applying again.",
         "category_active": f"Category {facts.category} still has listings. Stop selling in it "
         "(delist its products) before asking for the difference back.",
-        "receivable": f"You owe {facts.receivable} to the platform (consumer compensation "
+        "receivable": f"You owe {facts.position.receivable} to the platform (consumer compensation "
         "beyond your deposit). Pay it in first.",
         "outstanding_charges": f"{_count(n, 'charge')} billed and unpaid (advertising, "
         f"commission or fees). Settle {them} first.",
@@ -129,61 +186,55 @@ def _message(code: str, facts: ShopFacts, rs: RecordSet) -> str:
     return messages[code]
 
 
-FULL_RECORD_CODES: tuple[str, ...] = (
-    "outstanding_charges",
-    "open_orders",
-    "after_sales_period",
-    "open_after_sales_cases",
-    "open_disputes",
-    "open_complaints",
-    "unpaid_fines",
-    "unrectified_violations",
+FULL_RECORD_CODES: tuple[BlockerCode, ...] = (
+    B.OUTSTANDING_CHARGES,
+    B.OPEN_ORDERS,
+    B.AFTER_SALES_PERIOD,
+    B.OPEN_AFTER_SALES_CASES,
+    B.OPEN_DISPUTES,
+    B.OPEN_COMPLAINTS,
+    B.UNPAID_FINES,
+    B.UNRECTIFIED_VIOLATIONS,
 )
-# REF-2: only the category's orders, their after-sales periods, cases and disputes.
-DIFFERENCE_RECORD_CODES: tuple[str, ...] = (
-    "open_orders",
-    "after_sales_period",
-    "open_after_sales_cases",
-    "open_disputes",
+DIFFERENCE_RECORD_CODES: tuple[BlockerCode, ...] = (
+    B.OPEN_ORDERS,
+    B.AFTER_SALES_PERIOD,
+    *(RECORD_BLOCKERS[k] for k in DIFFERENCE_RECORD_KINDS),
 )
 
 
-def assess(kind: str, facts: ShopFacts) -> Eligibility:
-    """REF-1 (kind "full") or REF-2 (kind "difference") with REF-3's reasons."""
+def assess(kind: RefundKind, facts: ShopFacts) -> Eligibility:
+    """REF-1 (kind full) or REF-2 (kind difference) with REF-3's reasons."""
     blockers: list[Blocker] = []
 
-    def block(code: str, rs: RecordSet = EMPTY) -> None:
-        blockers.append(
-            Blocker(
-                code, BLOCKER_AREAS[code], _message(code, facts, rs), rs.ids, rs.count, rs.clears_at
-            )
-        )
+    def block(code: BlockerCode, rs: RecordSet = EMPTY) -> None:
+        blockers.append(Blocker(code, _message(code, facts, rs), rs.ids, rs.count, rs.clears_at))
 
-    if kind == "full":
-        amount = facts.held.max0()
-        if facts.status not in CLOSING_STATUSES:
-            block("shop_not_closing")
+    held = facts.position.held
+    if kind is RefundKind.FULL:
+        amount = held.max0()
+        if not facts.status.is_closing:
+            block(B.SHOP_NOT_CLOSING)
         codes = FULL_RECORD_CODES
-    elif kind == "difference":
-        assert facts.required_without is not None
-        amount = (facts.held - facts.required_without).max0()
-        if facts.category_active:
-            block("category_active")
-        codes = DIFFERENCE_RECORD_CODES
     else:
-        raise ValueError(f"unknown refund kind {kind!r}")
+        if facts.required_without is None:
+            raise ValueError("a difference refund needs the required deposit without the category")
+        amount = (held - facts.required_without).max0()
+        if facts.category_active:
+            block(B.CATEGORY_ACTIVE)
+        codes = DIFFERENCE_RECORD_CODES
     if not amount.is_positive():
-        block("no_deposit")
-    pending = facts.records.get("pending_refund", EMPTY)
+        block(B.NO_DEPOSIT)
+    pending = facts.records.get(B.PENDING_REFUND, EMPTY)
     if pending.count:
-        block("pending_refund", pending)
-    if facts.receivable.is_positive():
-        block("receivable")
+        block(B.PENDING_REFUND, pending)
+    if facts.position.receivable.is_positive():
+        block(B.RECEIVABLE)
     for code in codes:
         rs = facts.records.get(code, EMPTY)
         if rs.count:
             block(code, rs)
-    blockers.sort(key=lambda b: list(BLOCKER_AREAS).index(b.code))
+    blockers.sort(key=lambda b: _ORDER[b.code])
     eligible = not blockers
     if eligible:
         earliest: datetime | None = facts.now

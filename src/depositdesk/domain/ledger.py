@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from depositdesk.domain.money import Money
@@ -70,12 +71,29 @@ def entry(kind: EntryKind, memo: str, *postings: tuple[Account, Money]) -> Journ
     return JournalEntry(kind, memo, kept)
 
 
-def balances(postings: Iterable[Posting]) -> dict[tuple[str, str], int]:
+# Sum of postings per (account, currency), in minor units.
+Balances = Mapping[tuple[Account, str], int]
+
+
+def balances(postings: Iterable[Posting]) -> dict[tuple[Account, str], int]:
     """Sum of postings per (account, currency), in minor units."""
-    totals: dict[tuple[str, str], int] = defaultdict(int)
+    totals: dict[tuple[Account, str], int] = defaultdict(int)
     for posting in postings:
-        totals[(posting.account.value, posting.amount.currency)] += posting.amount.minor
+        totals[(posting.account, posting.amount.currency)] += posting.amount.minor
     return dict(totals)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEntry:
+    """A journal entry as stored: its id, when it was booked and what caused it."""
+
+    id: int
+    shop_id: str
+    at: datetime
+    kind: EntryKind
+    memo: str
+    source: str  # `event:<id>` or `payin:<Idempotency-Key>`
+    postings: tuple[Posting, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +114,11 @@ class DepositPosition:
         return self.held.minor >= self.required.minor and self.receivable.minor <= 0
 
     @classmethod
-    def from_balances(
-        cls, required: Money, totals: Mapping[tuple[str, str], int]
-    ) -> DepositPosition:
+    def from_balances(cls, required: Money, totals: Balances) -> DepositPosition:
         cur = required.currency
 
         def get(account: Account) -> Money:
-            raw = totals.get((account.value, cur), 0)
+            raw = totals.get((account, cur), 0)
             return Money(cur, -raw if account in CREDIT_NORMAL else raw)
 
         return cls(

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from depositdesk.domain.errors import NotFound
 from depositdesk.domain.money import Money
 
 # DEP-6a: the public ladder step codes, in the order they escalate.
@@ -46,6 +47,14 @@ class SecurityThresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyRef:
+    """The (pack, version) a computation used (POL-1)."""
+
+    pack: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyPack:
     pack: str
     version: int
@@ -65,6 +74,10 @@ class PolicyPack:
     security: SecurityThresholds
     closure_violation_types: tuple[str, ...] = ()
     source: str = field(default="", compare=False, repr=False)
+
+    @property
+    def ref(self) -> PolicyRef:
+        return PolicyRef(self.pack, self.version)
 
     def category(self, code: str) -> Category | None:
         for category in self.categories:
@@ -97,3 +110,35 @@ class PolicyPack:
 
     def starts_before(self, at: datetime) -> bool:
         return self.effective_from <= at.date()
+
+
+class PolicyBook:
+    """Every loaded version of every pack, read once per unit of work."""
+
+    def __init__(self, versions: Iterable[PolicyPack]) -> None:
+        self.by_pack: dict[str, list[PolicyPack]] = {}
+        for pack in sorted(versions, key=lambda p: (p.pack, p.version)):
+            self.by_pack.setdefault(pack.pack, []).append(pack)
+
+    def names(self) -> list[str]:
+        return sorted(self.by_pack)
+
+    def versions(self, pack: str) -> list[PolicyPack]:
+        return list(self.by_pack.get(pack, ()))
+
+    def in_force(self, pack: str, at: datetime) -> PolicyPack:
+        """POL-1: the newest version whose effective_from has come."""
+        versions = self.by_pack.get(pack)
+        if not versions:
+            raise NotFound(
+                f"policy pack {pack!r} not found; loaded packs: {', '.join(self.names()) or 'none'}"
+            )
+        current = versions[0]
+        for version in versions:
+            if version.starts_before(at):
+                current = version
+        return current
+
+    def latest(self, pack: str) -> PolicyPack | None:
+        versions = self.by_pack.get(pack)
+        return versions[-1] if versions else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from depositdesk.domain.events import Event
@@ -88,30 +89,50 @@ def settle_after_sales(order: OrderState, period: timedelta | None) -> None:
         order.after_sales_ends_at = order.delivered_at + period
 
 
+class RecordKind(StrEnum):
+    """Case-like records that open and close."""
+
+    AFTER_SALES_CASE = "after_sales_case"
+    DISPUTE = "dispute"
+    COMPLAINT = "complaint"
+    FINE = "fine"
+    VIOLATION = "violation"
+    CHARGE = "charge"
+    TICKET = "ticket"
+
+
 # Record kinds that open and close, keyed by event type: (kind, id field, opens?)
-RECORD_EVENTS: dict[str, tuple[str, str, bool]] = {
-    "after_sales.opened": ("after_sales_case", "case_id", True),
-    "after_sales.closed": ("after_sales_case", "case_id", False),
-    "dispute.opened": ("dispute", "dispute_id", True),
-    "dispute.resolved": ("dispute", "dispute_id", False),
-    "complaint.opened": ("complaint", "complaint_id", True),
-    "complaint.resolved": ("complaint", "complaint_id", False),
-    "fine.issued": ("fine", "fine_id", True),
-    "fine.paid": ("fine", "fine_id", False),
-    "violation.recorded": ("violation", "violation_id", True),
-    "violation.rectified": ("violation", "violation_id", False),
-    "charge.billed": ("charge", "charge_id", True),
-    "charge.settled": ("charge", "charge_id", False),
-    "ticket.opened": ("ticket", "ticket_id", True),
-    "ticket.closed": ("ticket", "ticket_id", False),
+RECORD_EVENTS: dict[str, tuple[RecordKind, str, bool]] = {
+    "after_sales.opened": (RecordKind.AFTER_SALES_CASE, "case_id", True),
+    "after_sales.closed": (RecordKind.AFTER_SALES_CASE, "case_id", False),
+    "dispute.opened": (RecordKind.DISPUTE, "dispute_id", True),
+    "dispute.resolved": (RecordKind.DISPUTE, "dispute_id", False),
+    "complaint.opened": (RecordKind.COMPLAINT, "complaint_id", True),
+    "complaint.resolved": (RecordKind.COMPLAINT, "complaint_id", False),
+    "fine.issued": (RecordKind.FINE, "fine_id", True),
+    "fine.paid": (RecordKind.FINE, "fine_id", False),
+    "violation.recorded": (RecordKind.VIOLATION, "violation_id", True),
+    "violation.rectified": (RecordKind.VIOLATION, "violation_id", False),
+    "charge.billed": (RecordKind.CHARGE, "charge_id", True),
+    "charge.settled": (RecordKind.CHARGE, "charge_id", False),
+    "ticket.opened": (RecordKind.TICKET, "ticket_id", True),
+    "ticket.closed": (RecordKind.TICKET, "ticket_id", False),
 }
 
+
+class ToggleKind(StrEnum):
+    """Things a shop switches on and off (UNL-6a: stopped and unbound before closing)."""
+
+    CAMPAIGN = "campaign"
+    CREATOR = "creator"
+
+
 # Toggles keep the last write: (kind, id field, on?)
-TOGGLE_EVENTS: dict[str, tuple[str, str, bool]] = {
-    "campaign.started": ("campaign", "campaign_id", True),
-    "campaign.stopped": ("campaign", "campaign_id", False),
-    "creator.bound": ("creator", "creator_id", True),
-    "creator.unbound": ("creator", "creator_id", False),
+TOGGLE_EVENTS: dict[str, tuple[ToggleKind, str, bool]] = {
+    "campaign.started": (ToggleKind.CAMPAIGN, "campaign_id", True),
+    "campaign.stopped": (ToggleKind.CAMPAIGN, "campaign_id", False),
+    "creator.bound": (ToggleKind.CREATOR, "creator_id", True),
+    "creator.unbound": (ToggleKind.CREATOR, "creator_id", False),
 }
 
 ORDER_EVENTS = frozenset({"order.placed", "order.shipped", "order.delivered", "order.cancelled"})
@@ -122,7 +143,7 @@ class RecordState:
     """A case-like record: after-sales case, dispute, complaint, fine, violation,
     charge or support ticket. Open while opened and not yet closed."""
 
-    kind: str
+    kind: RecordKind
     record_id: str
     order_id: str | None = None
     opened_at: datetime | None = None
@@ -165,7 +186,7 @@ def apply_record_event(record: RecordState, event: Event) -> bool:
 
 @dataclass(slots=True)
 class ToggleState:
-    kind: str
+    kind: ToggleKind
     toggle_id: str
     active: bool = False
     changed_at: datetime | None = None

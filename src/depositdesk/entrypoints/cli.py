@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -15,8 +14,9 @@ from rich.table import Table
 
 from depositdesk.bootstrap import App, build, migrate
 from depositdesk.domain.errors import DomainError, PolicyProblems
-from depositdesk.services import policies, shops
-from depositdesk.services.access import Principal
+from depositdesk.entrypoints.api.schemas.events import RejectionOut
+from depositdesk.services import policies
+from depositdesk.services.access import Principal, Role
 from depositdesk.services.ingestion import decode_lines, ingest
 from depositdesk.services.tokens import create_token
 from depositdesk.services.usecase import read, run
@@ -37,7 +37,9 @@ app.add_typer(events_app, name="events")
 
 out = Console()
 err = Console(stderr=True)
-CLI = Principal("cli", "integration", None, "command line")
+# The operator at the command line acts with platform roles (the CLI is for operators).
+CLI_ADMIN = Principal.system(Role.PLATFORM_ADMIN, "command line")
+CLI_INTEGRATION = Principal.system(Role.INTEGRATION, "command line")
 
 
 def _app() -> App:
@@ -48,7 +50,7 @@ def _ready() -> App:
     """An application with its schema migrated and default packs present."""
     application = _app()
     migrate(application)
-    run(application, policies.ensure_default_packs, application.now_refreshed())
+    run(application, policies.ensure_default_packs, CLI_ADMIN, application.now_refreshed())
     return application
 
 
@@ -77,17 +79,25 @@ def token_create(
     """Print a new bearer token, alone on the last line."""
     application = _ready()
     try:
-        token, principal = run(
-            application, create_token, application.now_refreshed(), role, seller, name
+        issued = run(
+            application,
+            create_token,
+            CLI_ADMIN,
+            application.now_refreshed(),
+            role=role,
+            seller_id=seller,
+            name=name,
         )
     except DomainError as exc:
         _fail(exc.detail)
+        return
+    principal = issued.principal
     err.print(
         f"token {principal.token_id} ({principal.role}"
         + (f", seller {principal.seller_id}" if principal.seller_id else "")
         + "):"
     )
-    print(token)
+    print(issued.token)
 
 
 def _print_problems(exc: PolicyProblems) -> None:
@@ -118,10 +128,10 @@ def policy_load(file: Path) -> None:
     try:
         pack = run(
             application,
-            shops.load_policy_version,
-            file.read_text(encoding="utf-8"),
+            policies.load_version,
+            CLI_ADMIN,
             application.now_refreshed(),
-            "cli",
+            document=file.read_text(encoding="utf-8"),
         )
     except PolicyProblems as exc:
         _print_problems(exc)
@@ -135,7 +145,8 @@ def policy_export(name: str) -> None:
     """Print the pack in force as TOML."""
     application = _ready()
     try:
-        sys.stdout.write(read(application, policies.export, name, application.now_refreshed()))
+        now = application.now_refreshed()
+        sys.stdout.write(read(application, policies.export, CLI_ADMIN, now, name))
     except DomainError as exc:
         _fail(exc.detail)
 
@@ -180,12 +191,16 @@ def events_ingest(
             progress.update(task, done=counted["n"])
 
         result = ingest(
-            application.uow, CLI, application.now_refreshed, decode_lines(lines()), progress=tick
+            application.uow,
+            CLI_INTEGRATION,
+            application.now_refreshed,
+            decode_lines(lines()),
+            progress=tick,
         )
     if result.rejected:
         with reject_path.open("w", encoding="utf-8") as handle:
             for r in result.rejected:
-                handle.write(json.dumps(r.as_json()) + "\n")
+                handle.write(RejectionOut.of(r).model_dump_json() + "\n")
     out.print(
         f"accepted {result.accepted}, duplicates {result.duplicates}, "
         f"rejected {len(result.rejected)}"

@@ -47,24 +47,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from depositdesk.bootstrap import App
 from depositdesk.domain.errors import NotFound
-from depositdesk.services.access import Principal
+from depositdesk.services.access import Principal, Role
 from depositdesk.services.deposits import pay_in
 from depositdesk.services.ingestion import ingest
 from depositdesk.services.ports.uow import UnitOfWork
-from depositdesk.services.shops import (
-    create_seller,
-    create_shop,
-    get_seller,
-    set_categories,
-    terminate,
-)
+from depositdesk.services.sellers import create_seller, get_seller
+from depositdesk.services.shops import create_shop, set_categories, terminate
 from depositdesk.services.tokens import create_token
 from depositdesk.services.usecase import read, run
 
 SEED = 20_240_601
 MARKER_SELLER = "demo-acme"
-ADMIN = Principal("demo", "platform_admin", None, "demo seed")
-INTEGRATION = Principal("demo", "integration", None, "demo seed")
+ADMIN = Principal.system(Role.PLATFORM_ADMIN, "demo seed")
+INTEGRATION = Principal.system(Role.INTEGRATION, "demo seed")
 
 CURRENCY = {"cn-crossborder": "CNY", "gb": "GBP", "us": "USD"}
 # Typical order values per category, in major units of GBP/USD (CNY is scaled).
@@ -607,9 +602,10 @@ def _setup(uow: UnitOfWork, now: datetime) -> None:
                 INTEGRATION,
                 opened + (1 + 6 * i) * day + timedelta(hours=3),
                 plan.id,
-                {"amount": amount, "currency": plan.currency},
-                f"TRF-{plan.id.upper()}-{i + 1:02d}",
-                key,
+                amount=amount,
+                currency=plan.currency,
+                reference=f"TRF-{plan.id.upper()}-{i + 1:02d}",
+                idempotency_key=key,
             )
     # DEP-5: a new, costlier category raises the required deposit to 20,000 CNY.
     set_categories(
@@ -617,7 +613,7 @@ def _setup(uow: UnitOfWork, now: datetime) -> None:
         ADMIN,
         now - CATEGORY_ADDED_DAYS_AGO * day,
         "bluefin-cn-01",
-        ["electronics", "food", "home"],
+        categories=["electronics", "food", "home"],
     )
     # REF-9: the platform ends a contract; no new orders after this moment.
     terminate(
@@ -625,13 +621,13 @@ def _setup(uow: UnitOfWork, now: datetime) -> None:
         ADMIN,
         now - TERMINATED_DAYS_AGO * day,
         "dragon-uk-01",
-        "repeated counterfeit reports; contract ended by the platform",
+        reason="repeated counterfeit reports; contract ended by the platform",
     )
 
 
 def _seeded(application: App) -> bool:
     try:
-        read(application, get_seller, ADMIN, MARKER_SELLER)
+        read(application, get_seller, ADMIN, application.now_refreshed(), MARKER_SELLER)
     except NotFound:
         return False
     return True
@@ -662,7 +658,7 @@ def _seed_data(application: App, console: Console) -> None:
     if result.rejected:
         console.print(f"[yellow]{len(result.rejected)} demo events were rejected[/yellow]")
         for rejection in result.rejected[:5]:
-            console.print(f"  {rejection.as_json()}")
+            console.print(f"  {rejection}")
     console.print(
         f"[green]seeded[/green] {len(SELLERS)} sellers, {len(SHOPS)} shops, "
         f"{result.accepted:,} events in {time.monotonic() - started:.1f} s"
@@ -682,8 +678,16 @@ def _tokens(application: App) -> list[tuple[str, str, str]]:
     ]
     rows = []
     for role, seller, who in wanted:
-        token, _ = run(application, create_token, now, role, seller, f"demo {role} ({who})")
-        rows.append((role, who, token))
+        issued = run(
+            application,
+            create_token,
+            ADMIN,
+            now,
+            role=role,
+            seller_id=seller,
+            name=f"demo {role} ({who})",
+        )
+        rows.append((role, who, issued.token))
     return rows
 
 

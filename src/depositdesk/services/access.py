@@ -3,31 +3,55 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from depositdesk.domain.errors import Forbidden, NotFound
 
-PLATFORM_ROLES = frozenset({"platform_admin", "reviewer", "auditor", "integration"})
-SELLER_ROLES = frozenset({"owner", "admin", "staff"})
-ROLES = PLATFORM_ROLES | SELLER_ROLES
+
+class Role(StrEnum):
+    PLATFORM_ADMIN = "platform_admin"
+    REVIEWER = "reviewer"
+    AUDITOR = "auditor"
+    INTEGRATION = "integration"  # the marketplace's own systems: events, bank callbacks
+    OWNER = "owner"
+    ADMIN = "admin"
+    STAFF = "staff"
+
+    @property
+    def is_seller(self) -> bool:
+        return self in SELLER_ROLES
+
+
+SELLER_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.STAFF})
+PLATFORM_ROLES = frozenset(Role) - SELLER_ROLES
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """The caller of a use case: a token's holder, or depositdesk itself."""
+
     token_id: str
-    role: str
+    role: Role
     seller_id: str | None
     name: str
 
+    @classmethod
+    def system(cls, role: Role, name: str) -> Principal:
+        """depositdesk acting on its own (CLI, demo seed, worker), with a platform role."""
+        if role.is_seller:
+            raise ValueError("a system principal has a platform role")
+        return cls("system", role, None, name)
+
     @property
     def is_seller(self) -> bool:
-        return self.role in SELLER_ROLES
+        return self.role.is_seller
 
     @property
     def actor(self) -> str:
         return f"{self.role}:{self.token_id}"
 
 
-def require(principal: Principal, *roles: str) -> None:
+def require(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         raise Forbidden(
             f"this action needs one of the roles {', '.join(roles)}; "
@@ -45,9 +69,8 @@ def require_shop_role(
     principal: Principal,
     shop_seller_id: str,
     shop_id: str,
-    seller_roles: tuple[str, ...],
-    platform_roles: tuple[str, ...],
+    seller_roles: tuple[Role, ...],
+    platform_roles: tuple[Role, ...],
 ) -> None:
     check_shop_visible(principal, shop_seller_id, shop_id)
-    allowed = seller_roles if principal.is_seller else platform_roles
-    require(principal, *allowed)
+    require(principal, *(seller_roles if principal.is_seller else platform_roles))

@@ -14,19 +14,20 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import orjson
 
 from depositdesk.domain.events import Event, EventRejected, Rejection, parse_event
-from depositdesk.domain.ledger import proceeds_entry, violation_deduction_entry
+from depositdesk.domain.ledger import Account, proceeds_entry, violation_deduction_entry
 from depositdesk.domain.money import Money
+from depositdesk.domain.policy import PolicyBook
+from depositdesk.domain.shop import Shop
 from depositdesk.domain.shop_state import (
     ORDER_EVENTS,
     RECORD_EVENTS,
     TOGGLE_EVENTS,
-    CategoryActivity,
     OrderState,
+    RecordKind,
     RecordState,
     ToggleState,
     apply_category_stop,
@@ -35,10 +36,11 @@ from depositdesk.domain.shop_state import (
     apply_toggle_event,
     settle_after_sales,
 )
-from depositdesk.services.access import Principal, require
-from depositdesk.services.policies import PolicyBook
-from depositdesk.services.ports.uow import UowFactory
-from depositdesk.services.shops import load_shop, review_funding
+from depositdesk.services.access import Principal, Role, require
+from depositdesk.services.funding import review_funding
+from depositdesk.services.ports.repositories import EventRow, OrderKey, RecordKey, ToggleKey
+from depositdesk.services.ports.uow import UnitOfWork, UowFactory
+from depositdesk.services.shop_view import load_shop
 
 CHUNK = 10_000  # events per transaction: a write lock held ~0.3 s on SQLite
 
@@ -53,13 +55,7 @@ class IngestResult:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
         self.rejected.extend(other.rejected)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "rejected": [r.as_json() for r in sorted(self.rejected, key=lambda r: r.index)],
-        }
+        self.rejected.sort(key=lambda r: r.index)
 
 
 # Events are stored with their data as received (validated, so amounts are exact
@@ -70,7 +66,7 @@ def _encode(data: object) -> str:
 
 def ingest(
     uow_factory: UowFactory,
-    principal: Principal,
+    who: Principal,
     now: Callable[[], datetime],
     raws: Iterable[object],
     *,
@@ -79,7 +75,7 @@ def ingest(
     progress: Callable[[int], None] | None = None,
 ) -> IngestResult:
     """Take events (decoded JSON objects); each chunk commits on its own."""
-    require(principal, "integration")
+    require(who, Role.INTEGRATION)
     total = IngestResult()
     with _collector_paused():
         for index, batch in _batches(raws, chunk, start_index):
@@ -181,7 +177,7 @@ def _ingest_chunk(
         # Lock the shops this chunk touches (PostgreSQL; SQLite has one writer) so
         # parallel ingestion of one shop's events cannot lose a projection update.
         shops = uow.shops.many({e.shop_id for _, e in valid}, lock=True)
-        book = PolicyBook.read(uow)
+        book = PolicyBook(uow.policies.versions())
         accepted: list[Event] = []
         for index, event in valid:
             reason = _shop_rejection(event, shops.get(event.shop_id), book)
@@ -189,8 +185,10 @@ def _ingest_chunk(
                 result.rejected.append(Rejection(index, event.id, *reason))
             else:
                 accepted.append(event)
-        rows = [(e.id, e.shop_id, e.type, e.occurred_at, received[e.id]) for e in accepted]
-        inserted = uow.projection.insert_new_events(rows, now)
+        rows: list[EventRow] = [
+            (e.id, e.shop_id, e.type, e.occurred_at, received[e.id]) for e in accepted
+        ]
+        inserted = uow.events.insert_new(rows, now)
         fresh = [e for e in accepted if e.id in inserted]
         result.duplicates += len(accepted) - len(fresh)
         result.accepted = len(fresh)
@@ -200,7 +198,7 @@ def _ingest_chunk(
 
 
 def _shop_rejection(
-    event: Event, shop: Any, book: PolicyBook
+    event: Event, shop: Shop | None, book: PolicyBook
 ) -> tuple[str, str | None, str] | None:
     if shop is None:
         return (
@@ -212,7 +210,7 @@ def _shop_rejection(
     currency = event.data.get("currency")
     if currency is None and event.type != "order.placed":
         return None
-    pack = book.in_force(shop["market"], event.occurred_at)
+    pack = book.in_force(shop.market, event.occurred_at)
     if currency is not None and currency != pack.currency:
         return (
             "bad_value",
@@ -220,7 +218,7 @@ def _shop_rejection(
             f"shop {event.shop_id} trades in {pack.currency}, not {currency}",
         )
     if event.type == "order.placed":
-        cutoff = shop["orders_cutoff_at"]
+        cutoff = shop.orders_cutoff_at
         if cutoff is not None and event.occurred_at > cutoff:
             # EVT-4: no new orders after an unlink's cutoff or a termination.
             return (
@@ -238,7 +236,7 @@ def _shop_rejection(
 
 
 def _project(
-    uow: Any, fresh: list[Event], shops: dict[str, Any], book: PolicyBook, now: datetime
+    uow: UnitOfWork, fresh: list[Event], shops: dict[str, Shop], book: PolicyBook, now: datetime
 ) -> None:
     order_events: list[Event] = []
     record_events: list[Event] = []
@@ -260,30 +258,20 @@ def _project(
     for e in other:
         if e.type == "category.stopped":
             current = next(
-                (
-                    CategoryActivity(c["category"], c["active"], c["changed_at"], c["changed_by"])
-                    for c in uow.shops.categories(e.shop_id)
-                    if c["category"] == e.data["category"]
-                ),
+                (c for c in uow.shops.categories(e.shop_id) if c.category == e.data["category"]),
                 None,
             )
             updated = apply_category_stop(current, e)
             if updated != current:
-                uow.shops.upsert_category(
-                    e.shop_id,
-                    updated.category,
-                    updated.active,
-                    updated.changed_at,
-                    updated.changed_by,
-                )
+                uow.shops.upsert_category(e.shop_id, updated)
         elif e.type == "proceeds.available":
             uow.ledger.post(e.shop_id, proceeds_entry(e.money(), e.id), now, f"event:{e.id}")
     for e in sorted(deductions, key=Event.sort_key):
         # DEP-8: deducted in event-time order; the totals do not depend on it.
-        view = load_shop(uow, None, e.shop_id, now, book=book)
+        view = load_shop(uow, None, now, e.shop_id, book=book)
         held = Money(
             view.pack.currency,
-            -uow.ledger.balances(e.shop_id).get(("deposit_held", view.pack.currency), 0),
+            -uow.ledger.balances(e.shop_id).get((Account.DEPOSIT_HELD, view.pack.currency), 0),
         )
         loss = e.money("consumer_loss")
         if loss.is_positive():
@@ -291,13 +279,15 @@ def _project(
             uow.ledger.post(e.shop_id, entry, now, f"event:{e.id}")
             touched_money[e.shop_id] = f"violation {e.data['violation_id']} deducted {loss}"
     for shop_id, cause in touched_money.items():
-        review_funding(uow, load_shop(uow, None, shop_id, now, book=book), now, cause)
+        review_funding(uow, load_shop(uow, None, now, shop_id, book=book), now, cause)
 
 
-def _project_orders(uow: Any, evts: list[Event], shops: dict[str, Any], book: PolicyBook) -> None:
+def _project_orders(
+    uow: UnitOfWork, evts: list[Event], shops: dict[str, Shop], book: PolicyBook
+) -> None:
     if not evts:
         return
-    keys = {(e.shop_id, e.data["order_id"]) for e in evts}
+    keys: set[OrderKey] = {(e.shop_id, e.data["order_id"]) for e in evts}
     states = uow.projection.load_orders(keys)
     latest: dict[tuple[str, str], datetime] = {}
     for e in evts:
@@ -316,7 +306,7 @@ def _project_orders(uow: Any, evts: list[Event], shops: dict[str, Any], book: Po
             continue
         if order.delivered_at is not None:
             # The after-sales period of the pack version in force at delivery (POL-1).
-            pack = book.in_force(shops[shop_id]["market"], order.delivered_at)
+            pack = book.in_force(shops[shop_id].market, order.delivered_at)
             settle_after_sales(order, pack.after_sales_period(order.category))
         else:
             settle_after_sales(order, None)
@@ -325,30 +315,30 @@ def _project_orders(uow: Any, evts: list[Event], shops: dict[str, Any], book: Po
     uow.projection.bump_category_orders(latest)
 
 
-def _project_records(uow: Any, evts: list[Event]) -> list[Event]:
+def _project_records(uow: UnitOfWork, evts: list[Event]) -> list[Event]:
     """Fold case-like events; return violation events that were recorded for the first time."""
     if not evts:
         return []
-    keyed: list[tuple[tuple[str, str, str], Event]] = []
+    keyed: list[tuple[RecordKey, Event]] = []
     for e in evts:
         kind, id_field, _ = RECORD_EVENTS[e.type]
         keyed.append(((e.shop_id, kind, e.data[id_field]), e))
     states = uow.projection.load_records({k for k, _ in keyed})
-    first_seen: dict[tuple[str, str, str], Event] = {}
+    first_seen: dict[RecordKey, Event] = {}
     for key, e in keyed:
         record = states.get(key)
         if record is None:
             record = states[key] = RecordState(key[1], key[2])
-        if apply_record_event(record, e) and key[1] == "violation":
+        if apply_record_event(record, e) and key[1] is RecordKind.VIOLATION:
             first_seen[key] = e
     uow.projection.save_records([(k[0], r) for k, r in states.items()])
     return list(first_seen.values())
 
 
-def _project_toggles(uow: Any, evts: list[Event]) -> None:
+def _project_toggles(uow: UnitOfWork, evts: list[Event]) -> None:
     if not evts:
         return
-    keyed = [
+    keyed: list[tuple[ToggleKey, Event]] = [
         ((e.shop_id, TOGGLE_EVENTS[e.type][0], e.data[TOGGLE_EVENTS[e.type][1]]), e) for e in evts
     ]
     states = uow.projection.load_toggles({k for k, _ in keyed})

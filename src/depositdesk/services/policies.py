@@ -1,66 +1,33 @@
-"""Policy packs in force, loading new versions, exporting (POL-1..4)."""
+"""Policy packs: the versions in force, loading a new one and what it changes, export
+(POL-1..4)."""
 
 from __future__ import annotations
 
 import hashlib
-import threading
+from dataclasses import dataclass
 from datetime import datetime
 
-from depositdesk.domain.errors import FieldProblem, NotFound, PolicyProblems
-from depositdesk.domain.policy import PolicyPack
+from depositdesk.domain.errors import FieldProblem, PolicyProblems
+from depositdesk.domain.policy import PolicyBook, PolicyPack
 from depositdesk.domain.policy_toml import load_default_packs, parse_pack
+from depositdesk.services.access import Principal, Role, require
+from depositdesk.services.funding import review_funding
 from depositdesk.services.ports.uow import UnitOfWork
-
-_cache: dict[str, PolicyPack] = {}
-_cache_lock = threading.Lock()
+from depositdesk.services.shop_view import load_shop
 
 
-def _parsed(document: str, checksum: str) -> PolicyPack:
-    """Parsing is cached by checksum: versions are immutable once loaded."""
-    pack = _cache.get(checksum)
-    if pack is None:
-        pack = parse_pack(document)
-        with _cache_lock:
-            _cache[checksum] = pack
-    return pack
+@dataclass(frozen=True, slots=True)
+class PackInForce:
+    pack: PolicyPack  # the version in force
+    versions: tuple[PolicyPack, ...]  # every stored version, oldest first
 
 
-def checksum(document: str) -> str:
+def _checksum(document: str) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
 
 
-class PolicyBook:
-    """Every loaded version of every pack, read once per unit of work."""
-
-    def __init__(self, versions: list[PolicyPack]) -> None:
-        self.by_pack: dict[str, list[PolicyPack]] = {}
-        for pack in sorted(versions, key=lambda p: (p.pack, p.version)):
-            self.by_pack.setdefault(pack.pack, []).append(pack)
-
-    @classmethod
-    def read(cls, uow: UnitOfWork) -> PolicyBook:
-        rows = uow.policies.versions()
-        return cls([_parsed(r["document"], r["checksum"]) for r in rows])
-
-    def names(self) -> list[str]:
-        return sorted(self.by_pack)
-
-    def in_force(self, pack: str, at: datetime) -> PolicyPack:
-        """POL-1: the newest version whose effective_from has come."""
-        versions = self.by_pack.get(pack)
-        if not versions:
-            raise NotFound(
-                f"policy pack {pack!r} not found; loaded packs: {', '.join(self.names()) or 'none'}"
-            )
-        current = versions[0]
-        for version in versions:
-            if version.starts_before(at):
-                current = version
-        return current
-
-    def latest(self, pack: str) -> PolicyPack | None:
-        versions = self.by_pack.get(pack)
-        return versions[-1] if versions else None
+def _book(uow: UnitOfWork) -> PolicyBook:
+    return PolicyBook(uow.policies.versions())
 
 
 def check(document: str) -> PolicyPack:
@@ -68,12 +35,11 @@ def check(document: str) -> PolicyPack:
     return parse_pack(document)
 
 
-def load(uow: UnitOfWork, document: str, now: datetime, by: str) -> PolicyPack:
-    """Store a new version after validating it; the running version stays in force
-    when anything is wrong (POL-3). The caller commits."""
+def _store(uow: UnitOfWork, document: str, now: datetime, by: str) -> PolicyPack:
+    """Store a new version after validating it against the versions in store; the
+    running version stays in force when anything is wrong (POL-3)."""
     pack = parse_pack(document)
-    book = PolicyBook.read(uow)
-    latest = book.latest(pack.pack)
+    latest = _book(uow).latest(pack.pack)
     problems: list[FieldProblem] = []
     if latest is not None:
         if pack.version <= latest.version:
@@ -92,97 +58,73 @@ def load(uow: UnitOfWork, document: str, now: datetime, by: str) -> PolicyPack:
                     f"the {pack.pack} market is in {latest.currency}; a pack cannot change it",
                 )
             )
-        missing = [c for c in latest.category_codes() if pack.category(c) is None]
-        for code in missing:
-            problems.append(
-                FieldProblem(
-                    "categories",
-                    "missing_category",
-                    f"category {code!r} of version {latest.version} is missing; keep it so shops "
-                    "that sell in it keep a required deposit",
+        for code in latest.category_codes():
+            if pack.category(code) is None:
+                problems.append(
+                    FieldProblem(
+                        "categories",
+                        "missing_category",
+                        f"category {code!r} of version {latest.version} is missing; keep it so "
+                        "shops that sell in it keep a required deposit",
+                    )
                 )
-            )
     if problems:
         raise PolicyProblems(problems)
-    uow.policies.add(
-        pack.pack,
-        pack.version,
-        pack.effective_from,
-        pack.currency,
-        document,
-        checksum(document),
-        now,
-        by,
-    )
+    uow.policies.add(pack, document, _checksum(document), now, by)
     return pack
 
 
-def ensure_default_packs(uow: UnitOfWork, now: datetime) -> list[str]:
+def load_version(uow: UnitOfWork, who: Principal, now: datetime, *, document: str) -> PolicyPack:
+    """Store a new pack version (POL-1, POL-3) and, when it is already in force,
+    give every shop whose required deposit rose a top-up notice (POL-4, DEP-5).
+
+    A version that takes effect later changes nothing today; its notices are
+    issued when the worker's timer reaches `effective_from` (the enforcement issue).
+    A lowered requirement needs no notice: the difference shows at once in the
+    shop's difference-refund eligibility (REF-2).
+    """
+    require(who, Role.PLATFORM_ADMIN)
+    before = _book(uow)
+    pack = _store(uow, document, now, who.actor)
+    after = _book(uow)
+    if after.in_force(pack.pack, now).version != pack.version:
+        return pack
+    for shop_id in uow.shops.ids_in_market(pack.pack):
+        old = load_shop(uow, None, now, shop_id, book=before)
+        new = load_shop(uow, None, now, shop_id, book=after)
+        if new.required.minor > old.required.minor and not new.shop.status.is_final:
+            review_funding(
+                uow,
+                new,
+                now,
+                f"policy {pack.pack} version {pack.version}: required {old.required} → "
+                f"{new.required}",
+            )
+    return pack
+
+
+def ensure_default_packs(uow: UnitOfWork, who: Principal, now: datetime) -> list[str]:
     """Load the shipped packs that are not in store yet (first start, POL-2)."""
-    known = {r["pack"] for r in uow.policies.versions()}
+    require(who, Role.PLATFORM_ADMIN)
+    known = set(_book(uow).names())
     loaded: list[str] = []
     for pack in load_default_packs():
         if pack.pack not in known:
-            uow.policies.add(
-                pack.pack,
-                pack.version,
-                pack.effective_from,
-                pack.currency,
-                pack.source,
-                checksum(pack.source),
-                now,
-                "system:default-packs",
-            )
+            uow.policies.add(pack, pack.source, _checksum(pack.source), now, "system:default-packs")
             loaded.append(pack.pack)
     return loaded
 
 
-def export(uow: UnitOfWork, name: str, now: datetime) -> str:
-    pack = PolicyBook.read(uow).in_force(name, now)
-    return pack.source
+def export(uow: UnitOfWork, who: Principal, now: datetime, name: str) -> str:
+    """The TOML text of the version in force: a starting point for an operator's own."""
+    return _book(uow).in_force(name, now).source
 
 
-def pack_json(pack: PolicyPack) -> dict[str, object]:
-    return {
-        "pack": pack.pack,
-        "version": pack.version,
-        "effective_from": pack.effective_from.isoformat(),
-        "market_name": pack.market_name,
-        "currency": pack.currency,
-        "country": pack.country,
-        "timezone": pack.timezone,
-        "categories": [
-            {
-                "code": c.code,
-                "name": c.name,
-                "deposit": c.deposit.as_json(),
-                "after_sales_days": c.after_sales_days,
-            }
-            for c in pack.categories
-        ],
-        "review_sla_business_days": pack.review_sla_business_days,
-        "payout_window_days": pack.payout_window_days,
-        "bank_arrival_business_days": list(pack.bank_arrival_business_days),
-        "topup_grace_days": pack.topup_grace_days,
-        "closure_waiting_days": pack.closure_waiting_days,
-        "closure_notice_days": pack.closure_notice_days,
-        "ladder": [{"step": s.step, "after_days": s.after_days} for s in pack.ladder],
-    }
+def packs_in_force(uow: UnitOfWork, who: Principal, now: datetime) -> list[PolicyPack]:
+    book = _book(uow)
+    return [book.in_force(name, now) for name in book.names()]
 
 
-def packs_in_force(uow: UnitOfWork, now: datetime) -> dict[str, object]:
-    book = PolicyBook.read(uow)
-    return {"items": [pack_json(book.in_force(n, now)) for n in book.names()], "next_cursor": None}
-
-
-def pack_in_force(uow: UnitOfWork, name: str, now: datetime) -> dict[str, object]:
-    book = PolicyBook.read(uow)
-    body = pack_json(book.in_force(name, now))
-    body["versions"] = [
-        {"version": p.version, "effective_from": p.effective_from.isoformat()}
-        for p in book.by_pack[name]
-    ]
-    return body
-
-
-__all__ = ["PolicyBook", "PolicyProblems", "check", "ensure_default_packs", "export", "load"]
+def pack_in_force(uow: UnitOfWork, who: Principal, now: datetime, name: str) -> PackInForce:
+    book = _book(uow)
+    return PackInForce(book.in_force(name, now), tuple(book.versions(name)))

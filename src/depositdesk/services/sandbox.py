@@ -6,20 +6,20 @@ from datetime import datetime, timedelta
 
 from depositdesk.domain.clock import Clock, OffsetClock, rfc3339, utc
 from depositdesk.domain.errors import ValidationProblem
-from depositdesk.services.access import Principal, require
-from depositdesk.services.ports.uow import UnitOfWork
+from depositdesk.services.access import Principal, Role, require
+from depositdesk.services.ports.uow import UnitOfWork, UowFactory
 
 
 class SandboxClock:
     """Real time plus an offset kept in the database, so every process (API,
     worker, CLI) of one sandbox agrees on the time."""
 
-    def __init__(self, uow_factory: object, base: Clock | None = None) -> None:
+    def __init__(self, uow_factory: UowFactory, base: Clock | None = None) -> None:
         self._uow = uow_factory
         self._clock = OffsetClock(base=base)
 
     def refresh(self) -> None:
-        with self._uow() as uow:  # type: ignore[operator]
+        with self._uow() as uow:
             self._clock.offset = timedelta(seconds=uow.sandbox.offset_seconds())
 
     def set_offset(self, offset: timedelta) -> None:
@@ -34,26 +34,33 @@ class SandboxClock:
 
 def move(
     uow: UnitOfWork,
-    principal: Principal,
+    who: Principal,
+    now: datetime,
+    *,
     clock: SandboxClock,
     advance: timedelta | None,
     to: datetime | None,
-) -> dict[str, str | None]:
-    require(principal, "platform_admin")
+) -> datetime:
+    """Move the sandbox clock forward by `advance` or to `to`; returns the new now."""
+    require(who, Role.PLATFORM_ADMIN)
     if (advance is None) == (to is None):
         raise ValidationProblem(
             "advance", "one_of", "give either advance (an ISO 8601 duration like P3D) or now"
         )
     clock.set_offset(timedelta(seconds=uow.sandbox.offset_seconds()))
     current = clock.now()
-    target = current + advance if advance is not None else utc(to)  # type: ignore[arg-type]
+    if advance is not None:
+        target = current + advance
+    else:
+        assert to is not None
+        target = utc(to)
     if target < current:
         raise ValidationProblem(
             "advance" if advance is not None else "now",
             "forward_only",
             f"the sandbox clock never goes back; it is {rfc3339(current)}",
         )
-    offset = target - clock.base_now()
-    uow.sandbox.set_offset_seconds(int(offset.total_seconds()))
-    clock.set_offset(timedelta(seconds=int(offset.total_seconds())))
-    return {"now": rfc3339(target)}
+    seconds = int((target - clock.base_now()).total_seconds())
+    uow.sandbox.set_offset_seconds(seconds)
+    clock.set_offset(timedelta(seconds=seconds))
+    return target

@@ -1,24 +1,34 @@
-"""Running a use case: one unit of work, committed once (architecture.md)."""
+"""Running a use case: one unit of work, committed once (architecture.md).
+
+Every use case is a function `(uow, who, now, ids…, *, inputs) -> Result`;
+`run` and `read` are typed so that a wrong argument is a type error, not a
+surprise at run time.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
-from depositdesk.services.ports.uow import Context
+from depositdesk.services.ports.uow import Context, UnitOfWork
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def run(ctx: Context, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call fn(uow, *args) inside a transaction and commit when it returns."""
+def run(
+    ctx: Context, fn: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Call fn(uow, *args, **kwargs) inside a transaction and commit when it returns."""
     with ctx.uow() as uow:
         result = fn(uow, *args, **kwargs)
         uow.commit()
         return result
 
 
-def read(ctx: Context, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call fn(uow, *args) and roll back: for answers that change nothing."""
+def read(
+    ctx: Context, fn: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Call fn(uow, *args, **kwargs) and roll back: for answers that change nothing."""
     with ctx.uow() as uow:
         return fn(uow, *args, **kwargs)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
 from depositdesk.adapters.db.tables import journal_entries, postings
-from depositdesk.domain.ledger import JournalEntry
+from depositdesk.domain.ledger import Account, EntryKind, JournalEntry, Posting, RecordedEntry
+from depositdesk.domain.money import Money
 
 
 class LedgerRepository:
@@ -43,15 +43,17 @@ class LedgerRepository:
         )
         return int(entry_id)
 
-    def balances(self, shop_id: str) -> dict[tuple[str, str], int]:
+    def balances(self, shop_id: str) -> dict[tuple[Account, str], int]:
+        """Sum of postings per (account, currency), in minor units."""
         q = (
             select(postings.c.account, postings.c.currency, func.sum(postings.c.amount_minor))
             .where(postings.c.shop_id == shop_id)
             .group_by(postings.c.account, postings.c.currency)
         )
-        return {(a, c): int(s) for a, c, s in self.conn.execute(q)}
+        return {(Account(a), c): int(s) for a, c, s in self.conn.execute(q)}
 
-    def entries(self, shop_id: str, limit: int, before_id: int | None) -> list[dict[str, Any]]:
+    def entries(self, shop_id: str, limit: int, before_id: int | None) -> list[RecordedEntry]:
+        """Newest first; `before_id` continues a page."""
         q = (
             select(journal_entries)
             .where(journal_entries.c.shop_id == shop_id)
@@ -60,17 +62,27 @@ class LedgerRepository:
         )
         if before_id is not None:
             q = q.where(journal_entries.c.id < before_id)
-        rows = [dict(r) for r in self.conn.execute(q).mappings()]
+        rows = list(self.conn.execute(q).mappings())
         if not rows:
-            return rows
-        by_entry: dict[int, list[dict[str, Any]]] = defaultdict(list)
+            return []
+        by_entry: dict[int, list[Posting]] = defaultdict(list)
+        p = postings.c
         pq = (
-            select(postings)
-            .where(postings.c.entry_id.in_([r["id"] for r in rows]))
-            .order_by(postings.c.id)
+            select(p.entry_id, p.account, p.currency, p.amount_minor)
+            .where(p.entry_id.in_([r["id"] for r in rows]))
+            .order_by(p.id)
         )
-        for p in self.conn.execute(pq).mappings():
-            by_entry[p["entry_id"]].append(dict(p))
-        for r in rows:
-            r["postings"] = by_entry[r["id"]]
-        return rows
+        for entry_id, account, currency, minor in self.conn.execute(pq):
+            by_entry[entry_id].append(Posting(Account(account), Money(currency, minor)))
+        return [
+            RecordedEntry(
+                id=r["id"],
+                shop_id=r["shop_id"],
+                at=r["at"],
+                kind=EntryKind(r["kind"]),
+                memo=r["memo"],
+                source=r["source"],
+                postings=tuple(by_entry[r["id"]]),
+            )
+            for r in rows
+        ]

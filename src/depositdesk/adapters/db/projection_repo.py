@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
@@ -30,16 +30,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from depositdesk.adapters.db.tables import (
-    category_orders,
-    events,
-    orders,
-    shop_records,
-    shop_toggles,
+from depositdesk.adapters.db.bulk import by_size, compiled_many, in_keys, in_params
+from depositdesk.adapters.db.tables import category_orders, orders, shop_records, shop_toggles
+from depositdesk.domain.eligibility import (
+    DIFFERENCE_RECORD_KINDS,
+    RECORD_BLOCKERS,
+    BlockerCode,
+    RecordSet,
 )
-from depositdesk.adapters.db.types import UTCDateTime
-from depositdesk.domain.eligibility import RecordSet
-from depositdesk.domain.shop_state import OrderState, RecordState, ToggleState
+from depositdesk.domain.shop_state import (
+    OrderState,
+    RecordKind,
+    RecordState,
+    ToggleKind,
+    ToggleState,
+)
 
 _ORDER_FIELDS = (
     "category",
@@ -55,18 +60,8 @@ _ORDER_FIELDS = (
 )
 _RECORD_FIELDS = ("order_id", "opened_at", "opened_event", "closed_at", "amount_minor", "currency")
 _ORDER_COLUMNS = ("state", *_ORDER_FIELDS)
-_EVENT_COLUMNS = ("id", "shop_id", "type", "occurred_at", "data", "received_at")
 _order_values = attrgetter(*_ORDER_FIELDS)
 assert tuple(f.name for f in fields(OrderState))[1:] == _ORDER_FIELDS  # positional loads
-RECORD_KIND_CODES = {
-    "after_sales_case": "open_after_sales_cases",
-    "dispute": "open_disputes",
-    "complaint": "open_complaints",
-    "fine": "unpaid_fines",
-    "violation": "unrectified_violations",
-    "charge": "outstanding_charges",
-}
-_IN_CHUNK = 500
 # The partial indexes' predicates, written as literals: a planner (SQLite's always,
 # PostgreSQL's for generic plans) only uses a partial index when the query's WHERE
 # matches the index's WHERE, which a bound parameter (`state = ?`, or `is_open = 1`
@@ -75,44 +70,16 @@ _ORDER_OPEN = orders.c.state == literal_column("'open'")
 _RECORD_OPEN = text("shop_records.is_open")
 
 
-def _chunks(items: list[Any], size: int = _IN_CHUNK) -> Iterable[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-# Lookups by many ids use `IN (:k0, ..., :kN)` with N from a few fixed sizes (a part
-# is padded by repeating its last id), so each statement is compiled once; an
-# expanding IN is rendered anew at every execution, which costs more than the lookup.
-_IN_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, _IN_CHUNK)
-
-
-def _in_params(ids: list[Any]) -> Iterable[tuple[int, dict[str, Any]]]:
-    """(size, {"k0": id, ...}) per part of at most _IN_CHUNK ids."""
-    for part in _chunks(ids):
-        size = next(n for n in _IN_SIZES if n >= len(part))
-        padded = part + [part[-1]] * (size - len(part))
-        yield size, {f"k{i}": v for i, v in enumerate(padded)}
-
-
-def _in_keys(column: Any, size: int) -> Any:
-    return column.in_([bindparam(f"k{i}") for i in range(size)])
-
-
-def _by_size(build: Any) -> dict[int, Any]:
-    return {size: build(size) for size in _IN_SIZES}
-
-
-_EVENTS_STORED = _by_size(lambda n: select(events.c.id).where(_in_keys(events.c.id, n)))
-_ORDERS_BY_ID = _by_size(
+_ORDERS_BY_ID = by_size(
     lambda n: select(orders.c.order_id, *(orders.c[f] for f in _ORDER_COLUMNS)).where(
-        orders.c.shop_id == bindparam("s"), _in_keys(orders.c.order_id, n)
+        orders.c.shop_id == bindparam("s"), in_keys(orders.c.order_id, n)
     )
 )
-_RECORDS_BY_ID = _by_size(
+_RECORDS_BY_ID = by_size(
     lambda n: select(shop_records).where(
         shop_records.c.shop_id == bindparam("s"),
         shop_records.c.kind == bindparam("kind"),
-        _in_keys(shop_records.c.record_id, n),
+        in_keys(shop_records.c.record_id, n),
     )
 )
 
@@ -125,78 +92,6 @@ def _order_update(columns: tuple[str, ...]) -> Any:
     )
 
 
-def _bind_processor(type_: Any, dialect: Any) -> Any:
-    """The type's bind processor for the dialect, as SQLAlchemy applies it; for a UTC
-    datetime on SQLite a shortcut that gives the same text (checked here against the
-    real processor, which it falls back to) at a third of the cost: timestamps are
-    most of what ingestion binds."""
-    proc = type_.dialect_impl(dialect).bind_processor(dialect)
-    if proc is None or not isinstance(type_, UTCDateTime) or dialect.name != "sqlite":
-        return proc
-
-    def shortcut(value: datetime) -> Any:
-        if value.tzinfo is UTC:
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-        return proc(value)
-
-    samples = [
-        datetime(2026, 1, 31, 9, 30, tzinfo=UTC),
-        datetime(2026, 12, 1, 23, 59, 59, 999999, tzinfo=UTC),
-        datetime(999, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
-    ]
-    return shortcut if all(shortcut(v) == proc(v) for v in samples) else proc
-
-
-class _Many:
-    """A statement compiled once per dialect and run with the DB-API's executemany.
-
-    SQLAlchemy's own executemany builds and processes a parameter dict per row,
-    which costs more than SQLite spends storing the row. Here a row is a tuple in
-    `names` order, and only the values whose type has a bind processor (the UTC
-    datetimes) go through it: the same processors SQLAlchemy applies, so what is
-    stored is identical.
-    """
-
-    def __init__(self, stmt: Any, names: tuple[str, ...], dialect: Any) -> None:
-        compiled = stmt.compile(dialect=dialect)
-        self.sql = compiled.string
-        self.names = names
-        self.processors = [_bind_processor(compiled.binds[name].type, dialect) for name in names]
-        # The driver takes positional tuples (SQLite's qmark) or dicts (psycopg's pyformat).
-        self.named = not compiled.positional
-        order = [] if self.named else [names.index(n) for n in compiled.positiontup or ()]
-        self.order = None if order == list(range(len(names))) else order
-
-    def run(self, conn: Connection, rows: list[tuple[Any, ...]], *same: Any) -> None:
-        """Execute for each row; `same` are the values of the last names, the same in
-        every row (so processed once)."""
-        if not rows:
-            return
-        k = len(self.names) - len(same)
-        tail = tuple(
-            v if v is None or proc is None else proc(v)
-            for v, proc in zip(same, self.processors[k:], strict=True)
-        )
-        procs = [(i, proc) for i, proc in enumerate(self.processors[:k]) if proc is not None]
-        params: list[Any] = []
-        for row in rows:
-            if procs:
-                values = list(row)
-                for i, proc in procs:
-                    if values[i] is not None:
-                        values[i] = proc(values[i])
-                row = tuple(values)
-            params.append(row + tail if tail else row)
-        if self.named:
-            params = [dict(zip(self.names, p, strict=True)) for p in params]
-        elif self.order is not None:
-            params = [tuple([p[i] for i in self.order]) for p in params]
-        conn.exec_driver_sql(self.sql, params)
-
-
-_MANY: dict[tuple[str, str, Any], _Many] = {}
-
-
 class ProjectionRepository:
     def __init__(self, conn: Connection, postgres: bool) -> None:
         self.conn = conn
@@ -206,15 +101,6 @@ class ProjectionRepository:
         self._stored_orders: dict[tuple[str, str], tuple[Any, ...]] = {}
         # Orders load_orders looked for and did not find in this unit of work.
         self._absent_orders: set[tuple[str, str]] = set()
-
-    def _many(self, key: Any, build: Any, names: tuple[str, ...]) -> _Many:
-        """The compiled statement `build()` for this connection's dialect, by `key`."""
-        dialect = self.conn.dialect
-        cache_key = (dialect.name, dialect.paramstyle, key)
-        many = _MANY.get(cache_key)
-        if many is None:
-            many = _MANY[cache_key] = _Many(build(), names, dialect)
-        return many
 
     def _insert(self, table: Table) -> Any:
         return pg_insert(table) if self.postgres else sqlite_insert(table)
@@ -229,44 +115,6 @@ class ProjectionRepository:
             return column
         return literal_column(f"+{column.table.name}.{column.name}")
 
-    # -- events --------------------------------------------------------------
-    def insert_new_events(
-        self, rows: list[tuple[str, str, str, datetime, str]], received_at: datetime
-    ) -> set[str]:
-        """Insert events (id, shop_id, type, occurred_at, data) whose id is new; return
-        the ids actually inserted (EVT-2)."""
-        if not rows:
-            return set()
-        if self.postgres:
-            stmt = (
-                pg_insert(events)
-                .on_conflict_do_nothing(index_elements=["id"])
-                .returning(events.c.id)
-            )
-            inserted: set[str] = set()
-            for part in _chunks(rows, 1000):
-                params = [dict(zip(_EVENT_COLUMNS, (*r, received_at), strict=True)) for r in part]
-                inserted.update(self.conn.execute(stmt, params).scalars())
-            return inserted
-        # SQLite has one writer at a time (BEGIN IMMEDIATE): an id not stored yet cannot
-        # be stored by anyone else before this transaction ends, so a lookup followed by
-        # a plain executemany is exact, and much cheaper than INSERT ... RETURNING.
-        stored: set[str] = set()
-        for size, params in _in_params([r[0] for r in rows]):
-            stored.update(self.conn.execute(_EVENTS_STORED[size], params).scalars())
-        new = []
-        for row in rows:
-            if row[0] not in stored:
-                stored.add(row[0])
-                new.append(row)
-        many = self._many(
-            "events",
-            lambda: sqlite_insert(events).on_conflict_do_nothing(index_elements=["id"]),
-            _EVENT_COLUMNS,
-        )
-        many.run(self.conn, new, received_at)
-        return {row[0] for row in new}
-
     # -- orders --------------------------------------------------------------
     def load_orders(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], OrderState]:
         """The stored orders among `keys`. What was read is remembered for this unit of
@@ -277,7 +125,7 @@ class ProjectionRepository:
         found: dict[tuple[str, str], OrderState] = {}
         stored = self._stored_orders
         for shop_id, ids in by_shop.items():
-            for size, params in _in_params(ids):
+            for size, params in in_params(ids):
                 params["s"] = shop_id
                 for order_id, *values in self.conn.execute(_ORDERS_BY_ID[size], params):
                     key = (shop_id, order_id)
@@ -320,11 +168,12 @@ class ProjectionRepository:
                 continue
             stored[key] = values
         names = ("shop_id", "order_id", *_ORDER_COLUMNS)
-        self._many("orders.new", lambda: orders.insert(), names).run(self.conn, new)
-        self._many("orders.upsert", self._order_upsert, names).run(self.conn, upserts)
+        compiled_many(self.conn, "orders.new", lambda: orders.insert(), names).run(self.conn, new)
+        compiled_many(self.conn, "orders.upsert", self._order_upsert, names).run(self.conn, upserts)
         for changed, rows in changes.items():
             columns = tuple(_ORDER_COLUMNS[i] for i in changed)
-            self._many(
+            compiled_many(
+                self.conn,
                 ("orders.update", columns),
                 lambda columns=columns: _order_update(columns),
                 (*(f"v_{c}" for c in columns), "k_shop", "k_order"),
@@ -365,11 +214,11 @@ class ProjectionRepository:
             by[(shop_id, kind)].append(rid)
         found: dict[tuple[str, str, str], RecordState] = {}
         for (shop_id, kind), ids in by.items():
-            for size, params in _in_params(ids):
+            for size, params in in_params(ids):
                 params["s"], params["kind"] = shop_id, kind
                 for row in self.conn.execute(_RECORDS_BY_ID[size], params).mappings():
                     found[(shop_id, kind, row["record_id"])] = RecordState(
-                        kind,
+                        RecordKind(kind),
                         row["record_id"],
                         **{f: row[f] for f in _RECORD_FIELDS},
                         attrs=json.loads(row["attrs"]),
@@ -415,7 +264,7 @@ class ProjectionRepository:
             )
             if row is not None:
                 found[(shop_id, kind, tid)] = ToggleState(
-                    kind, tid, row["active"], row["changed_at"], row["changed_event"]
+                    ToggleKind(kind), tid, row["active"], row["changed_at"], row["changed_event"]
                 )
         return found
 
@@ -445,9 +294,9 @@ class ProjectionRepository:
     # -- eligibility reads (EVT-3) ------------------------------------------------
     def blocking_records(
         self, shop_id: str, now: datetime, category: str | None, limit: int = 100
-    ) -> dict[str, RecordSet]:
+    ) -> dict[BlockerCode, RecordSet]:
         """Blocker code -> the records behind it; only open or running rows are read."""
-        out: dict[str, RecordSet] = {}
+        out: dict[BlockerCode, RecordSet] = {}
         o = orders.c
         scope = [o.shop_id == shop_id] + ([o.category == category] if category else [])
 
@@ -461,7 +310,7 @@ class ProjectionRepository:
                     select(func.count()).select_from(open_q.subquery())
                 ).scalar_one()
             )
-            out["open_orders"] = RecordSet.of(ids, count)
+            out[BlockerCode.OPEN_ORDERS] = RecordSet.of(ids, count)
 
         running = (
             select(o.order_id, o.after_sales_ends_at)
@@ -477,12 +326,12 @@ class ProjectionRepository:
                     select(func.count()).select_from(running.subquery())
                 ).scalar_one()
             )
-            out["after_sales_period"] = RecordSet.of(
+            out[BlockerCode.AFTER_SALES_PERIOD] = RecordSet.of(
                 [r[0] for r in rows], count, clears_at=rows[0][1]
             )
 
         r = shop_records.c
-        kinds = ["after_sales_case", "dispute"] if category else list(RECORD_KIND_CODES)
+        kinds = list(DIFFERENCE_RECORD_KINDS if category else RECORD_BLOCKERS)
         q = select(r.kind, r.record_id).where(r.shop_id == shop_id, _RECORD_OPEN, r.kind.in_(kinds))
         if category:
             q = q.join(orders, and_(o.shop_id == r.shop_id, o.order_id == r.order_id)).where(
@@ -492,5 +341,5 @@ class ProjectionRepository:
         for kind, rid in self.conn.execute(q.order_by(self._by(r.kind), self._by(r.record_id))):
             found[kind].append(rid)
         for kind, rids in found.items():
-            out[RECORD_KIND_CODES[kind]] = RecordSet.of(rids)
+            out[RECORD_BLOCKERS[RecordKind(kind)]] = RecordSet.of(rids)
         return out

@@ -1,18 +1,17 @@
-"""Repositories for the small tables: policies, sellers, shops, tokens, notices,
-idempotency keys and the sandbox clock offset."""
+"""Repositories for the small tables: policies, sellers, shops, tokens, notices and
+the sandbox clock offset. Each returns domain dataclasses, never rows."""
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
 
 from depositdesk.adapters.db.tables import (
     api_tokens,
-    idempotency_keys,
     notices,
     policy_versions,
     sandbox_clock,
@@ -20,35 +19,46 @@ from depositdesk.adapters.db.tables import (
     shop_categories,
     shops,
 )
+from depositdesk.domain.notices import Notice, NoticeKind
+from depositdesk.domain.policy import PolicyPack, PolicyRef
+from depositdesk.domain.policy_toml import parse_pack
+from depositdesk.domain.shop import Language, Seller, Shop, ShopStatus
+from depositdesk.domain.shop_state import CategoryActivity
+from depositdesk.services.access import Principal, Role
+
+_parsed: dict[str, PolicyPack] = {}
+_parsed_lock = threading.Lock()
 
 
 class PolicyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def versions(self, pack: str | None = None) -> list[RowMapping]:
-        q = select(policy_versions).order_by(policy_versions.c.pack, policy_versions.c.version)
-        if pack is not None:
-            q = q.where(policy_versions.c.pack == pack)
-        return list(self.conn.execute(q).mappings())
+    def versions(self) -> list[PolicyPack]:
+        """Every stored version, parsed; parsing is cached by checksum, as a stored
+        version never changes."""
+        q = select(policy_versions.c.document, policy_versions.c.checksum).order_by(
+            policy_versions.c.pack, policy_versions.c.version
+        )
+        packs = []
+        for document, checksum in self.conn.execute(q):
+            pack = _parsed.get(checksum)
+            if pack is None:
+                pack = parse_pack(document)
+                with _parsed_lock:
+                    _parsed[checksum] = pack
+            packs.append(pack)
+        return packs
 
     def add(
-        self,
-        pack: str,
-        version: int,
-        effective_from: date,
-        currency: str,
-        document: str,
-        checksum: str,
-        loaded_at: datetime,
-        loaded_by: str,
+        self, pack: PolicyPack, document: str, checksum: str, loaded_at: datetime, loaded_by: str
     ) -> None:
         self.conn.execute(
             insert(policy_versions).values(
-                pack=pack,
-                version=version,
-                effective_from=effective_from,
-                currency=currency,
+                pack=pack.pack,
+                version=pack.version,
+                effective_from=pack.effective_from,
+                currency=pack.currency,
                 document=document,
                 checksum=checksum,
                 loaded_at=loaded_at,
@@ -57,17 +67,45 @@ class PolicyRepository:
         )
 
 
+def _seller(row: RowMapping) -> Seller:
+    return Seller(
+        row["id"], row["name"], row["email"], Language(row["language"]), row["created_at"]
+    )
+
+
 class SellerRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, **values: Any) -> None:
-        self.conn.execute(insert(sellers).values(**values))
-
-    def get(self, seller_id: str) -> RowMapping | None:
-        return (
-            self.conn.execute(select(sellers).where(sellers.c.id == seller_id)).mappings().first()
+    def add(self, seller: Seller) -> None:
+        self.conn.execute(
+            insert(sellers).values(
+                id=seller.id,
+                name=seller.name,
+                email=seller.email,
+                language=seller.language,
+                created_at=seller.created_at,
+            )
         )
+
+    def get(self, seller_id: str) -> Seller | None:
+        row = self.conn.execute(select(sellers).where(sellers.c.id == seller_id)).mappings().first()
+        return None if row is None else _seller(row)
+
+
+def _shop(row: RowMapping) -> Shop:
+    return Shop(
+        id=row["id"],
+        seller_id=row["seller_id"],
+        name=row["name"],
+        market=row["market"],
+        status=ShopStatus(row["status"]),
+        created_at=row["created_at"],
+        funded_at=row["funded_at"],
+        orders_cutoff_at=row["orders_cutoff_at"],
+        terminated_at=row["terminated_at"],
+        termination_reason=row["termination_reason"],
+    )
 
 
 class ShopRepository:
@@ -75,75 +113,111 @@ class ShopRepository:
         self.conn = conn
         self.postgres = postgres
 
-    def add(self, **values: Any) -> None:
-        self.conn.execute(insert(shops).values(**values))
+    def add(self, shop: Shop) -> None:
+        self.conn.execute(
+            insert(shops).values(
+                id=shop.id,
+                seller_id=shop.seller_id,
+                name=shop.name,
+                market=shop.market,
+                status=shop.status,
+                created_at=shop.created_at,
+                funded_at=shop.funded_at,
+                orders_cutoff_at=shop.orders_cutoff_at,
+                terminated_at=shop.terminated_at,
+                termination_reason=shop.termination_reason,
+            )
+        )
 
-    def get(self, shop_id: str, lock: bool = False) -> RowMapping | None:
-        """A shop row; `lock` serialises money writes on it (PostgreSQL FOR UPDATE;
+    def get(self, shop_id: str, lock: bool = False) -> Shop | None:
+        """A shop; `lock` serialises money writes on it (PostgreSQL FOR UPDATE;
         SQLite already has one writer)."""
         q = select(shops).where(shops.c.id == shop_id)
         if lock and self.postgres:
             q = q.with_for_update()
-        return self.conn.execute(q).mappings().first()
+        row = self.conn.execute(q).mappings().first()
+        return None if row is None else _shop(row)
 
-    def many(self, shop_ids: Iterable[str], lock: bool = False) -> dict[str, RowMapping]:
+    def many(self, shop_ids: Iterable[str], lock: bool = False) -> dict[str, Shop]:
         ids = sorted(set(shop_ids))
         if not ids:
             return {}
         q = select(shops).where(shops.c.id.in_(ids)).order_by(shops.c.id)
         if lock and self.postgres:
             q = q.with_for_update()
-        return {row["id"]: row for row in self.conn.execute(q).mappings()}
+        return {row["id"]: _shop(row) for row in self.conn.execute(q).mappings()}
 
     def ids_in_market(self, market: str) -> list[str]:
         q = select(shops.c.id).where(shops.c.market == market).order_by(shops.c.id)
         return list(self.conn.execute(q).scalars())
 
-    def page(self, seller_id: str | None, after: str | None, limit: int) -> list[RowMapping]:
+    def ids_of_seller(self, seller_id: str) -> list[str]:
+        q = select(shops.c.id).where(shops.c.seller_id == seller_id).order_by(shops.c.id)
+        return list(self.conn.execute(q).scalars())
+
+    def page(self, seller_id: str | None, after: str | None, limit: int) -> list[Shop]:
         """Newest first, keyset-paginated on (created_at, id)."""
         q = select(shops).order_by(shops.c.created_at.desc(), shops.c.id.desc()).limit(limit)
         if seller_id is not None:
             q = q.where(shops.c.seller_id == seller_id)
         if after is not None:
-            cursor_row = self.get(after)
-            if cursor_row is not None:
+            cursor = self.get(after)
+            if cursor is not None:
                 q = q.where(
                     or_(
-                        shops.c.created_at < cursor_row["created_at"],
-                        and_(shops.c.created_at == cursor_row["created_at"], shops.c.id < after),
+                        shops.c.created_at < cursor.created_at,
+                        and_(shops.c.created_at == cursor.created_at, shops.c.id < after),
                     )
                 )
-        return list(self.conn.execute(q).mappings())
+        return [_shop(row) for row in self.conn.execute(q).mappings()]
 
-    def update(self, shop_id: str, **values: Any) -> None:
-        self.conn.execute(update(shops).where(shops.c.id == shop_id).values(**values))
+    def save(self, shop: Shop) -> None:
+        """Store a changed shop (its id and seller never change)."""
+        self.conn.execute(
+            update(shops)
+            .where(shops.c.id == shop.id)
+            .values(
+                name=shop.name,
+                status=shop.status,
+                funded_at=shop.funded_at,
+                orders_cutoff_at=shop.orders_cutoff_at,
+                terminated_at=shop.terminated_at,
+                termination_reason=shop.termination_reason,
+            )
+        )
 
-    def categories(self, shop_id: str) -> list[RowMapping]:
+    def categories(self, shop_id: str) -> list[CategoryActivity]:
         q = (
             select(shop_categories)
             .where(shop_categories.c.shop_id == shop_id)
             .order_by(shop_categories.c.category)
         )
-        return list(self.conn.execute(q).mappings())
+        return [
+            CategoryActivity(r["category"], r["active"], r["changed_at"], r["changed_by"])
+            for r in self.conn.execute(q).mappings()
+        ]
 
-    def upsert_category(
-        self, shop_id: str, category: str, active: bool, changed_at: datetime, changed_by: str
-    ) -> None:
+    def upsert_category(self, shop_id: str, activity: CategoryActivity) -> None:
+        c = shop_categories.c
+        values = {
+            "active": activity.active,
+            "changed_at": activity.changed_at,
+            "changed_by": activity.changed_by,
+        }
         exists = self.conn.execute(
-            select(shop_categories.c.category).where(
-                shop_categories.c.shop_id == shop_id, shop_categories.c.category == category
-            )
+            select(c.category).where(c.shop_id == shop_id, c.category == activity.category)
         ).first()
-        values = {"active": active, "changed_at": changed_at, "changed_by": changed_by}
         if exists:
             self.conn.execute(
                 update(shop_categories)
-                .where(shop_categories.c.shop_id == shop_id, shop_categories.c.category == category)
+                .where(c.shop_id == shop_id, c.category == activity.category)
                 .values(**values)
             )
         else:
             self.conn.execute(
-                insert(shop_categories).values(shop_id=shop_id, category=category, **values)
+                insert(shop_categories).values(
+                    shop_id=shop_id, category=activity.category, **values
+                )
             )
 
 
@@ -151,88 +225,85 @@ class TokenRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, **values: Any) -> None:
-        self.conn.execute(insert(api_tokens).values(**values))
+    def add(self, principal: Principal, token_hash: str, created_at: datetime) -> None:
+        self.conn.execute(
+            insert(api_tokens).values(
+                id=principal.token_id,
+                token_hash=token_hash,
+                role=principal.role,
+                seller_id=principal.seller_id,
+                name=principal.name,
+                created_at=created_at,
+            )
+        )
 
-    def by_hash(self, token_hash: str) -> RowMapping | None:
-        return (
+    def by_hash(self, token_hash: str) -> Principal | None:
+        t = api_tokens.c
+        row = (
             self.conn.execute(
-                select(api_tokens).where(
-                    api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None)
+                select(t.id, t.role, t.seller_id, t.name).where(
+                    t.token_hash == token_hash, t.revoked_at.is_(None)
                 )
             )
             .mappings()
             .first()
         )
+        if row is None:
+            return None
+        return Principal(row["id"], Role(row["role"]), row["seller_id"], row["name"])
+
+
+def _notice(row: RowMapping) -> Notice:
+    pack, version = row["policy_pack"], row["policy_version"]
+    return Notice(
+        id=row["id"],
+        shop_id=row["shop_id"],
+        kind=NoticeKind(row["kind"]),
+        subject=row["subject"],
+        body=row["body"],
+        data=json.loads(row["data"]),
+        created_at=row["created_at"],
+        due_at=row["due_at"],
+        policy=PolicyRef(pack, version) if pack is not None else None,
+    )
 
 
 class NoticeRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, **values: Any) -> None:
-        values["data"] = json.dumps(values.get("data", {}), sort_keys=True)
-        self.conn.execute(insert(notices).values(**values))
+    def add(self, notice: Notice) -> None:
+        self.conn.execute(
+            insert(notices).values(
+                id=notice.id,
+                shop_id=notice.shop_id,
+                kind=notice.kind,
+                subject=notice.subject,
+                body=notice.body,
+                data=json.dumps(notice.data, sort_keys=True),
+                created_at=notice.created_at,
+                due_at=notice.due_at,
+                policy_pack=notice.policy.pack if notice.policy else None,
+                policy_version=notice.policy.version if notice.policy else None,
+            )
+        )
 
-    def latest(self, shop_id: str, kind: str) -> RowMapping | None:
+    def latest(self, shop_id: str, kind: NoticeKind) -> Notice | None:
         q = (
             select(notices)
             .where(notices.c.shop_id == shop_id, notices.c.kind == kind)
             .order_by(notices.c.created_at.desc(), notices.c.id.desc())
             .limit(1)
         )
-        return self.conn.execute(q).mappings().first()
+        row = self.conn.execute(q).mappings().first()
+        return None if row is None else _notice(row)
 
-    def for_shops(
-        self, shop_ids: list[str] | None, limit: int, before: tuple[datetime, str] | None = None
-    ) -> list[RowMapping]:
+    def for_shops(self, shop_ids: list[str] | None, limit: int) -> list[Notice]:
+        """Newest first; all shops when `shop_ids` is None."""
         q = select(notices).order_by(notices.c.created_at.desc(), notices.c.id.desc()).limit(limit)
         if shop_ids is not None:
             q = q.where(notices.c.shop_id.in_(shop_ids))
-        if before is not None:
-            q = q.where(
-                or_(
-                    notices.c.created_at < before[0],
-                    and_(notices.c.created_at == before[0], notices.c.id < before[1]),
-                )
-            )
-        return list(self.conn.execute(q).mappings())
-
-
-class IdempotencyRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def get(self, scope: str, key: str) -> RowMapping | None:
-        return (
-            self.conn.execute(
-                select(idempotency_keys).where(
-                    idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
-                )
-            )
-            .mappings()
-            .first()
-        )
-
-    def put(
-        self,
-        scope: str,
-        key: str,
-        request_hash: str,
-        status_code: int,
-        response: str,
-        created_at: datetime,
-    ) -> None:
-        self.conn.execute(
-            insert(idempotency_keys).values(
-                scope=scope,
-                key=key,
-                request_hash=request_hash,
-                status_code=status_code,
-                response=response,
-                created_at=created_at,
-            )
-        )
+        return [_notice(row) for row in self.conn.execute(q).mappings()]
 
 
 class SandboxRepository:
@@ -246,9 +317,8 @@ class SandboxRepository:
         return int(value or 0)
 
     def set_offset_seconds(self, seconds: int) -> None:
-        if self.conn.execute(select(func.count()).select_from(sandbox_clock)).scalar():
-            self.conn.execute(
-                update(sandbox_clock).where(sandbox_clock.c.id == 1).values(offset_seconds=seconds)
-            )
-        else:
+        done = self.conn.execute(
+            update(sandbox_clock).where(sandbox_clock.c.id == 1).values(offset_seconds=seconds)
+        )
+        if not done.rowcount:
             self.conn.execute(insert(sandbox_clock).values(id=1, offset_seconds=seconds))

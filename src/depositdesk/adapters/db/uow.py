@@ -6,10 +6,11 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from depositdesk.adapters.db.events_repo import EventRepository
+from depositdesk.adapters.db.idempotency_repo import IdempotencyRepository
 from depositdesk.adapters.db.ledger_repo import LedgerRepository
 from depositdesk.adapters.db.projection_repo import ProjectionRepository
 from depositdesk.adapters.db.repositories import (
-    IdempotencyRepository,
     NoticeRepository,
     PolicyRepository,
     SandboxRepository,
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
         self.idempotency = IdempotencyRepository(conn)
         self.notices = NoticeRepository(conn)
         self.ledger = LedgerRepository(conn)
+        self.events = EventRepository(conn, self.postgres)
         self.projection = ProjectionRepository(conn, self.postgres)
         self.sandbox = SandboxRepository(conn)
         return self

@@ -1,29 +1,42 @@
-"""What the services need from the outside world, as Protocols.
+"""The unit of work: one transaction and the repositories working in it.
 
-The SQL unit of work (adapters/db/uow.py) is the production implementation;
-tests use it against SQLite and PostgreSQL rather than fakes, because the
-projection's correctness lives in its queries.
+A use case opens one (`with uow:`), and commits once (services/usecase.py runs it).
+The SQL implementation is adapters/db/uow.py; tests run it on SQLite and
+PostgreSQL, because the projection's correctness lives in its queries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 from depositdesk.domain.clock import Clock
+from depositdesk.services.ports.repositories import (
+    EventRepository,
+    IdempotencyRepository,
+    LedgerRepository,
+    NoticeRepository,
+    PolicyRepository,
+    ProjectionRepository,
+    SandboxRepository,
+    SellerRepository,
+    ShopRepository,
+    TokenRepository,
+)
 
 
 class UnitOfWork(Protocol):
-    policies: Any
-    sellers: Any
-    shops: Any
-    tokens: Any
-    idempotency: Any
-    notices: Any
-    ledger: Any
-    projection: Any
-    sandbox: Any
+    policies: PolicyRepository
+    sellers: SellerRepository
+    shops: ShopRepository
+    tokens: TokenRepository
+    idempotency: IdempotencyRepository
+    notices: NoticeRepository
+    ledger: LedgerRepository
+    events: EventRepository
+    projection: ProjectionRepository
+    sandbox: SandboxRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -39,7 +52,7 @@ UowFactory = Callable[[], UnitOfWork]
 
 
 class Context(Protocol):
-    """What every use case receives: a way to open a unit of work, and the clock."""
+    """What running a use case needs: a way to open a unit of work, and the clock."""
 
     clock: Clock
 

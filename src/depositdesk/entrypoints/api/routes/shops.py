@@ -1,13 +1,24 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import JSONResponse
 
 from depositdesk.entrypoints.api.deps import Call, get_call, page_limit
-from depositdesk.entrypoints.api.models import CategoriesIn, PayInIn, SellerIn, ShopIn, TerminateIn
-from depositdesk.services import deposits, shops
+from depositdesk.entrypoints.api.schemas.deposits import (
+    DepositOut,
+    LedgerOut,
+    NoticePageOut,
+    PayInOut,
+)
+from depositdesk.entrypoints.api.schemas.eligibility import EligibilityOut
+from depositdesk.entrypoints.api.schemas.requests import (
+    CategoriesIn,
+    PayInIn,
+    SellerIn,
+    ShopIn,
+    TerminateIn,
+)
+from depositdesk.entrypoints.api.schemas.shops import SellerOut, ShopOut, ShopPageOut
+from depositdesk.services import deposits, notices, sellers, shops
 from depositdesk.services.eligibility import eligibility
 from depositdesk.services.usecase import read, run
 
@@ -15,48 +26,50 @@ router = APIRouter(prefix="/v1", tags=["sellers and shops"])
 
 
 @router.post("/sellers", status_code=201, summary="Create a seller")
-def create_seller(body: SellerIn, c: Call = Depends(get_call)) -> dict[str, Any]:
-    return run(c.app, shops.create_seller, c.who, c.now, **body.model_dump())
+def create_seller(body: SellerIn, c: Call = Depends(get_call)) -> SellerOut:
+    return SellerOut.of(run(c.app, sellers.create_seller, c.who, c.now, **body.model_dump()))
 
 
 @router.get("/sellers/{seller_id}", summary="A seller")
-def get_seller(seller_id: str, c: Call = Depends(get_call)) -> dict[str, Any]:
-    return read(c.app, shops.get_seller, c.who, seller_id)
+def get_seller(seller_id: str, c: Call = Depends(get_call)) -> SellerOut:
+    return SellerOut.of(read(c.app, sellers.get_seller, c.who, c.now, seller_id))
 
 
 @router.post("/shops", status_code=201, summary="Create a shop (DEP-1)")
-def create_shop(body: ShopIn, c: Call = Depends(get_call)) -> dict[str, Any]:
-    return run(c.app, shops.create_shop, c.who, c.now, **body.model_dump())
+def create_shop(body: ShopIn, c: Call = Depends(get_call)) -> ShopOut:
+    return ShopOut.of(run(c.app, shops.create_shop, c.who, c.now, **body.model_dump()))
 
 
 @router.get("/shops", summary="Shops you can see, newest first")
 def list_shops(
     cursor: str | None = None, limit: int = Depends(page_limit), c: Call = Depends(get_call)
-) -> dict[str, Any]:
-    return read(c.app, shops.list_shops, c.who, c.now, cursor, limit)
+) -> ShopPageOut:
+    page = read(c.app, shops.list_shops, c.who, c.now, cursor=cursor, limit=limit)
+    return ShopPageOut.of(page)
 
 
 @router.get("/shops/{shop_id}", summary="A shop")
-def get_shop(shop_id: str, c: Call = Depends(get_call)) -> dict[str, Any]:
-    return read(c.app, shops.get_shop, c.who, c.now, shop_id)
+def get_shop(shop_id: str, c: Call = Depends(get_call)) -> ShopOut:
+    return ShopOut.of(read(c.app, shops.get_shop, c.who, c.now, shop_id))
 
 
 @router.put(
     "/shops/{shop_id}/categories",
     summary="Set categories; top-up notice if the required deposit rises (DEP-1, DEP-5)",
 )
-def put_categories(shop_id: str, body: CategoriesIn, c: Call = Depends(get_call)) -> dict[str, Any]:
-    return run(c.app, shops.set_categories, c.who, c.now, shop_id, body.categories)
+def put_categories(shop_id: str, body: CategoriesIn, c: Call = Depends(get_call)) -> ShopOut:
+    view = run(c.app, shops.set_categories, c.who, c.now, shop_id, categories=body.categories)
+    return ShopOut.of(view)
 
 
 @router.post("/shops/{shop_id}/terminate", summary="End the contract (REF-9)")
-def terminate(shop_id: str, body: TerminateIn, c: Call = Depends(get_call)) -> dict[str, Any]:
-    return run(c.app, shops.terminate, c.who, c.now, shop_id, body.reason)
+def terminate(shop_id: str, body: TerminateIn, c: Call = Depends(get_call)) -> ShopOut:
+    return ShopOut.of(run(c.app, shops.terminate, c.who, c.now, shop_id, reason=body.reason))
 
 
 @router.get("/shops/{shop_id}/deposit", summary="Held, required, shortfall, notices")
-def get_deposit(shop_id: str, c: Call = Depends(get_call)) -> dict[str, Any]:
-    return read(c.app, deposits.deposit_json, c.who, shop_id, c.now)
+def get_deposit(shop_id: str, c: Call = Depends(get_call)) -> DepositOut:
+    return DepositOut.of(read(c.app, deposits.deposit, c.who, c.now, shop_id))
 
 
 @router.post(
@@ -69,18 +82,19 @@ def pay_in(
     body: PayInIn,
     c: Call = Depends(get_call),
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-) -> JSONResponse:
-    status, payload = run(
+) -> PayInOut:
+    result = run(
         c.app,
         deposits.pay_in,
         c.who,
         c.now,
         shop_id,
-        body.amount.model_dump(),
-        body.reference,
-        idempotency_key,
+        amount=body.amount.amount,
+        currency=body.amount.currency,
+        reference=body.reference,
+        idempotency_key=idempotency_key,
     )
-    return JSONResponse(payload, status_code=status)
+    return PayInOut.of(result)
 
 
 @router.get("/shops/{shop_id}/ledger", summary="Journal entries and balances (DEP-3)")
@@ -89,8 +103,9 @@ def get_ledger(
     cursor: str | None = None,
     limit: int = Depends(page_limit),
     c: Call = Depends(get_call),
-) -> dict[str, Any]:
-    return read(c.app, deposits.ledger_json, c.who, shop_id, c.now, cursor, limit)
+) -> LedgerOut:
+    page = read(c.app, deposits.ledger, c.who, c.now, shop_id, cursor=cursor, limit=limit)
+    return LedgerOut.of(page)
 
 
 @router.get("/shops/{shop_id}/eligibility", summary="Can the deposit come back? (REF-1..3)")
@@ -100,12 +115,23 @@ def get_eligibility(
     category: str | None = None,
     what_if: str | None = Query(None, description="stop: as if the category were stopped now"),
     c: Call = Depends(get_call),
-) -> dict[str, Any]:
-    return read(c.app, eligibility, c.who, c.now, shop_id, kind, category, what_if)
+) -> EligibilityOut:
+    answer = read(
+        c.app,
+        eligibility,
+        c.who,
+        c.now,
+        shop_id,
+        kind=kind,
+        category=category,
+        what_if=what_if,
+    )
+    return EligibilityOut.of(answer)
 
 
 @router.get("/notices", summary="Notices sent (top-up, …)")
 def get_notices(
     shop_id: str | None = None, limit: int = Depends(page_limit), c: Call = Depends(get_call)
-) -> dict[str, Any]:
-    return read(c.app, deposits.list_notices, c.who, c.now, shop_id, limit)
+) -> NoticePageOut:
+    page = read(c.app, notices.list_notices, c.who, c.now, shop_id=shop_id, limit=limit)
+    return NoticePageOut.of(page)

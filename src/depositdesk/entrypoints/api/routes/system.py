@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from depositdesk.bootstrap import App
-from depositdesk.domain.clock import rfc3339
 from depositdesk.domain.errors import NotFound
 from depositdesk.entrypoints.api.deps import get_app, get_principal
-from depositdesk.entrypoints.api.models import ClockIn
-from depositdesk.services.access import Principal, require
+from depositdesk.entrypoints.api.schemas.requests import ClockIn
+from depositdesk.entrypoints.api.schemas.system import ClockOut, HealthOut
+from depositdesk.services.access import Principal, Role, require
 from depositdesk.services.sandbox import SandboxClock, move
 from depositdesk.services.usecase import run
 
@@ -18,8 +16,8 @@ router = APIRouter(tags=["system"])
 
 
 @router.get("/healthz", summary="Liveness")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> HealthOut:
+    return HealthOut()
 
 
 @router.get("/metrics", summary="Prometheus metrics")
@@ -35,18 +33,17 @@ def _sandbox(app: App) -> SandboxClock:
 
 
 @router.get("/v1/sandbox/clock", summary="The sandbox time")
-def get_clock(
-    app: App = Depends(get_app), who: Principal = Depends(get_principal)
-) -> dict[str, Any]:
+def get_clock(app: App = Depends(get_app), who: Principal = Depends(get_principal)) -> ClockOut:
     clock = _sandbox(app)
-    require(who, "platform_admin")
+    require(who, Role.PLATFORM_ADMIN)
     clock.refresh()
-    return {"now": rfc3339(clock.now())}
+    return ClockOut(now=clock.now())
 
 
 @router.post("/v1/sandbox/clock", summary="Move the sandbox clock forward")
 def post_clock(
     body: ClockIn, app: App = Depends(get_app), who: Principal = Depends(get_principal)
-) -> dict[str, Any]:
+) -> ClockOut:
     clock = _sandbox(app)
-    return run(app, move, who, clock, body.advance, body.now)
+    now = run(app, move, who, clock.now(), clock=clock, advance=body.advance, to=body.now)
+    return ClockOut(now=now)

@@ -1,0 +1,79 @@
+"""Is the deposit funded, and what must the seller be told? (DEP-4, DEP-5)
+
+Pure rules over a `DepositPosition`: the services read the position and the last
+notice, ask these functions, and store what they answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from depositdesk.domain.ledger import DepositPosition
+from depositdesk.domain.money import Money
+from depositdesk.domain.shop import ShopStatus
+
+
+class FundingStatus(StrEnum):
+    FUNDED = "funded"
+    UNDERFUNDED = "underfunded"
+
+
+def funding_status(position: DepositPosition) -> FundingStatus:
+    return FundingStatus.FUNDED if position.funded else FundingStatus.UNDERFUNDED
+
+
+def owed(position: DepositPosition) -> Money:
+    """What the seller must pay to be funded again: the shortfall plus any receivable."""
+    return position.shortfall + position.receivable.max0()
+
+
+def first_funding(status: ShopStatus, position: DepositPosition) -> bool:
+    """DEP-4: a pending shop becomes active once its first deposit is paid in full."""
+    return (
+        status is ShopStatus.PENDING_DEPOSIT and position.funded and position.required.is_positive()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TopUpDemand:
+    """DEP-5: the written top-up notice's figures."""
+
+    position: DepositPosition
+    owed: Money
+    due_at: datetime
+    grace_days: int
+    cause: str
+
+    def data(self) -> dict[str, str | int]:
+        """The figures as stored with the notice, in minor units."""
+        return {
+            "required_minor": self.position.required.minor,
+            "held_minor": self.position.held.minor,
+            "receivable_minor": self.position.receivable.minor,
+            "owed_minor": self.owed.minor,
+            "currency": self.owed.currency,
+            "cause": self.cause,
+        }
+
+
+def topup_demand(
+    status: ShopStatus,
+    position: DepositPosition,
+    last_owed_minor: int | None,
+    now: datetime,
+    grace_days: int,
+    cause: str,
+) -> TopUpDemand | None:
+    """DEP-5: a notice when the seller owes something and owes more than the last
+    notice said (a notice per rise, never a second one for the same shortfall).
+    A shop still waiting for its first deposit gets none: it is `pending_deposit`."""
+    if status is ShopStatus.PENDING_DEPOSIT:
+        return None
+    amount = owed(position)
+    if not amount.is_positive():
+        return None
+    if last_owed_minor is not None and last_owed_minor >= amount.minor:
+        return None
+    return TopUpDemand(position, amount, now + timedelta(days=grace_days), grace_days, cause)

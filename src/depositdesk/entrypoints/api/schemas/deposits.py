@@ -1,0 +1,150 @@
+"""The deposit, pay-ins, the ledger and notices."""
+
+from __future__ import annotations
+
+from depositdesk.domain.funding import FundingStatus
+from depositdesk.domain.ledger import CREDIT_NORMAL, Account, EntryKind, RecordedEntry
+from depositdesk.domain.notices import Notice, NoticeKind
+from depositdesk.domain.shop import ShopStatus
+from depositdesk.entrypoints.api.schemas.common import MoneyOut, Out, PolicyRefOut, Time
+from depositdesk.services.deposits import DepositView, LedgerPage, PayIn
+from depositdesk.services.paging import Page
+
+SIGN_CONVENTION = (
+    "debit positive, credit negative; "
+    + ", ".join(a.value for a in Account if a in CREDIT_NORMAL)
+    + " hold what the platform owes the seller (normally negative)"
+)
+
+
+class NoticeOut(Out):
+    id: str
+    shop_id: str
+    kind: NoticeKind
+    subject: str
+    body: str
+    data: dict[str, str | int]
+    created_at: Time
+    due_at: Time | None
+    policy: PolicyRefOut | None
+
+    @classmethod
+    def of(cls, notice: Notice) -> NoticeOut:
+        return cls(
+            id=notice.id,
+            shop_id=notice.shop_id,
+            kind=notice.kind,
+            subject=notice.subject,
+            body=notice.body,
+            data=notice.data,
+            created_at=notice.created_at,
+            due_at=notice.due_at,
+            policy=PolicyRefOut.of(notice.policy) if notice.policy else None,
+        )
+
+
+class NoticePageOut(Out):
+    items: list[NoticeOut]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[Notice]) -> NoticePageOut:
+        return cls(items=[NoticeOut.of(n) for n in page.items], next_cursor=page.next_cursor)
+
+
+class DepositOut(Out):
+    shop_id: str
+    required: MoneyOut
+    held: MoneyOut
+    shortfall: MoneyOut
+    receivable: MoneyOut
+    proceeds: MoneyOut
+    status: FundingStatus
+    shop_status: ShopStatus
+    enforcement_step: str | None
+    notices: list[NoticeOut]
+    policy: PolicyRefOut
+
+    @classmethod
+    def of(cls, view: DepositView) -> DepositOut:
+        pos = view.position
+        return cls(
+            shop_id=view.shop_id,
+            required=MoneyOut.of(pos.required),
+            held=MoneyOut.of(pos.held),
+            shortfall=MoneyOut.of(pos.shortfall),
+            receivable=MoneyOut.of(pos.receivable),
+            proceeds=MoneyOut.of(pos.proceeds),
+            status=view.status,
+            shop_status=view.shop_status,
+            enforcement_step=view.enforcement_step,
+            notices=[NoticeOut.of(n) for n in view.notices],
+            policy=PolicyRefOut.of(view.policy),
+        )
+
+
+class PayInOut(Out):
+    entry_id: int
+    shop_id: str
+    amount: MoneyOut
+    reference: str
+    at: Time
+    deposit: DepositOut
+
+    @classmethod
+    def of(cls, payin: PayIn) -> PayInOut:
+        return cls(
+            entry_id=payin.entry_id,
+            shop_id=payin.shop_id,
+            amount=MoneyOut.of(payin.amount),
+            reference=payin.reference,
+            at=payin.at,
+            deposit=DepositOut.of(payin.deposit),
+        )
+
+
+class PostingOut(Out):
+    account: Account
+    amount: MoneyOut
+
+
+class EntryOut(Out):
+    id: int
+    at: Time
+    kind: EntryKind
+    memo: str
+    source: str
+    postings: list[PostingOut]
+
+    @classmethod
+    def of(cls, entry: RecordedEntry) -> EntryOut:
+        return cls(
+            id=entry.id,
+            at=entry.at,
+            kind=entry.kind,
+            memo=entry.memo,
+            source=entry.source,
+            postings=[
+                PostingOut(account=p.account, amount=MoneyOut.of(p.amount)) for p in entry.postings
+            ],
+        )
+
+
+class LedgerOut(Out):
+    shop_id: str
+    currency: str
+    sign_convention: str
+    entries: list[EntryOut]
+    balances: dict[Account, MoneyOut]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: LedgerPage) -> LedgerOut:
+        return cls(
+            shop_id=page.shop_id,
+            currency=page.currency,
+            sign_convention=SIGN_CONVENTION,
+            entries=[EntryOut.of(e) for e in page.entries],
+            balances={a: MoneyOut.of(m) for a, m in page.balances.items()},
+            next_cursor=page.next_cursor,
+        )

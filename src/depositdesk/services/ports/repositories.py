@@ -1,0 +1,147 @@
+"""One Protocol per repository: what the services may ask of storage.
+
+adapters/db implements each of them on SQLAlchemy Core; every method returns
+domain dataclasses. Nothing here commits: the unit of work does (uow.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from depositdesk.domain.eligibility import BlockerCode, RecordSet
+from depositdesk.domain.ledger import Account, JournalEntry, RecordedEntry
+from depositdesk.domain.notices import Notice, NoticeKind
+from depositdesk.domain.policy import PolicyPack
+from depositdesk.domain.shop import Seller, Shop
+from depositdesk.domain.shop_state import (
+    CategoryActivity,
+    OrderState,
+    RecordKind,
+    RecordState,
+    ToggleKind,
+    ToggleState,
+)
+from depositdesk.services.access import Principal
+
+T = TypeVar("T")
+
+# An event as stored: (id, shop_id, type, occurred_at, data as received, JSON).
+EventRow = tuple[str, str, str, datetime, str]
+OrderKey = tuple[str, str]  # (shop_id, order_id)
+RecordKey = tuple[str, RecordKind, str]  # (shop_id, kind, record_id)
+ToggleKey = tuple[str, ToggleKind, str]  # (shop_id, kind, toggle_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Replay(Generic[T]):
+    """The first result stored under an idempotency key, and the request it answered."""
+
+    request_hash: str
+    result: T
+
+
+class PolicyRepository(Protocol):
+    def versions(self) -> list[PolicyPack]:
+        """Every stored version of every pack, parsed (POL-1)."""
+        ...
+
+    def add(
+        self, pack: PolicyPack, document: str, checksum: str, loaded_at: datetime, loaded_by: str
+    ) -> None: ...
+
+
+class SellerRepository(Protocol):
+    def add(self, seller: Seller) -> None: ...
+    def get(self, seller_id: str) -> Seller | None: ...
+
+
+class ShopRepository(Protocol):
+    def add(self, shop: Shop) -> None: ...
+
+    def get(self, shop_id: str, lock: bool = False) -> Shop | None:
+        """`lock` serialises money writes on the shop for the rest of the transaction."""
+        ...
+
+    def many(self, shop_ids: Iterable[str], lock: bool = False) -> dict[str, Shop]: ...
+    def ids_in_market(self, market: str) -> list[str]: ...
+    def ids_of_seller(self, seller_id: str) -> list[str]: ...
+
+    def page(self, seller_id: str | None, after: str | None, limit: int) -> list[Shop]:
+        """Newest first, continuing after the shop `after` (a cursor)."""
+        ...
+
+    def save(self, shop: Shop) -> None: ...
+    def categories(self, shop_id: str) -> list[CategoryActivity]: ...
+    def upsert_category(self, shop_id: str, activity: CategoryActivity) -> None: ...
+
+
+class TokenRepository(Protocol):
+    def add(self, principal: Principal, token_hash: str, created_at: datetime) -> None: ...
+
+    def by_hash(self, token_hash: str) -> Principal | None:
+        """The caller a token stands for, unless it is unknown or revoked."""
+        ...
+
+
+class NoticeRepository(Protocol):
+    def add(self, notice: Notice) -> None: ...
+    def latest(self, shop_id: str, kind: NoticeKind) -> Notice | None: ...
+
+    def for_shops(self, shop_ids: list[str] | None, limit: int) -> list[Notice]:
+        """Newest first; every shop's when `shop_ids` is None."""
+        ...
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, scope: str, key: str, kind: type[T]) -> Replay[T] | None:
+        """The result first stored under (scope, key), read back as `kind` (DEP-3)."""
+        ...
+
+    def put(
+        self, scope: str, key: str, request_hash: str, result: object, created_at: datetime
+    ) -> None: ...
+
+
+class LedgerRepository(Protocol):
+    def post(self, shop_id: str, entry: JournalEntry, at: datetime, source: str) -> int:
+        """Append a balanced entry (DEP-3); returns its id."""
+        ...
+
+    def balances(self, shop_id: str) -> dict[tuple[Account, str], int]: ...
+
+    def entries(self, shop_id: str, limit: int, before_id: int | None) -> list[RecordedEntry]:
+        """Newest first; `before_id` continues a page."""
+        ...
+
+
+class EventRepository(Protocol):
+    def insert_new(self, rows: list[EventRow], received_at: datetime) -> set[str]:
+        """Store the events whose id is new; return the ids stored (EVT-2)."""
+        ...
+
+
+class ProjectionRepository(Protocol):
+    """The per-shop projection that eligibility reads (EVT-3)."""
+
+    def load_orders(self, keys: Iterable[OrderKey]) -> dict[OrderKey, OrderState]: ...
+    def save_orders(self, items: list[tuple[str, OrderState]]) -> None: ...
+    def bump_category_orders(self, latest: dict[tuple[str, str], datetime]) -> None: ...
+    def load_records(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordState]: ...
+    def save_records(self, items: list[tuple[str, RecordState]]) -> None: ...
+    def load_toggles(self, keys: Iterable[ToggleKey]) -> dict[ToggleKey, ToggleState]: ...
+    def save_toggles(self, items: list[tuple[str, ToggleState]]) -> None: ...
+
+    def blocking_records(
+        self, shop_id: str, now: datetime, category: str | None
+    ) -> dict[BlockerCode, RecordSet]:
+        """Blocker code -> the records behind it, reading only open or running rows;
+        with `category`, only that category's orders and their cases (REF-2)."""
+        ...
+
+
+class SandboxRepository(Protocol):
+    def offset_seconds(self) -> int: ...
+    def set_offset_seconds(self, seconds: int) -> None: ...
