@@ -30,7 +30,7 @@ test: venv-dev
 lint: venv-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy --strict src/depositdesk/domain
+	$(BIN)/mypy --strict src/depositdesk/domain src/depositdesk/services
 	$(BIN)/lint-imports
 
 bench: venv-dev

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,9 +13,6 @@ class FieldProblem:
     rule: str
     message: str
 
-    def as_json(self) -> dict[str, str]:
-        return {"field": self.field, "rule": self.rule, "message": self.message}
-
 
 class DomainError(Exception):
     """Base of errors a user can act on. `code` is the public machine code."""
@@ -24,10 +20,9 @@ class DomainError(Exception):
     code = "conflict"
     status = 409
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.extra = extra
 
 
 class ValidationProblem(DomainError):
@@ -40,7 +35,7 @@ class ValidationProblem(DomainError):
         problems = field if isinstance(field, list) else [FieldProblem(field, rule, message)]
         self.problems = problems
         detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
-        super().__init__(detail, errors=[p.as_json() for p in problems])
+        super().__init__(detail)
 
 
 class NotFound(DomainError):

@@ -92,15 +92,6 @@ class Rejection:
     field: str | None
     detail: str
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "id": self.id,
-            "reason": self.reason,
-            "field": self.field,
-            "detail": self.detail,
-        }
-
 
 class EventRejected(Exception):
     def __init__(self, reason: str, field: str | None, detail: str) -> None:

@@ -89,9 +89,6 @@ class Money:
         value = Decimal(self.minor).scaleb(-exponent)
         return f"{value:.{exponent}f}"
 
-    def as_json(self) -> dict[str, str]:
-        return {"amount": self.format(), "currency": self.currency}
-
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"cannot mix {self.currency} and {other.currency}")

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from depositdesk.domain.errors import DomainError, PolicyProblems
+from depositdesk.domain.errors import DomainError, FieldProblem, PolicyProblems, ValidationProblem
 
 PROBLEM = "application/problem+json"
 TITLES = {
@@ -37,6 +37,10 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
+def _errors(problems: list[FieldProblem]) -> list[dict[str, str]]:
+    return [{"field": p.field, "rule": p.rule, "message": p.message} for p in problems]
+
+
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header"):
@@ -50,7 +54,9 @@ def _field(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.detail, **exc.extra)
+        if isinstance(exc, ValidationProblem):
+            return problem(exc.status, exc.code, exc.detail, errors=_errors(exc.problems))
+        return problem(exc.status, exc.code, exc.detail)
 
     @app.exception_handler(PolicyProblems)
     async def _policy(_: Request, exc: PolicyProblems) -> JSONResponse:
@@ -58,7 +64,7 @@ def install(app: FastAPI) -> None:
             422,
             "validation_error",
             f"the policy pack has {len(exc.problems)} problem(s); nothing was loaded",
-            errors=[p.as_json() for p in exc.problems],
+            errors=_errors(exc.problems),
         )
 
     @app.exception_handler(RequestValidationError)

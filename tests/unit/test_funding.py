@@ -1,0 +1,60 @@
+"""DEP-4 and DEP-5 as pure rules: first funding, and when a top-up notice is due."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from depositdesk.domain.funding import (
+    FundingStatus,
+    first_funding,
+    funding_status,
+    owed,
+    topup_demand,
+)
+from depositdesk.domain.ledger import DepositPosition
+from depositdesk.domain.money import Money
+from depositdesk.domain.shop import ShopStatus
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def gbp(major: int) -> Money:
+    return Money("GBP", major * 100)
+
+
+def pos(required: int, held: int, receivable: int = 0) -> DepositPosition:
+    return DepositPosition(gbp(required), gbp(held), gbp(receivable), gbp(0))
+
+
+def test_dep4_pending_shop_is_activated_only_when_paid_in_full() -> None:
+    assert not first_funding(ShopStatus.PENDING_DEPOSIT, pos(1000, 999))
+    assert first_funding(ShopStatus.PENDING_DEPOSIT, pos(1000, 1000))
+    assert not first_funding(ShopStatus.ACTIVE, pos(1000, 1000))  # only the first time
+    assert not first_funding(ShopStatus.PENDING_DEPOSIT, pos(0, 0))  # nothing required yet
+
+
+def test_dep8_a_receivable_keeps_the_deposit_underfunded_and_is_owed_on_top() -> None:
+    position = pos(1000, 1000, receivable=300)
+    assert funding_status(position) is FundingStatus.UNDERFUNDED
+    assert owed(position) == gbp(300)
+    assert owed(pos(1000, 400, receivable=300)) == gbp(900)
+
+
+def test_dep5_notice_with_due_date_after_the_grace_period() -> None:
+    demand = topup_demand(ShopStatus.ACTIVE, pos(4000, 1000), None, NOW, 30, "categories changed")
+    assert demand is not None
+    assert demand.owed == gbp(3000)
+    assert demand.due_at == NOW + timedelta(days=30)
+    assert demand.data()["owed_minor"] == 300000 and demand.data()["currency"] == "GBP"
+
+
+def test_dep5_no_second_notice_for_the_same_or_a_smaller_shortfall() -> None:
+    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 1000), 300000, NOW, 30, "x") is None
+    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 2000), 300000, NOW, 30, "x") is None
+    grown = topup_demand(ShopStatus.ACTIVE, pos(4000, 500), 300000, NOW, 30, "x")
+    assert grown is not None and grown.owed == gbp(3500)
+
+
+def test_dep4_a_shop_waiting_for_its_first_deposit_gets_no_topup_notice() -> None:
+    assert topup_demand(ShopStatus.PENDING_DEPOSIT, pos(4000, 0), None, NOW, 30, "x") is None
+    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 4000), None, NOW, 30, "x") is None

@@ -1,0 +1,46 @@
+"""DEP-5: every notice kind is written in every language sellers can choose."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from jinja2 import UndefinedError
+
+from depositdesk.domain.funding import topup_demand
+from depositdesk.domain.ledger import DepositPosition
+from depositdesk.domain.money import Money
+from depositdesk.domain.notices import NoticeKind
+from depositdesk.domain.shop import Language, Shop, ShopStatus
+from depositdesk.services.notice_texts import render
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+SHOP = Shop("shop1", "s1", "Bluefin Home", "cn-crossborder", ShopStatus.ACTIVE, NOW)
+
+
+def _demand(receivable: int = 0) -> object:
+    cny = Money.zero("CNY")
+    position = DepositPosition(
+        Money("CNY", 2_000_000), Money("CNY", 500_000), Money("CNY", receivable), cny
+    )
+    return topup_demand(ShopStatus.ACTIVE, position, None, NOW, 30, "a category was added")
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_dep5_every_kind_renders_in_every_language(kind: NoticeKind, language: Language) -> None:
+    subject, body = render(kind, language, shop=SHOP, demand=_demand())
+    assert "15000.00 CNY" in subject and "2026-04-01" in subject
+    assert "\n" not in subject
+    assert "Bluefin Home" in body and "20000.00 CNY" in body
+
+
+def test_dep5_chinese_topup_notice_is_written_in_chinese() -> None:
+    subject, body = render(NoticeKind.TOPUP, Language.ZH, shop=SHOP, demand=_demand(30_000))
+    assert subject.startswith("请为店铺")
+    assert "补缴" in body and "另欠平台 300.00 CNY" in body
+
+
+def test_a_template_field_that_is_missing_fails_loudly() -> None:
+    with pytest.raises(UndefinedError):
+        render(NoticeKind.TOPUP, Language.EN, shop=SHOP)
