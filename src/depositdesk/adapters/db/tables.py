@@ -237,3 +237,54 @@ sandbox_clock = Table(
     Column("id", Integer, primary_key=True),
     Column("offset_seconds", BigInteger, nullable=False),
 )
+
+# The outbox: messages written with their cause, sent by the worker (domain/outbox.py).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("channel", String(12), nullable=False),
+    Column("topic", String(80), nullable=False),
+    Column("dedupe_key", String(200), nullable=False, unique=True, index=True),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("available_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("failed_at", UTCDateTime),
+    Column("last_error", Text),
+    # Only pending messages are indexed for the sweep: sent history costs nothing here.
+    Index(
+        "ix_outbox_pending",
+        "available_at",
+        sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+    ),
+)
+
+# Timers: every deadline is a row with a due_at (domain/timers.py).
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("subject", String(RID), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime),
+    Column("cancelled", Boolean, nullable=False),
+    Index(
+        "ix_timers_due",
+        "due_at",
+        sqlite_where=text("done_at IS NULL"),
+        postgresql_where=text("done_at IS NULL"),
+    ),
+    Index(
+        "ix_timers_subject",
+        "kind",
+        "subject",
+        sqlite_where=text("done_at IS NULL"),
+        postgresql_where=text("done_at IS NULL"),
+    ),
+)

@@ -1,0 +1,94 @@
+"""The outbox table (domain/outbox.py; Protocol in services/ports/outbox.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from depositdesk.adapters.db.tables import outbox
+from depositdesk.domain.outbox import Channel, OutboxMessage
+
+_PENDING = (outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None))
+
+
+class OutboxRepository:
+    def __init__(self, conn: Connection, postgres: bool) -> None:
+        self.conn = conn
+        self.postgres = postgres
+
+    def add(self, message: OutboxMessage) -> bool:
+        dialect_insert: Any = postgresql.insert if self.postgres else sqlite.insert
+        statement = (
+            dialect_insert(outbox)
+            .values(
+                id=message.id,
+                channel=message.channel.value,
+                topic=message.topic,
+                dedupe_key=message.dedupe_key,
+                payload=json.dumps(message.payload, sort_keys=True),
+                created_at=message.created_at,
+                available_at=message.available_at,
+                attempts=message.attempts,
+                sent_at=message.sent_at,
+                failed_at=message.failed_at,
+                last_error=message.last_error,
+            )
+            # Only the dedupe key may clash quietly; a clashing id is a bug and raises.
+            .on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key])
+            # RETURNING, not rowcount: SQLAlchemy reports -1 for inserts on psycopg.
+            .returning(outbox.c.id)
+        )
+        return self.conn.execute(statement).first() is not None
+
+    def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        query = (
+            select(outbox)
+            .where(*_PENDING, outbox.c.available_at <= now)
+            .order_by(outbox.c.available_at, outbox.c.created_at, outbox.c.id)
+            .limit(limit)
+        )
+        if self.postgres:  # SQLite has one writer: the claim is already exclusive
+            query = query.with_for_update(skip_locked=True)
+        return [_message(row) for row in self.conn.execute(query).mappings()]
+
+    def mark_sent(self, message_id: str, at: datetime) -> None:
+        self._set(message_id, sent_at=at)
+
+    def mark_retry(
+        self, message_id: str, attempts: int, available_at: datetime, error: str | None
+    ) -> None:
+        self._set(message_id, attempts=attempts, available_at=available_at, last_error=error)
+
+    def mark_failed(self, message_id: str, at: datetime, error: str) -> None:
+        self._set(message_id, failed_at=at, last_error=error)
+
+    def pending_count(self) -> int:
+        query = select(func.count()).select_from(outbox).where(*_PENDING)
+        return int(self.conn.execute(query).scalar_one())
+
+    def get(self, message_id: str) -> OutboxMessage | None:
+        row = self.conn.execute(select(outbox).where(outbox.c.id == message_id)).mappings().first()
+        return None if row is None else _message(row)
+
+    def _set(self, message_id: str, **values: Any) -> None:
+        self.conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
+
+
+def _message(row: RowMapping) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        channel=Channel(row["channel"]),
+        topic=row["topic"],
+        dedupe_key=row["dedupe_key"],
+        payload=json.loads(row["payload"]),
+        created_at=row["created_at"],
+        available_at=row["available_at"],
+        attempts=row["attempts"],
+        sent_at=row["sent_at"],
+        failed_at=row["failed_at"],
+        last_error=row["last_error"],
+    )
