@@ -1,4 +1,4 @@
-"""Composition root: settings → engine, unit of work, clock. Nothing runs at import."""
+"""Composition root: settings → engine, unit of work, clock, gateways. Nothing runs at import."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from depositdesk.adapters.db.engine import make_engine, upgrade
 from depositdesk.adapters.db.uow import SqlUnitOfWork
+from depositdesk.adapters.gateways import Gateways, build_gateways
 from depositdesk.domain.clock import Clock, SystemClock
 from depositdesk.services.sandbox import SandboxClock
 from depositdesk.settings import Settings
@@ -21,6 +22,7 @@ class App:
     settings: Settings
     engine: Engine
     clock: Clock
+    gateways: Gateways  # mail, webhooks, payouts, files: real or stub, from the settings
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
@@ -42,12 +44,13 @@ def build(
 ) -> App:
     settings = settings or Settings()
     engine = engine or make_engine(settings.database_url)
-    app = App(settings, engine, SystemClock())
-    if clock is not None:
-        app.clock = clock
-    elif settings.sandbox:
-        app.clock = SandboxClock(app.uow)
-    return app
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine)
+
+    if clock is None:
+        clock = SandboxClock(uow) if settings.sandbox else SystemClock()
+    return App(settings, engine, clock, build_gateways(settings, clock))
 
 
 def migrate(app: App) -> None:

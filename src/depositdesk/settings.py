@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     )
     sandbox: bool = Field(default=False, description="1 enables the movable sandbox clock")
     smtp_url: str | None = Field(default=None, description="smtp://host:port for notices")
+    mail_from: str = Field(
+        default="noreply@depositdesk.invalid", description="the From address of notices"
+    )
     secret_key: str = Field(default="dev-only-change-me", description="signs sessions")
     data_dir: Path = Field(default=Path("./data"), description="archives and attachments")
     log_level: str = Field(default="INFO")

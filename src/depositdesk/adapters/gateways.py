@@ -25,7 +25,11 @@ def build_gateways(settings: Settings, clock: Clock | None = None) -> Gateways:
     """SMTP when `smtp_url` is set, else the stub mailer; real webhooks; the stub
     payout gateway (bank adapters come with refunds); files under `data_dir/files`.
     `clock` stamps the stub payout receipts (pass the app's clock, sandbox or not)."""
-    mailer: Mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else StubMailer()
+    mailer: Mailer = (
+        SmtpMailer(settings.smtp_url, sender=settings.mail_from)
+        if settings.smtp_url
+        else StubMailer()
+    )
     return Gateways(
         mailer=mailer,
         webhooks=HttpWebhookSender(),

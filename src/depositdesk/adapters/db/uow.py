@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from depositdesk.adapters.db.events_repo import EventRepository
 from depositdesk.adapters.db.idempotency_repo import IdempotencyRepository
 from depositdesk.adapters.db.ledger_repo import LedgerRepository
+from depositdesk.adapters.db.outbox_repo import OutboxRepository
 from depositdesk.adapters.db.projection_repo import ProjectionRepository
 from depositdesk.adapters.db.repositories import (
     NoticeRepository,
@@ -18,6 +19,7 @@ from depositdesk.adapters.db.repositories import (
     ShopRepository,
     TokenRepository,
 )
+from depositdesk.adapters.db.timer_repo import TimerRepository
 
 
 class SqlUnitOfWork:
@@ -40,6 +42,8 @@ class SqlUnitOfWork:
         self.events = EventRepository(conn, self.postgres)
         self.projection = ProjectionRepository(conn, self.postgres)
         self.sandbox = SandboxRepository(conn)
+        self.outbox = OutboxRepository(conn, self.postgres)
+        self.timers = TimerRepository(conn, self.postgres)
         return self
 
     def commit(self) -> None:

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol
 
 from depositdesk.domain.clock import Clock
+from depositdesk.services.ports.outbox import OutboxRepository, TimerRepository
 from depositdesk.services.ports.repositories import (
     EventRepository,
     IdempotencyRepository,
@@ -37,6 +38,8 @@ class UnitOfWork(Protocol):
     events: EventRepository
     projection: ProjectionRepository
     sandbox: SandboxRepository
+    outbox: OutboxRepository  # mail and webhooks, written with the change that causes them
+    timers: TimerRepository  # deadlines the worker acts on
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
