@@ -9,13 +9,14 @@ from pathlib import Path
 
 from depositdesk.bootstrap import App, build, migrate
 from depositdesk.services import policies
-from depositdesk.services.access import Principal
-from depositdesk.services.shops import create_seller, create_shop
+from depositdesk.services.access import Principal, Role
+from depositdesk.services.sellers import create_seller
+from depositdesk.services.shops import create_shop
 from depositdesk.services.usecase import run
 from depositdesk.settings import Settings
 
-ADMIN = Principal("bench", "platform_admin", None, "bench")
-INTEGRATION = Principal("bench", "integration", None, "bench")
+ADMIN = Principal.system(Role.PLATFORM_ADMIN, "bench")
+INTEGRATION = Principal.system(Role.INTEGRATION, "bench")
 MARKET = "gb"
 GB_CATEGORIES = ("apparel", "home", "beauty", "food", "electronics", "jewellery")
 
@@ -28,7 +29,7 @@ def fresh_app(db: Path) -> App:
     """A freshly migrated SQLite database with the shipped policy packs loaded."""
     app = build(Settings(database_url=sqlite_url(db), sandbox=False))
     migrate(app)
-    run(app, policies.ensure_default_packs, app.clock.now())
+    run(app, policies.ensure_default_packs, ADMIN, app.clock.now())
     return app
 
 

@@ -36,8 +36,10 @@ from benchmarks._common import (
 )
 from depositdesk.adapters.db.tables import orders, shop_records
 from depositdesk.bootstrap import App
+from depositdesk.demo.events import EventJson, charge_billed, event, fine_issued, order_placed
+from depositdesk.domain.money import Money
 from depositdesk.services.deposits import pay_in
-from depositdesk.services.eligibility import eligibility
+from depositdesk.services.eligibility import EligibilityAnswer, eligibility
 from depositdesk.services.ingestion import ingest
 from depositdesk.services.usecase import read, run
 
@@ -117,53 +119,57 @@ def fill_history(app: App, shop_id: str, n: int) -> None:
     _insert_all(app, shop_records, _closed_records(shop_id, n))
 
 
-def live_events(shop_id: str, now: datetime) -> list[dict[str, Any]]:
+def live_events(shop_id: str, now: datetime) -> list[EventJson]:
     """The same few open orders and cases for each shop."""
+    events: list[EventJson] = []
 
-    def at(days_ago: float) -> str:
-        return (now - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def at(days_ago: float) -> datetime:
+        return now - timedelta(days=days_ago)
 
-    events: list[dict[str, Any]] = []
+    def next_id() -> str:
+        return f"live-{shop_id}-{len(events):03d}"
 
     def add(type_: str, days_ago: float, **data: Any) -> None:
+        events.append(event(next_id(), type_, shop_id, at(days_ago), **data))
+
+    def placed(order_id: str, days_ago: float, category: str, amount: Money) -> None:
         events.append(
-            {
-                "id": f"live-{shop_id}-{len(events):03d}",
-                "type": type_,
-                "shop_id": shop_id,
-                "occurred_at": at(days_ago),
-                "data": data,
-            }
+            order_placed(
+                next_id(),
+                shop_id,
+                at(days_ago),
+                order_id=order_id,
+                category=category,
+                amount=amount,
+                customer_id=f"cus-{order_id}",
+            )
         )
 
     for i, category in enumerate(("apparel", "apparel", "home", "home", "home")):
-        add(
-            "order.placed",
-            2 + i,
-            order_id=f"open-{i}",
-            category=category,
-            amount="25.00",
-            currency="GBP",
-            customer_id=f"cus-open-{i}",
-        )
+        placed(f"open-{i}", 2 + i, category, Money("GBP", 25_00))
     for i, category in enumerate(("apparel", "home", "home")):
         oid = f"recent-{i}"
-        add(
-            "order.placed",
-            12 + i,
-            order_id=oid,
-            category=category,
-            amount="40.00",
-            currency="GBP",
-            customer_id=f"cus-recent-{i}",
-        )
+        placed(oid, 12 + i, category, Money("GBP", 40_00))
         add("order.shipped", 11 + i, order_id=oid)
         add("order.delivered", 9 + i, order_id=oid)
     add("after_sales.opened", 3, case_id="case-1", order_id="recent-0")
     add("dispute.opened", 2, dispute_id="dsp-1", order_id="recent-1")
     add("complaint.opened", 4, complaint_id="cmp-1")
-    add("fine.issued", 5, fine_id="fine-1", amount="50.00", currency="GBP", reason="late dispatch")
-    add("charge.billed", 6, charge_id="chg-1", kind="ads", amount="12.00", currency="GBP")
+    events.append(
+        fine_issued(
+            next_id(),
+            shop_id,
+            at(5),
+            fine_id="fine-1",
+            amount=Money("GBP", 50_00),
+            reason="late dispatch",
+        )
+    )
+    events.append(
+        charge_billed(
+            next_id(), shop_id, at(6), charge_id="chg-1", kind="ads", amount=Money("GBP", 12_00)
+        )
+    )
     return events
 
 
@@ -184,9 +190,10 @@ def setup(db: Path, shops: dict[str, int]) -> App:
             INTEGRATION,
             now,
             shop_id,
-            {"amount": "4000.00", "currency": "GBP"},
-            f"TRX-{shop_id}",
-            f"payin-{shop_id}",
+            amount="4000.00",
+            currency="GBP",
+            reference=f"TRX-{shop_id}",
+            idempotency_key=f"payin-{shop_id}",
         )
         result = ingest(app.uow, INTEGRATION, app.clock.now, live_events(shop_id, now))
         assert not result.rejected, result.rejected
@@ -195,9 +202,11 @@ def setup(db: Path, shops: dict[str, int]) -> App:
 
 def _call(
     app: App, now: datetime, shop_id: str, kind: str, category: str | None, what_if: str | None
-) -> tuple[float, dict[str, Any]]:
+) -> tuple[float, EligibilityAnswer]:
     start = time.perf_counter()
-    answer = read(app, eligibility, ADMIN, now, shop_id, kind, category, what_if)
+    answer = read(
+        app, eligibility, ADMIN, now, shop_id, kind=kind, category=category, what_if=what_if
+    )
     return time.perf_counter() - start, answer
 
 
@@ -219,7 +228,7 @@ def bench(
         try:
             for kind, category, what_if in KINDS:
                 samples: dict[str, list[float]] = {shop_id: [] for shop_id in shops}
-                answers: dict[str, dict[str, Any]] = {}
+                answers: dict[str, EligibilityAnswer] = {}
                 for i in range(warmup + calls):
                     for shop_id in shops:  # interleaved: both see the same machine noise
                         seconds, answers[shop_id] = _call(
@@ -227,7 +236,7 @@ def bench(
                         )
                         if i >= warmup:
                             samples[shop_id].append(seconds)
-                codes = {s: [b["code"] for b in a["blockers"]] for s, a in answers.items()}
+                codes = {s: [str(c) for c in a.result.codes()] for s, a in answers.items()}
                 same = len({tuple(c) for c in codes.values()}) == 1
                 p_small, p_big = (p50(samples[s]) for s in shops)
                 ratio = p_big / p_small

@@ -28,12 +28,21 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from benchmarks._common import GB_CATEGORIES, Report, rate, say
+from depositdesk.demo.events import (
+    EventJson,
+    charge_billed,
+    event,
+    fine_issued,
+    order_placed,
+    violation_recorded,
+)
+from depositdesk.domain.money import Money
 from depositdesk.services.ingestion import CHUNK
 
 RATIO_TARGET = 0.25
@@ -59,19 +68,14 @@ def shop_plan(seed: int = 7, shops: int = SHOPS) -> list[tuple[str, list[str]]]:
     ]
 
 
-def _ts(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _gbp(rng: random.Random, low: int, high: int) -> Money:
+    return Money("GBP", rng.randint(low * 100, high * 100))
 
 
-def _money(rng: random.Random, low: int, high: int) -> str:
-    minor = rng.randint(low * 100, high * 100)
-    return f"{minor // 100}.{minor % 100:02d}"
-
-
-# An event before it is written: [occurred_at (epoch seconds), type, the JSON object
-# without its id]. The id is given when the event is first written, so ids rise
-# through the file as a marketplace's would.
-Line = list[Any]
+# An event before it is written: (occurred_at in epoch seconds, the event with its id
+# still ""). The id is given when the event is first written, so ids rise through the
+# file as a marketplace's would.
+Line = tuple[int, EventJson]
 
 
 class _Events:
@@ -86,28 +90,20 @@ class _Events:
         self.clock = float(_T0)
         self.pace = (_T1 - _T0) / max(1, n // 3)
 
-    def _event(self, type_: str, shop_id: str, at: int, data: dict[str, Any]) -> Line:
-        return [
-            at,
-            type_,
-            {"id": None, "type": type_, "shop_id": shop_id, "occurred_at": _ts(at), "data": data},
-        ]
+    @staticmethod
+    def _event(type_: str, shop_id: str, at: int, **data: Any) -> Line:
+        return at, event("", type_, shop_id, datetime.fromtimestamp(at, UTC), **data)
 
-    def _case(
-        self,
-        out: list[Line],
-        opened: str,
-        closed: str,
-        shop_id: str,
-        at: int,
-        data: dict[str, Any],
-        close_share: float,
-        close_data: dict[str, Any],
-    ) -> None:
-        out.append(self._event(opened, shop_id, at, data))
-        if self.rng.random() < close_share:
-            at += self.rng.randint(_HOUR, 20 * _DAY)
-            out.append(self._event(closed, shop_id, at, close_data))
+    @staticmethod
+    def _built(build: Callable[..., EventJson], shop_id: str, at: int, **fields: Any) -> Line:
+        return at, build("", shop_id, datetime.fromtimestamp(at, UTC), **fields)
+
+    def _case(self, out: list[Line], opened: Line, closed: str, share: float, **data: Any) -> None:
+        """A case opened by `opened`; a `share` of them closed by a `closed` event."""
+        out.append(opened)
+        if self.rng.random() < share:
+            at = opened[0] + self.rng.randint(_HOUR, 20 * _DAY)
+            out.append(self._event(closed, opened[1]["shop_id"], at, **data))
 
     def order(self) -> list[Line]:
         rng = self.rng
@@ -117,43 +113,34 @@ class _Events:
         self.clock += self.pace
         at = int(self.clock) + rng.randint(0, 6 * _HOUR)
         out = [
-            self._event(
-                "order.placed",
+            self._built(
+                order_placed,
                 shop_id,
                 at,
-                {
-                    "order_id": oid,
-                    "category": rng.choice(categories),
-                    "amount": _money(rng, 3, 400),
-                    "currency": "GBP",
-                    "customer_id": f"cus-{rng.randrange(200_000):06d}",
-                },
+                order_id=oid,
+                category=rng.choice(categories),
+                amount=_gbp(rng, 3, 400),
+                customer_id=f"cus-{rng.randrange(200_000):06d}",
             )
         ]
         roll = rng.random()
         if roll < 0.03:  # cancelled before shipping
-            out.append(
-                self._event(
-                    "order.cancelled", shop_id, at + rng.randint(_HOUR, _DAY), {"order_id": oid}
-                )
-            )
+            cancelled = at + rng.randint(_HOUR, _DAY)
+            out.append(self._event("order.cancelled", shop_id, cancelled, order_id=oid))
             return out
         if roll < 0.04:  # still waiting to ship
             return out
         at += rng.randint(2 * _HOUR, 3 * _DAY)
-        out.append(self._event("order.shipped", shop_id, at, {"order_id": oid}))
+        out.append(self._event("order.shipped", shop_id, at, order_id=oid))
         roll = rng.random()
         if roll < 0.02:  # cancelled in transit (returned to sender)
-            out.append(
-                self._event(
-                    "order.cancelled", shop_id, at + rng.randint(_DAY, 5 * _DAY), {"order_id": oid}
-                )
-            )
+            returned = at + rng.randint(_DAY, 5 * _DAY)
+            out.append(self._event("order.cancelled", shop_id, returned, order_id=oid))
             return out
         if roll < 0.04:  # still in transit
             return out
         at += rng.randint(_DAY, 6 * _DAY)
-        out.append(self._event("order.delivered", shop_id, at, {"order_id": oid}))
+        out.append(self._event("order.delivered", shop_id, at, order_id=oid))
         roll = rng.random()
         self._extras(out, shop_id, oid, at, roll)
         return out
@@ -163,87 +150,51 @@ class _Events:
         at += rng.randint(_HOUR, 10 * _DAY)
         n = self.next_order
         if roll < 0.04:
-            self._case(
-                out,
-                "after_sales.opened",
-                "after_sales.closed",
-                shop_id,
-                at,
-                {"case_id": f"asc-{n}", "order_id": oid},
-                0.9,
-                {"case_id": f"asc-{n}", "order_id": oid},
-            )
+            case = {"case_id": f"asc-{n}", "order_id": oid}
+            opened = self._event("after_sales.opened", shop_id, at, **case)
+            self._case(out, opened, "after_sales.closed", 0.9, **case)
         elif roll < 0.048:
-            self._case(
-                out,
-                "dispute.opened",
-                "dispute.resolved",
-                shop_id,
-                at,
-                {"dispute_id": f"dsp-{n}", "order_id": oid},
-                0.85,
-                {"dispute_id": f"dsp-{n}"},
-            )
+            dispute = f"dsp-{n}"
+            opened = self._event("dispute.opened", shop_id, at, dispute_id=dispute, order_id=oid)
+            self._case(out, opened, "dispute.resolved", 0.85, dispute_id=dispute)
         elif roll < 0.053:
-            self._case(
-                out,
-                "complaint.opened",
-                "complaint.resolved",
-                shop_id,
-                at,
-                {"complaint_id": f"cmp-{n}"},
-                0.8,
-                {"complaint_id": f"cmp-{n}"},
-            )
+            complaint = f"cmp-{n}"
+            opened = self._event("complaint.opened", shop_id, at, complaint_id=complaint)
+            self._case(out, opened, "complaint.resolved", 0.8, complaint_id=complaint)
         elif roll < 0.068:
-            self._case(
-                out,
-                "charge.billed",
-                "charge.settled",
+            charge = f"chg-{n}"
+            billed = self._built(
+                charge_billed,
                 shop_id,
                 at,
-                {
-                    "charge_id": f"chg-{n}",
-                    "kind": rng.choice(("ads", "commission")),
-                    "amount": _money(rng, 5, 300),
-                    "currency": "GBP",
-                },
-                0.9,
-                {"charge_id": f"chg-{n}"},
+                charge_id=charge,
+                kind=rng.choice(("ads", "commission")),
+                amount=_gbp(rng, 5, 300),
             )
+            self._case(out, billed, "charge.settled", 0.9, charge_id=charge)
         elif roll < 0.069:
-            self._case(
-                out,
-                "fine.issued",
-                "fine.paid",
+            fine = f"fin-{n}"
+            issued = self._built(
+                fine_issued,
                 shop_id,
                 at,
-                {
-                    "fine_id": f"fin-{n}",
-                    "amount": _money(rng, 20, 500),
-                    "currency": "GBP",
-                    "reason": "late dispatch",
-                },
-                0.7,
-                {"fine_id": f"fin-{n}"},
+                fine_id=fine,
+                amount=_gbp(rng, 20, 500),
+                reason="late dispatch",
             )
+            self._case(out, issued, "fine.paid", 0.7, fine_id=fine)
         elif roll < 0.0692:
-            self._case(
-                out,
-                "violation.recorded",
-                "violation.rectified",
+            violation = f"vio-{n}"
+            recorded = self._built(
+                violation_recorded,
                 shop_id,
                 at,
-                {
-                    "violation_id": f"vio-{n}",
-                    "type": "misleading_listing",
-                    "consumer_loss": _money(rng, 5, 80),
-                    "currency": "GBP",
-                    "order_id": oid,
-                },
-                0.5,
-                {"violation_id": f"vio-{n}"},
+                violation_id=violation,
+                type="misleading_listing",
+                consumer_loss=_gbp(rng, 5, 80),
+                order_id=oid,
             )
+            self._case(out, recorded, "violation.rectified", 0.5, violation_id=violation)
 
 
 def generate(path: Path, n: int, seed: int = 7) -> Counter[str]:
@@ -260,26 +211,26 @@ def generate(path: Path, n: int, seed: int = 7) -> Counter[str]:
     written = duplicates = seq = 0
     with path.open("w", encoding="utf-8") as out:
         while written < n:
-            for event in maker.order():
-                due = event[0]
+            for line in maker.order():
+                due = line[0]
                 if rng.random() < LATE_SHARE:
                     due += rng.randint(_HOUR, 3 * _DAY)
                 seq += 1
-                heapq.heappush(pending, (due, seq, event))
+                heapq.heappush(pending, (due, seq, line))
                 if rng.random() < DUPLICATE_SHARE:  # the same object, so the same id
                     seq += 1
-                    heapq.heappush(pending, (due + rng.randint(60, _DAY), seq, event))
+                    heapq.heappush(pending, (due + rng.randint(60, _DAY), seq, line))
             # Every later order is placed after maker.clock: what is due by then can go.
             while pending and pending[0][0] <= maker.clock and written < n:
-                _, _, (_, type_, obj) = heapq.heappop(pending)
-                if obj["id"] is not None:
+                _, _, (_, obj) = heapq.heappop(pending)
+                if obj["id"]:
                     duplicates += 1
                 else:
                     obj["id"] = f"evt-{written + 1 - duplicates:09d}"
                 out.write(json.dumps(obj, separators=(",", ":")))
                 out.write("\n")
                 written += 1
-                types[type_] += 1
+                types[obj["type"]] += 1
     counts = Counter(types)
     counts["(duplicate lines)"] = duplicates
     counts["(lines)"] = written

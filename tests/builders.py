@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from depositdesk.demo.events import EventJson, event
 
-def ev(
-    event_id: str, event_type: str, at: str, /, shop: str = "shop1", **data: Any
-) -> dict[str, Any]:
-    """An event as the marketplace sends it (domain.md §6)."""
-    return {"id": event_id, "type": event_type, "shop_id": shop, "occurred_at": at, "data": data}
+
+def ev(event_id: str, event_type: str, at: str, /, shop: str = "shop1", **data: Any) -> EventJson:
+    """An event as the marketplace sends it (domain.md §6), for shop `shop1` by default."""
+    return event(event_id, event_type, shop, at, **data)
 
 
 def placed(
@@ -20,12 +20,13 @@ def placed(
     amount: str = "20.00",
     currency: str = "GBP",
     shop: str = "shop1",
-) -> dict[str, Any]:
-    return ev(
+) -> EventJson:
+    """An `order.placed`; amount and currency as given, so a test can send bad ones."""
+    return event(
         id,
         "order.placed",
-        at,
         shop,
+        at,
         order_id=order,
         category=category,
         amount=amount,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 
 from depositdesk.bootstrap import App
+from depositdesk.demo.seed import seed
 from depositdesk.domain.eligibility import BlockerCode
 from depositdesk.domain.funding import FundingStatus
-from depositdesk.entrypoints.demo_seed import seed
 from depositdesk.services import deposits
 from depositdesk.services.eligibility import EligibilityAnswer, eligibility
 from depositdesk.services.usecase import read

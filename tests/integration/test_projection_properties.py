@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,15 @@ from sqlalchemy import select
 from depositdesk.adapters.db.engine import make_engine
 from depositdesk.adapters.db.tables import orders, shop_records, shop_toggles
 from depositdesk.bootstrap import build
+from depositdesk.demo.events import (
+    EventJson,
+    event,
+    fine_issued,
+    order_placed,
+    violation_recorded,
+)
 from depositdesk.domain.clock import FixedClock
+from depositdesk.domain.money import Money
 from depositdesk.services import deposits
 from depositdesk.services.eligibility import eligibility
 from depositdesk.services.ingestion import ingest
@@ -28,41 +37,30 @@ from tests.conftest import ADMIN, INTEGRATION
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def _at(minutes: int) -> str:
-    return (
-        (NOW - timedelta(days=60) + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
-    )
+def _at(minutes: int) -> datetime:
+    return NOW - timedelta(days=60) + timedelta(minutes=minutes)
 
 
 @st.composite
-def streams(draw: st.DrawFn) -> list[dict[str, Any]]:
+def streams(draw: st.DrawFn) -> list[EventJson]:
     """Events for one shop: orders, cases, disputes, fines, violations, toggles."""
-    events: list[dict[str, Any]] = []
-    n = 0
+    events: list[EventJson] = []
 
     def add(type_: str, minutes: int, **data: Any) -> None:
-        nonlocal n
-        n += 1
-        events.append(
-            {
-                "id": f"e{n}",
-                "type": type_,
-                "shop_id": "shop1",
-                "occurred_at": _at(minutes),
-                "data": data,
-            }
-        )
+        events.append(event(f"e{len(events) + 1}", type_, "shop1", _at(minutes), **data))
+
+    def add_money(build: Callable[..., EventJson], minutes: int, **fields: Any) -> None:
+        events.append(build(f"e{len(events) + 1}", "shop1", _at(minutes), **fields))
 
     t = st.integers(min_value=0, max_value=60 * 24 * 59)
     for i in range(draw(st.integers(0, 8))):
         oid = f"o{i}"
-        add(
-            "order.placed",
+        add_money(
+            order_placed,
             draw(t),
             order_id=oid,
             category=draw(st.sampled_from(["apparel", "jewellery"])),
-            amount="10.00",
-            currency="GBP",
+            amount=Money("GBP", 10_00),
             customer_id="c",
         )
         for step in draw(
@@ -80,19 +78,18 @@ def streams(draw: st.DrawFn) -> list[dict[str, Any]]:
             if draw(st.booleans()):
                 add("dispute.resolved", draw(t), dispute_id=f"d{i}")
     for i in range(draw(st.integers(0, 3))):
-        loss = draw(st.sampled_from(["0.00", "300.00", "2500.00"]))
-        add(
-            "violation.recorded",
+        loss = draw(st.sampled_from([0, 300_00, 2500_00]))
+        add_money(
+            violation_recorded,
             draw(t),
             violation_id=f"v{i}",
             type="fake",
-            consumer_loss=loss,
-            currency="GBP",
+            consumer_loss=Money("GBP", loss),
         )
         if draw(st.booleans()):
             add("violation.rectified", draw(t), violation_id=f"v{i}")
     for i in range(draw(st.integers(0, 2))):
-        add("fine.issued", draw(t), fine_id=f"f{i}", amount="5.00", currency="GBP", reason="x")
+        add_money(fine_issued, draw(t), fine_id=f"f{i}", amount=Money("GBP", 5_00), reason="x")
         if draw(st.booleans()):
             add("fine.paid", draw(t), fine_id=f"f{i}")
     for _ in range(draw(st.integers(0, 3))):
@@ -164,7 +161,7 @@ def _assert_balances_are_sums_of_postings(app: Any) -> None:
 )
 @given(stream=streams(), data=st.data())
 def test_evt2_permuted_and_duplicated_streams_give_the_same_state(
-    sqlite_template: Path, stream: list[dict[str, Any]], data: st.DataObject
+    sqlite_template: Path, stream: list[EventJson], data: st.DataObject
 ) -> None:
     shuffled = data.draw(st.permutations(stream))
     dupes = data.draw(st.lists(st.sampled_from(stream), max_size=5)) if stream else []

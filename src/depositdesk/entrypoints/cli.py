@@ -236,7 +236,7 @@ def demo(
     seed_only: Annotated[bool, typer.Option(help="seed, print, do not serve")] = False,
 ) -> None:
     """Seed a small demo marketplace into the SQLite file here and serve it."""
-    from depositdesk.entrypoints.demo_seed import seed
+    from depositdesk.demo.seed import seed
 
     os.environ.setdefault("DEPOSITDESK_SANDBOX", "1")
     application = _ready()

@@ -1,0 +1,163 @@
+"""`seed(application, console)`: the demo marketplace through the services, once per
+database, and fresh tokens on every run (tokens are stored hashed, so they can only
+be shown when they are made)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from depositdesk.bootstrap import App
+from depositdesk.demo.plans import CATEGORY_ADDED_DAYS_AGO, SELLERS, SHOPS, TERMINATED_DAYS_AGO
+from depositdesk.demo.scenarios import build_events
+from depositdesk.domain.errors import NotFound
+from depositdesk.services.access import Principal, Role
+from depositdesk.services.deposits import pay_in
+from depositdesk.services.ingestion import ingest
+from depositdesk.services.ports.uow import UnitOfWork
+from depositdesk.services.sellers import create_seller, get_seller
+from depositdesk.services.shops import create_shop, set_categories, terminate
+from depositdesk.services.tokens import create_token
+from depositdesk.services.usecase import read, run
+
+MARKER_SELLER = "demo-acme"
+ADMIN = Principal.system(Role.PLATFORM_ADMIN, "demo seed")
+INTEGRATION = Principal.system(Role.INTEGRATION, "demo seed")
+TOKENS = (  # (role, seller, who): one token each, printed by `depositdesk demo`
+    ("platform_admin", None, "operations"),
+    ("reviewer", None, "refund review"),
+    ("auditor", None, "audit"),
+    ("integration", None, "marketplace systems"),
+    ("owner", "demo-acme", "demo-acme"),
+    ("staff", "demo-acme", "demo-acme"),
+    ("owner", "demo-cedar", "demo-cedar"),
+)
+
+
+def _setup(uow: UnitOfWork, now: datetime) -> None:
+    """One unit of work: either the whole marketplace is there, or none of it."""
+    day = timedelta(days=1)
+    for s in SELLERS:
+        create_seller(
+            uow,
+            ADMIN,
+            now - timedelta(days=200),
+            id=s.id,
+            name=s.name,
+            email=s.email,
+            language=s.language,
+        )
+    for plan in SHOPS:
+        opened = now - plan.opened_days_ago * day
+        create_shop(
+            uow,
+            ADMIN,
+            opened,
+            id=plan.id,
+            seller_id=plan.seller,
+            name=plan.name,
+            market=plan.market,
+            categories=list(plan.categories),
+        )
+        for i, amount in enumerate(plan.payins):
+            key = f"demo-payin-{plan.id}" + (f"-{i + 1}" if i else "")
+            pay_in(
+                uow,
+                INTEGRATION,
+                opened + (1 + 6 * i) * day + timedelta(hours=3),
+                plan.id,
+                amount=amount,
+                currency=plan.currency,
+                reference=f"TRF-{plan.id.upper()}-{i + 1:02d}",
+                idempotency_key=key,
+            )
+    # DEP-5: a new, costlier category raises the required deposit to 20,000 CNY.
+    set_categories(
+        uow,
+        ADMIN,
+        now - CATEGORY_ADDED_DAYS_AGO * day,
+        "bluefin-cn-01",
+        categories=["electronics", "food", "home"],
+    )
+    # REF-9: the platform ends a contract; no new orders after this moment.
+    terminate(
+        uow,
+        ADMIN,
+        now - TERMINATED_DAYS_AGO * day,
+        "dragon-uk-01",
+        reason="repeated counterfeit reports; contract ended by the platform",
+    )
+
+
+def _seeded(application: App) -> bool:
+    try:
+        read(application, get_seller, ADMIN, application.now_refreshed(), MARKER_SELLER)
+    except NotFound:
+        return False
+    return True
+
+
+def _seed_data(application: App, console: Console) -> None:
+    started = time.monotonic()
+    now = application.now_refreshed()
+    with console.status("creating sellers and shops…"):
+        run(application, _setup, now)
+    events = build_events(now)
+    with Progress(
+        TextColumn("[bold]ingesting demo events[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingest", total=len(events))
+        result = ingest(
+            application.uow,
+            INTEGRATION,
+            application.now_refreshed,
+            events,
+            chunk=1000,
+            progress=lambda n: progress.advance(task, n),
+        )
+    if result.rejected:
+        console.print(f"[yellow]{len(result.rejected)} demo events were rejected[/yellow]")
+        for rejection in result.rejected[:5]:
+            console.print(f"  {rejection}")
+    console.print(
+        f"[green]seeded[/green] {len(SELLERS)} sellers, {len(SHOPS)} shops, "
+        f"{result.accepted:,} events in {time.monotonic() - started:.1f} s"
+    )
+
+
+def _tokens(application: App) -> list[tuple[str, str, str]]:
+    now = application.now_refreshed()
+    rows = []
+    for role, seller, who in TOKENS:
+        issued = run(
+            application,
+            create_token,
+            ADMIN,
+            now,
+            role=role,
+            seller_id=seller,
+            name=f"demo {role} ({who})",
+        )
+        rows.append((role, who, issued.token))
+    return rows
+
+
+def seed(application: App, console: Console) -> list[tuple[str, str, str]]:
+    """Seed the demo marketplace (once per database) and return fresh tokens as
+    (role, who, token) rows."""
+    if _seeded(application):
+        console.print(
+            f"demo marketplace already seeded (seller {MARKER_SELLER} exists); "
+            "creating fresh tokens only"
+        )
+    else:
+        _seed_data(application, console)
+    console.print("shops: " + ", ".join(f"{p.id} ({p.market})" for p in SHOPS))
+    return _tokens(application)
