@@ -30,7 +30,8 @@ test: venv-dev
 lint: venv-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy --strict src/depositdesk/domain src/depositdesk/services
+	$(BIN)/mypy --strict src/depositdesk/domain src/depositdesk/services src/depositdesk/demo
+	$(BIN)/mypy src/depositdesk
 	$(BIN)/lint-imports
 
 bench: venv-dev

@@ -198,9 +198,9 @@ def events_ingest(
             progress=tick,
         )
     if result.rejected:
-        with reject_path.open("w", encoding="utf-8") as handle:
+        with reject_path.open("w", encoding="utf-8") as rejects_file:
             for r in result.rejected:
-                handle.write(RejectionOut.of(r).model_dump_json() + "\n")
+                rejects_file.write(RejectionOut.of(r).model_dump_json() + "\n")
     out.print(
         f"accepted {result.accepted}, duplicates {result.duplicates}, "
         f"rejected {len(result.rejected)}"

@@ -42,8 +42,8 @@ class EventRepository:
         # be stored by anyone else before this transaction ends, so a lookup followed by
         # a plain executemany is exact, and much cheaper than INSERT ... RETURNING.
         stored: set[str] = set()
-        for size, params in in_params([r[0] for r in rows]):
-            stored.update(self.conn.execute(_EVENTS_STORED[size], params).scalars())
+        for size, keys in in_params([r[0] for r in rows]):
+            stored.update(self.conn.execute(_EVENTS_STORED[size], keys).scalars())
         new = []
         for row in rows:
             if row[0] not in stored:

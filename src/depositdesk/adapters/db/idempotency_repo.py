@@ -8,7 +8,6 @@ exactly, typed, whatever has happened to the shop since.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -20,9 +19,15 @@ from depositdesk.services.ports.repositories import Replay
 T = TypeVar("T")
 
 
-@lru_cache(maxsize=32)
+_adapters: dict[type[Any], TypeAdapter[Any]] = {}
+
+
 def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
-    return TypeAdapter(kind)
+    """A TypeAdapter per result type, built once (building one costs milliseconds)."""
+    adapter = _adapters.get(kind)
+    if adapter is None:
+        adapter = _adapters[kind] = TypeAdapter(kind)
+    return adapter
 
 
 class IdempotencyRepository:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import fields
 from datetime import datetime
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
@@ -45,6 +46,7 @@ from depositdesk.domain.shop_state import (
     ToggleKind,
     ToggleState,
 )
+from depositdesk.services.ports.repositories import RecordKey, ToggleKey
 
 _ORDER_FIELDS = (
     "category",
@@ -175,7 +177,7 @@ class ProjectionRepository:
             compiled_many(
                 self.conn,
                 ("orders.update", columns),
-                lambda columns=columns: _order_update(columns),
+                partial(_order_update, columns),
                 (*(f"v_{c}" for c in columns), "k_shop", "k_order"),
             ).run(self.conn, rows)
 
@@ -206,13 +208,11 @@ class ProjectionRepository:
         )
 
     # -- records and toggles ---------------------------------------------------
-    def load_records(
-        self, keys: Iterable[tuple[str, str, str]]
-    ) -> dict[tuple[str, str, str], RecordState]:
-        by: dict[tuple[str, str], list[str]] = defaultdict(list)
+    def load_records(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordState]:
+        by: dict[tuple[str, RecordKind], list[str]] = defaultdict(list)
         for shop_id, kind, rid in keys:
             by[(shop_id, kind)].append(rid)
-        found: dict[tuple[str, str, str], RecordState] = {}
+        found: dict[RecordKey, RecordState] = {}
         for (shop_id, kind), ids in by.items():
             for size, params in in_params(ids):
                 params["s"], params["kind"] = shop_id, kind
@@ -246,10 +246,8 @@ class ProjectionRepository:
         )
         self.conn.execute(stmt, rows)
 
-    def load_toggles(
-        self, keys: Iterable[tuple[str, str, str]]
-    ) -> dict[tuple[str, str, str], ToggleState]:
-        found: dict[tuple[str, str, str], ToggleState] = {}
+    def load_toggles(self, keys: Iterable[ToggleKey]) -> dict[ToggleKey, ToggleState]:
+        found: dict[ToggleKey, ToggleState] = {}
         for shop_id, kind, tid in keys:
             row = (
                 self.conn.execute(

@@ -28,18 +28,48 @@ from depositdesk.services.ports.repositories import (
 
 
 class UnitOfWork(Protocol):
-    policies: PolicyRepository
-    sellers: SellerRepository
-    shops: ShopRepository
-    tokens: TokenRepository
-    idempotency: IdempotencyRepository
-    notices: NoticeRepository
-    ledger: LedgerRepository
-    events: EventRepository
-    projection: ProjectionRepository
-    sandbox: SandboxRepository
-    outbox: OutboxRepository  # mail and webhooks, written with the change that causes them
-    timers: TimerRepository  # deadlines the worker acts on
+    """One transaction and the repositories working in it (read-only members, so
+    that an implementation may narrow their types)."""
+
+    @property
+    def policies(self) -> PolicyRepository: ...
+
+    @property
+    def sellers(self) -> SellerRepository: ...
+
+    @property
+    def shops(self) -> ShopRepository: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def notices(self) -> NoticeRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def events(self) -> EventRepository: ...
+
+    @property
+    def projection(self) -> ProjectionRepository: ...
+
+    @property
+    def sandbox(self) -> SandboxRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """Mail and webhooks, written with the change that causes them."""
+        ...
+
+    @property
+    def timers(self) -> TimerRepository:
+        """Deadlines the worker acts on."""
+        ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
