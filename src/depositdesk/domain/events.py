@@ -7,12 +7,15 @@ that fails is rejected with a machine `reason`, the `field` at fault and a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from depositdesk.domain.clock import utc
 from depositdesk.domain.errors import ValidationProblem
+from depositdesk.domain.ids import is_marketplace_id
+from depositdesk.domain.json_shape import DuplicateKeys, bad_character, shape_problem
 from depositdesk.domain.money import Money, check_currency
 
 # Field kinds: "id" a non-empty string id, "text" any non-empty string,
@@ -65,6 +68,11 @@ EVENT_TYPES: tuple[str, ...] = tuple(sorted(_SPECS))
 _CURRENCIES: dict[str, str] = {}  # codes check_currency accepted (ISO 4217 is a short list)
 MAX_ID = 128
 MAX_TEXT = 2000
+MAX_DATA_DEPTH = 16  # levels of arrays and objects inside `data`
+MAX_DATA_BYTES = 64 * 1024  # `data` as stored (JSON, UTF-8)
+# Ids the marketplace gives events and records: 1-128 printable ASCII characters
+# (no spaces, no line breaks), matched in full.
+EVENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +96,10 @@ class Event:
 class Rejection:
     index: int
     id: str | None
-    reason: str  # unknown_type, missing_field, bad_value, unknown_shop, shop_closed_for_orders
+    # unknown_type, missing_field, bad_value, unknown_shop, shop_closed_for_orders,
+    # out_of_range (a time outside the accepted window, an amount or balance past its
+    # bound), unprocessable (an error depositdesk logged; nothing of it was stored)
+    reason: str
     field: str | None
     detail: str
 
@@ -106,9 +117,26 @@ def _id(value: object, field: str, required: bool = True) -> str | None:
         if required:
             raise EventRejected("missing_field", field, f"{field} is required")
         return None
-    if not isinstance(value, str) or not value or len(value) > MAX_ID:
+    if not isinstance(value, str) or EVENT_ID.fullmatch(value) is None:
         raise EventRejected(
-            "bad_value", field, f"{field} must be a non-empty string of at most {MAX_ID} characters"
+            "bad_value",
+            field,
+            f"{field} must be 1-{MAX_ID} printable ASCII characters without spaces",
+        )
+    return value
+
+
+def _text(value: object, field: str) -> str:
+    if value is None:
+        raise EventRejected("missing_field", field, f"{field} is required")
+    if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
+        raise EventRejected(
+            "bad_value", field, f"{field} must be a non-empty string of at most {MAX_TEXT}"
+        )
+    char = bad_character(value)
+    if char is not None:
+        raise EventRejected(
+            "bad_value", field, f"{field} holds the control character U+{ord(char):04X}"
         )
     return value
 
@@ -122,21 +150,25 @@ def parse_time(value: object, field: str = "occurred_at") -> datetime:
         )
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is None:
+            raise EventRejected(
+                "bad_value", field, f"{field} needs a time zone offset (e.g. 'Z' for UTC)"
+            )
+        return parsed if parsed.tzinfo is UTC else utc(parsed)  # "Z" parses to UTC already
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 with an offset
         raise EventRejected(
-            "bad_value", field, f"{field} {value!r} is not an RFC 3339 time"
+            "bad_value", field, f"{field} {value[:40]!r} is not an RFC 3339 time"
         ) from None
-    if parsed.tzinfo is None:
-        raise EventRejected(
-            "bad_value", field, f"{field} needs a time zone offset (e.g. 'Z' for UTC)"
-        )
-    return parsed if parsed.tzinfo is UTC else utc(parsed)  # "Z" parses to UTC already
 
 
 def parse_event(raw: object) -> Event:
     """Validate one raw event (a decoded JSON object), or raise EventRejected."""
     if not isinstance(raw, dict):
         raise EventRejected("bad_value", None, "an event must be a JSON object")
+    if isinstance(raw, DuplicateKeys):
+        raise EventRejected(
+            "bad_value", raw.duplicates[0], f"the event has the key {raw.duplicates[0]!r} twice"
+        )
     event_id = _id(raw.get("id"), "id")
     type_ = raw.get("type")
     if type_ is None:
@@ -148,13 +180,20 @@ def parse_event(raw: object) -> Event:
             "type",
             f"unknown event type {type_!r}; known types: {', '.join(EVENT_TYPES)}",
         )
-    shop_id = _id(raw.get("shop_id"), "shop_id")
+    shop_id = raw.get("shop_id")
+    if shop_id is None:
+        raise EventRejected("missing_field", "shop_id", "shop_id is required")
+    if not is_marketplace_id(shop_id):
+        raise EventRejected("bad_value", "shop_id", "shop_id must match [A-Za-z0-9_-]{1,64}")
     occurred_at = parse_time(raw.get("occurred_at"))
     data = raw.get("data")
     if data is None:
         raise EventRejected("missing_field", "data", "data is required")
     if not isinstance(data, dict):
         raise EventRejected("bad_value", "data", "data must be a JSON object")
+    shape = shape_problem(data, "data", MAX_DATA_DEPTH)
+    if shape is not None:
+        raise EventRejected("bad_value", shape.path, shape.message)
     clean: dict[str, Any] = {}
     currency: str | None = None
     if "currency" in spec:
@@ -174,11 +213,7 @@ def parse_event(raw: object) -> Event:
         if kind == "id":
             clean[name] = _id(value, field, required)
         elif kind == "text":
-            if value is None:
-                raise EventRejected("missing_field", field, f"{field} is required")
-            if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
-                raise EventRejected("bad_value", field, f"{field} must be a non-empty string")
-            clean[name] = value
+            clean[name] = _text(value, field)
         elif kind == "money":
             if value is None:
                 raise EventRejected("missing_field", field, f"{field} is required")
@@ -189,5 +224,5 @@ def parse_event(raw: object) -> Event:
             if money.minor < 0:
                 raise EventRejected("bad_value", field, f"{field} must not be negative")
             clean[name] = money
-    assert event_id is not None and shop_id is not None
+    assert event_id is not None and isinstance(shop_id, str)
     return Event(event_id, type_, shop_id, occurred_at, clean)

@@ -74,6 +74,22 @@ def entry(kind: EntryKind, memo: str, *postings: tuple[Account, Money]) -> Journ
 # Sum of postings per (account, currency), in minor units.
 Balances = Mapping[tuple[Account, str], int]
 
+# No account of a shop may hold more than this, either way, in minor units: a
+# balance and any sum of its postings stay far inside a 64-bit integer (9.2e18),
+# on every database, whatever order the postings are added in.
+BALANCE_LIMIT_MINOR = 10**17
+
+
+def balance_past_limit(before: Balances, entry: JournalEntry) -> tuple[Account, Money] | None:
+    """The first account this entry would take past BALANCE_LIMIT_MINOR, with the
+    balance it would reach; None when every balance stays inside."""
+    for posting in entry.postings:
+        key = (posting.account, posting.amount.currency)
+        after = before.get(key, 0) + posting.amount.minor
+        if abs(after) > BALANCE_LIMIT_MINOR:
+            return posting.account, Money(posting.amount.currency, after)
+    return None
+
 
 def balances(postings: Iterable[Posting]) -> dict[tuple[Account, str], int]:
     """Sum of postings per (account, currency), in minor units."""

@@ -15,9 +15,14 @@ from babel.numbers import get_currency_precision, is_currency
 
 from depositdesk.domain.errors import ValidationProblem
 
-_AMOUNT = re.compile(r"^(-)?(0|[1-9][0-9]{0,17})(?:\.([0-9]+))?$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_AMOUNT = re.compile(r"(-)?(0|[1-9][0-9]{0,17})(?:\.([0-9]{1,18}))?")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 _EXPONENTS: dict[str, int] = {}
+# ISO 4217 codes that are not money a deposit can be held in: "no currency", the
+# testing code, precious metals, SDRs and European units of account.
+_NOT_MONEY = frozenset(
+    {"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA"}
+)
 
 
 def currency_exponent(currency: str) -> int:
@@ -32,7 +37,12 @@ def currency_exponent(currency: str) -> int:
 
 def check_currency(currency: str, field: str = "currency") -> str:
     """Return the code if it is a known ISO 4217 currency, else raise."""
-    if not isinstance(currency, str) or not _CURRENCY.match(currency) or not is_currency(currency):
+    if (
+        not isinstance(currency, str)
+        or not _CURRENCY.fullmatch(currency)
+        or currency in _NOT_MONEY
+        or not is_currency(currency)
+    ):
         raise ValidationProblem(field, "iso_4217", f"{currency!r} is not an ISO 4217 currency code")
     return currency
 
@@ -64,7 +74,7 @@ class Money:
                 "decimal_string",
                 f"amount must be a decimal string such as {example(currency)!r}, not a number",
             )
-        match = _AMOUNT.match(amount)
+        match = _AMOUNT.fullmatch(amount)
         if match is None:
             raise ValidationProblem(
                 field,
@@ -113,6 +123,11 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.format()} {self.currency}"
+
+
+def major(currency: str, units: int) -> Money:
+    """`units` whole units of the currency (pounds, yuan), exactly."""
+    return Money(currency, units * 10 ** currency_exponent(currency))
 
 
 def example(currency: str) -> str:

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from depositdesk.domain.errors import NotFound
-from depositdesk.domain.money import Money
+from depositdesk.domain.money import Money, major
+
+# The largest single amount (a pay-in, a loss, proceeds) a pack may allow, and the
+# default when a pack names none: 10^12 whole units of its currency.
+DEFAULT_MAX_AMOUNT_UNITS = 10**12
+MAX_AMOUNT_CAP_MINOR = 10**15
 
 # DEP-6a: the public ladder step codes, in the order they escalate.
 LADDER_STEPS: tuple[str, ...] = (
@@ -73,11 +78,18 @@ class PolicyPack:
     ladder: tuple[LadderStep, ...]
     security: SecurityThresholds
     closure_violation_types: tuple[str, ...] = ()
+    max_amount: Money | None = None  # None: DEFAULT_MAX_AMOUNT_UNITS of the currency
     source: str = field(default="", compare=False, repr=False)
 
     @property
     def ref(self) -> PolicyRef:
         return PolicyRef(self.pack, self.version)
+
+    @property
+    def amount_limit(self) -> Money:
+        """The largest single amount taken in this market: a pay-in, a consumer's
+        loss, a fine, a charge, proceeds."""
+        return self.max_amount or major(self.currency, DEFAULT_MAX_AMOUNT_UNITS)
 
     def category(self, code: str) -> Category | None:
         for category in self.categories:

@@ -26,7 +26,9 @@ import tomli_w
 from depositdesk.domain.errors import FieldProblem, PolicyProblems, ValidationProblem
 from depositdesk.domain.money import Money, check_currency, example
 from depositdesk.domain.policy import (
+    DEFAULT_MAX_AMOUNT_UNITS,
     LADDER_STEPS,
+    MAX_AMOUNT_CAP_MINOR,
     Category,
     LadderStep,
     PolicyPack,
@@ -60,6 +62,7 @@ _TOP_LEVEL_KEYS = (
     "closure_waiting_days",
     "closure_notice_days",
     "closure_violation_types",
+    "max_amount",
     "security",
     "categories",
     "ladder",
@@ -223,6 +226,15 @@ def parse_pack(text: str) -> PolicyPack:
     security = _security(r, doc)
     categories = _categories(r, doc, currency)
     ladder = _ladder(r, doc)
+    max_amount = _max_amount(r, doc, currency)
+    if categories and max_amount:
+        for index, category in enumerate(categories):
+            if category.deposit.minor > max_amount.minor:
+                r.add(
+                    f"categories[{index}].deposit",
+                    "max_amount",
+                    f"the deposit {category.deposit} is above max_amount {max_amount}",
+                )
 
     if r.problems:
         raise PolicyProblems(r.problems)
@@ -244,6 +256,7 @@ def parse_pack(text: str) -> PolicyPack:
         ladder=_ok(ladder),
         security=_ok(security),
         closure_violation_types=_ok(violation_types),
+        max_amount=max_amount,
         source=text,
     )
 
@@ -418,11 +431,35 @@ def _categories(
     return tuple(result) if ok else None
 
 
+def _max_amount(r: _Reader, doc: Mapping[str, object], currency: str | None) -> Money | None:
+    """The largest single amount of the market (optional; default 10^12 units)."""
+    if doc.get("max_amount") is None:
+        return None
+    money = _amount(r, doc, "max_amount", "", currency)
+    if money is None:
+        return None
+    if not money.is_positive() or money.minor > MAX_AMOUNT_CAP_MINOR:
+        r.add(
+            "max_amount",
+            "range",
+            f"max_amount must be above zero and at most {MAX_AMOUNT_CAP_MINOR:,} minor units "
+            f"(the default is {DEFAULT_MAX_AMOUNT_UNITS:,} units)",
+        )
+        return None
+    return money
+
+
 def _deposit(
     r: _Reader, table: Mapping[str, object], at: str, currency: str | None
 ) -> Money | None:
-    field = f"{at}.deposit"
-    value = r.present(table, "deposit", at)
+    return _amount(r, table, "deposit", at, currency)
+
+
+def _amount(
+    r: _Reader, table: Mapping[str, object], key: str, at: str, currency: str | None
+) -> Money | None:
+    field = _join(at, key)
+    value = r.present(table, key, at)
     if value is None:
         return None
     sample = example(currency) if currency is not None else "5000.00"
@@ -439,7 +476,7 @@ def _deposit(
         return None
     ok = True
     if shape.group(1):
-        r.add(field, "non_negative", f"a deposit cannot be negative; got {value!r}")
+        r.add(field, "non_negative", f"{key} cannot be negative; got {value!r}")
         ok = False
     if currency is None:
         return None  # the currency problem is already listed
@@ -533,6 +570,7 @@ def dump_pack(pack: PolicyPack) -> str:
         "closure_waiting_days": pack.closure_waiting_days,
         "closure_notice_days": pack.closure_notice_days,
         "closure_violation_types": list(pack.closure_violation_types),
+        **({"max_amount": pack.max_amount.format()} if pack.max_amount else {}),
         "security": {
             "step_up_minutes": pack.security.step_up_minutes,
             "payout_account_change_days": pack.security.payout_account_change_days,

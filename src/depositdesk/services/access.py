@@ -47,6 +47,12 @@ class Principal:
         return self.role.is_seller
 
     @property
+    def party(self) -> str:
+        """Whom the caller acts for: the platform, or one seller (idempotency keys and
+        cursors belong to the party, not to a token)."""
+        return f"seller:{self.seller_id}" if self.is_seller else "platform"
+
+    @property
     def actor(self) -> str:
         return f"{self.role}:{self.token_id}"
 

@@ -9,7 +9,14 @@ from datetime import datetime
 
 from depositdesk.domain.errors import IdempotencyConflict, ValidationProblem
 from depositdesk.domain.funding import FundingStatus, funding_status
-from depositdesk.domain.ledger import Account, DepositPosition, RecordedEntry, payin_entry
+from depositdesk.domain.ledger import (
+    BALANCE_LIMIT_MINOR,
+    Account,
+    DepositPosition,
+    RecordedEntry,
+    balance_past_limit,
+    payin_entry,
+)
 from depositdesk.domain.money import Money
 from depositdesk.domain.notices import Notice
 from depositdesk.domain.policy import PolicyRef
@@ -99,7 +106,9 @@ def pay_in(
         raise ValidationProblem("Idempotency-Key", "max_length", "at most 200 characters")
     view = load_shop(uow, who, now, shop_id, lock=True)
     fingerprint = _request_hash("payin", shop_id, amount, currency, reference)
-    scope = who.actor
+    # Keys belong to the party and the endpoint (as Stripe scopes them per account),
+    # not to a token: the same key from two platform tokens is one request.
+    scope = f"{who.party}:payins"
     stored = uow.idempotency.get(scope, idempotency_key, PayIn)
     if stored is not None:
         if stored.request_hash != fingerprint:
@@ -115,6 +124,12 @@ def pay_in(
     money = Money.parse(amount, shop_currency, "amount.amount" if currency else "amount")
     if not money.is_positive():
         raise ValidationProblem("amount", "positive", "a pay-in must be more than zero")
+    if money.minor > view.pack.amount_limit.minor:
+        raise ValidationProblem(
+            "amount.amount",
+            "max_amount",
+            f"a single amount in this market is at most {view.pack.amount_limit}",
+        )
     if not reference.strip() or len(reference) > 200:
         raise ValidationProblem(
             "reference",
@@ -123,6 +138,14 @@ def pay_in(
         )
     before = position(uow, view)
     entry = payin_entry(money, before.receivable, reference.strip())
+    past = balance_past_limit(uow.ledger.balances(shop_id), entry)
+    if past is not None:
+        raise ValidationProblem(
+            "amount.amount",
+            "balance_limit",
+            f"this pay-in would take the shop's {past[0]} balance past "
+            f"{BALANCE_LIMIT_MINOR:,} minor units; nothing was recorded",
+        )
     entry_id = uow.ledger.post(shop_id, entry, now, f"payin:{idempotency_key}")
     review_funding(uow, view, now, "pay-in")
     result = PayIn(

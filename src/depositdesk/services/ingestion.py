@@ -13,12 +13,25 @@ import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 import orjson
+import structlog
 
-from depositdesk.domain.events import Event, EventRejected, Rejection, parse_event
-from depositdesk.domain.ledger import Account, proceeds_entry, violation_deduction_entry
+from depositdesk.domain.events import (
+    EVENT_ID,
+    MAX_DATA_BYTES,
+    Event,
+    EventRejected,
+    Rejection,
+    parse_event,
+)
+from depositdesk.domain.ledger import (
+    BALANCE_LIMIT_MINOR,
+    Account,
+    proceeds_entry,
+    violation_deduction_entry,
+)
 from depositdesk.domain.money import Money
 from depositdesk.domain.policy import PolicyBook
 from depositdesk.domain.shop import Shop
@@ -43,6 +56,14 @@ from depositdesk.services.ports.uow import UnitOfWork, UowFactory
 from depositdesk.services.shop_view import load_shop
 
 CHUNK = 10_000  # events per transaction: a write lock held ~0.3 s on SQLite
+# An event may not be dated more than this before its market's first policy
+# version, nor more than the skew after now: a sender whose local time is labelled
+# UTC runs up to 14 hours ahead, and such events are kept rather than lost.
+EARLIEST_MARGIN = timedelta(days=365)
+CLOCK_SKEW = timedelta(days=1)
+# Event types that move money at ingestion, and the field with the amount.
+_MONEY_MOVES = {"proceeds.available": "amount", "violation.recorded": "consumer_loss"}
+log = structlog.get_logger("depositdesk.ingestion")
 
 
 @dataclass
@@ -156,12 +177,14 @@ def _ingest_chunk(
             continue
         try:
             event = parse_event(raw)
-        except EventRejected as rej:
-            rid = raw.get("id") if isinstance(raw, dict) else None
-            result.rejected.append(
-                Rejection(
-                    index, rid if isinstance(rid, str) else None, rej.reason, rej.field, rej.detail
+            data = _encode(raw["data"])  # type: ignore[index]
+            if len(data) > MAX_DATA_BYTES:
+                raise EventRejected(
+                    "bad_value", "data", f"data is larger than {MAX_DATA_BYTES:,} bytes as JSON"
                 )
+        except EventRejected as rej:
+            result.rejected.append(
+                Rejection(index, _echo_id(raw), rej.reason, rej.field, rej.detail)
             )
             continue
         if event.id in seen:
@@ -169,18 +192,61 @@ def _ingest_chunk(
             continue
         seen.add(event.id)
         valid.append((index, event))
-        received[event.id] = _encode(raw["data"])  # type: ignore[index]
-    if not valid:
+        received[event.id] = data
+    if valid:
+        result.add(_store(uow_factory, now, valid, received))
+    return result
+
+
+def _echo_id(raw: object) -> str | None:
+    """The id of a rejected event, when it is one that can be shown back."""
+    rid = raw.get("id") if isinstance(raw, dict) else None
+    return rid if isinstance(rid, str) and EVENT_ID.fullmatch(rid) else None
+
+
+def _store(
+    uow_factory: UowFactory,
+    now: datetime,
+    valid: list[tuple[int, Event]],
+    received: dict[str, str],
+) -> IngestResult:
+    """Store valid events in one transaction. Should it fail for a reason no check
+    foresaw, nothing of it is kept and the events are tried again in halves, so that
+    one event that cannot be stored is rejected alone and the rest are taken (EVT-1)."""
+    try:
+        return _store_once(uow_factory, now, valid, received)
+    except Exception:
+        if len(valid) == 1:
+            index, event = valid[0]
+            log.exception("event could not be stored", event_id=event.id, index=index)
+            detail = "the event could not be stored; the error was logged, nothing was kept"
+            return IngestResult(
+                rejected=[Rejection(index, event.id, "unprocessable", None, detail)]
+            )
+        half = len(valid) // 2
+        result = _store(uow_factory, now, valid[:half], received)
+        result.add(_store(uow_factory, now, valid[half:], received))
         return result
 
+
+def _store_once(
+    uow_factory: UowFactory,
+    now: datetime,
+    valid: list[tuple[int, Event]],
+    received: dict[str, str],
+) -> IngestResult:
+    result = IngestResult()
     with uow_factory() as uow:
         # Lock the shops this chunk touches (PostgreSQL; SQLite has one writer) so
         # parallel ingestion of one shop's events cannot lose a projection update.
         shops = uow.shops.many({e.shop_id for _, e in valid}, lock=True)
         book = PolicyBook(uow.policies.versions())
+        exposure: dict[str, int] = {}  # per shop: the largest balance, plus what comes
         accepted: list[Event] = []
         for index, event in valid:
-            reason = _shop_rejection(event, shops.get(event.shop_id), book)
+            reason = _shop_rejection(event, shops.get(event.shop_id), book, now)
+            if reason is None and event.type in _MONEY_MOVES:
+                reason = _balance_rejection(uow, event, exposure)
             if reason is not None:
                 result.rejected.append(Rejection(index, event.id, *reason))
             else:
@@ -197,14 +263,45 @@ def _ingest_chunk(
     return result
 
 
+def _balance_rejection(
+    uow: UnitOfWork, event: Event, exposure: dict[str, int]
+) -> tuple[str, str | None, str] | None:
+    """No event may take a balance of its shop past BALANCE_LIMIT_MINOR. Counted
+    conservatively: every amount of the chunk is added to the shop's largest balance."""
+    shop_id = event.shop_id
+    if shop_id not in exposure:
+        exposure[shop_id] = max(map(abs, uow.ledger.balances(shop_id).values()), default=0)
+    name = _MONEY_MOVES[event.type]
+    amount = event.money(name).minor
+    if exposure[shop_id] + amount > BALANCE_LIMIT_MINOR:
+        return (
+            "out_of_range",
+            f"data.{name}",
+            f"this amount would take a balance of shop {shop_id} past "
+            f"{BALANCE_LIMIT_MINOR:,} minor units",
+        )
+    exposure[shop_id] += amount
+    return None
+
+
 def _shop_rejection(
-    event: Event, shop: Shop | None, book: PolicyBook
+    event: Event, shop: Shop | None, book: PolicyBook, now: datetime
 ) -> tuple[str, str | None, str] | None:
     if shop is None:
         return (
             "unknown_shop",
             "shop_id",
             f"shop {event.shop_id} is not known to depositdesk; create it first (POST /v1/shops)",
+        )
+    first = book.versions(shop.market)[0].effective_from
+    earliest = datetime.combine(first, time(0), UTC) - EARLIEST_MARGIN
+    if not earliest <= event.occurred_at <= now + CLOCK_SKEW:
+        return (
+            "out_of_range",
+            "occurred_at",
+            f"occurred_at must lie between {earliest:%Y-%m-%d} ({EARLIEST_MARGIN.days} days "
+            f"before the {shop.market} market's first policy) and now plus "
+            f"{CLOCK_SKEW.days} day",
         )
     # Every money-carrying event type has a `currency` field (domain/events.py).
     currency = event.data.get("currency")
@@ -217,6 +314,13 @@ def _shop_rejection(
             "data.currency",
             f"shop {event.shop_id} trades in {pack.currency}, not {currency}",
         )
+    for name, value in event.data.items():
+        if isinstance(value, Money) and value.minor > pack.amount_limit.minor:
+            return (
+                "out_of_range",
+                f"data.{name}",
+                f"a single amount in the {pack.pack} market is at most {pack.amount_limit}",
+            )
     if event.type == "order.placed":
         cutoff = shop.orders_cutoff_at
         if cutoff is not None and event.occurred_at > cutoff:

@@ -12,10 +12,12 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import Counter, Histogram
 
 from depositdesk.bootstrap import App
-from depositdesk.entrypoints.api import problems
+from depositdesk.entrypoints.api import openapi, problems
 from depositdesk.entrypoints.api.routes import events, policies, shops, system
 
 log = structlog.get_logger("depositdesk.api")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of 10,000 events fits; more is refused (413)
 REQUESTS = Counter(
     "depositdesk_http_requests_total", "HTTP requests", ["method", "route", "status"]
 )
@@ -33,9 +35,15 @@ Errors are `application/problem+json` with a machine `code` and, for bad input,
 
 def create_app(app: App) -> FastAPI:
     # /docs and /redoc served from packaged assets: no CDN, so they work offline.
-    api = FastAPIOffline(title="depositdesk", version="0.1.0", description=DESCRIPTION)
+    api = FastAPIOffline(
+        title="depositdesk",
+        version="0.1.0",
+        description=DESCRIPTION,
+        max_body_size=MAX_BODY_BYTES,
+    )
     api.state.depositdesk = app
     problems.install(api)
+    openapi.install(api)
     for module in (policies, shops, events, system):
         api.include_router(module.router)
 
@@ -43,17 +51,23 @@ def create_app(app: App) -> FastAPI:
     async def request_id(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        rid = _request_id(request.headers.get("X-Request-Id"))
         structlog.contextvars.bind_contextvars(request_id=rid)
         started = time.perf_counter()
         try:
             response = await call_next(request)
+        except Exception:
+            # Anything no handler turned into a problem: logged with its traceback,
+            # answered as problem+json that gives nothing away but the request id.
+            log.exception("unhandled error", request_id=rid, path=request.url.path)
+            response = problems.internal_error(rid)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
         elapsed = time.perf_counter() - started
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        method = request.method if request.method in _METHODS else "other"
+        REQUESTS.labels(method, path, str(response.status_code)).inc()
         LATENCY.labels(path).observe(elapsed)
         log.info(
             "request",
@@ -67,3 +81,10 @@ def create_app(app: App) -> FastAPI:
         return response
 
     return api
+
+
+def _request_id(sent: str | None) -> str:
+    """The caller's X-Request-Id when it is a sane token, else a new one."""
+    if sent and len(sent) <= 128 and sent.isascii() and sent.isprintable() and " " not in sent:
+        return sent
+    return uuid.uuid4().hex

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from depositdesk.bootstrap import App
-from depositdesk.domain.errors import ValidationProblem
+from depositdesk.entrypoints.api.schemas.requests import MARKETPLACE_ID_PATTERN
 from depositdesk.services.access import Principal
 from depositdesk.services.tokens import authenticate
 from depositdesk.services.usecase import read
@@ -42,10 +43,20 @@ def get_principal(
     return principal
 
 
-def page_limit(limit: int = 50) -> int:
-    if not 1 <= limit <= 500:
-        raise ValidationProblem("limit", "range", "limit must be between 1 and 500")
+def page_limit(
+    limit: int = Query(50, ge=1, le=500, description="items per page (1-500)"),
+) -> int:
     return limit
+
+
+ShopId = Annotated[
+    str, Path(pattern=MARKETPLACE_ID_PATTERN, description="the shop's id", examples=["shop1"])
+]
+SellerId = Annotated[str, Path(pattern=MARKETPLACE_ID_PATTERN, description="the seller's id")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=300, description="next_cursor of the previous page, as it was given"),
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from depositdesk.domain.errors import DomainError, FieldProblem, PolicyProblems, ValidationProblem
+from depositdesk.entrypoints.api.schemas.problems import PROBLEM, TITLES
+from depositdesk.entrypoints.api.strict_json import BodyRejected
 
-PROBLEM = "application/problem+json"
-TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    500: "Internal error",
+log = structlog.get_logger("depositdesk.api")
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
 }
 
 
@@ -35,6 +36,17 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
         **extra,
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def internal_error(request_id: str) -> JSONResponse:
+    """A 500 that says nothing of the error (it is logged with the request id)."""
+    return problem(
+        500,
+        "internal_error",
+        "something went wrong on our side; nothing was changed. Quote the request id "
+        "to the operator.",
+        request_id=request_id,
+    )
 
 
 def _errors(problems: list[FieldProblem]) -> list[dict[str, str]]:
@@ -67,6 +79,11 @@ def install(app: FastAPI) -> None:
             errors=_errors(exc.problems),
         )
 
+    @app.exception_handler(BodyRejected)
+    async def _body(_: Request, exc: BodyRejected) -> JSONResponse:
+        errors = [{"field": exc.field, "rule": exc.rule, "message": exc.message}]
+        return problem(422, "validation_error", f"{exc.field}: {exc.message}", errors=errors)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
@@ -82,10 +99,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
-        response = problem(
-            exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail)
-        )
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        response = problem(exc.status_code, code, str(exc.detail))
         for name, value in (getattr(exc, "headers", None) or {}).items():
             response.headers[name] = value
         return response

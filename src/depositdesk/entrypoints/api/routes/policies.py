@@ -1,13 +1,20 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
 from depositdesk.entrypoints.api.deps import Call, get_call
 from depositdesk.entrypoints.api.schemas.policies import PolicyPageOut, PolicyVersionsOut
+from depositdesk.entrypoints.api.schemas.problems import problem_responses
+from depositdesk.entrypoints.api.strict_json import StrictJsonRoute
 from depositdesk.services import policies
 from depositdesk.services.usecase import read
 
-router = APIRouter(prefix="/v1/policies", tags=["policies"])
+router = APIRouter(
+    prefix="/v1/policies",
+    tags=["policies"],
+    route_class=StrictJsonRoute,
+    responses=problem_responses(401, 404, 422, 500),
+)
 
 
 @router.get("", summary="Packs in force (POL-1)")
@@ -16,5 +23,7 @@ def list_policies(c: Call = Depends(get_call)) -> PolicyPageOut:
 
 
 @router.get("/{pack}", summary="One pack in force, with its versions")
-def get_policy(pack: str, c: Call = Depends(get_call)) -> PolicyVersionsOut:
+def get_policy(
+    pack: str = Path(pattern="^[a-z0-9-]{1,40}$"), c: Call = Depends(get_call)
+) -> PolicyVersionsOut:
     return PolicyVersionsOut.of_versions(read(c.app, policies.pack_in_force, c.who, c.now, pack))

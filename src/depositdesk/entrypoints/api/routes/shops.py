@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Header, Query
 
-from depositdesk.entrypoints.api.deps import Call, get_call, page_limit
+from depositdesk.domain.eligibility import RefundKind
+from depositdesk.entrypoints.api.deps import Call, Cursor, SellerId, ShopId, get_call, page_limit
 from depositdesk.entrypoints.api.schemas.deposits import (
     DepositOut,
     LedgerOut,
@@ -10,7 +11,9 @@ from depositdesk.entrypoints.api.schemas.deposits import (
     PayInOut,
 )
 from depositdesk.entrypoints.api.schemas.eligibility import EligibilityOut
+from depositdesk.entrypoints.api.schemas.problems import problem_responses
 from depositdesk.entrypoints.api.schemas.requests import (
+    MARKETPLACE_ID_PATTERN,
     CategoriesIn,
     PayInIn,
     SellerIn,
@@ -18,57 +21,65 @@ from depositdesk.entrypoints.api.schemas.requests import (
     TerminateIn,
 )
 from depositdesk.entrypoints.api.schemas.shops import SellerOut, ShopOut, ShopPageOut
+from depositdesk.entrypoints.api.strict_json import StrictJsonRoute
 from depositdesk.services import deposits, notices, sellers, shops
-from depositdesk.services.eligibility import eligibility
+from depositdesk.services.eligibility import WhatIf, eligibility
 from depositdesk.services.usecase import read, run
 
-router = APIRouter(prefix="/v1", tags=["sellers and shops"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["sellers and shops"],
+    route_class=StrictJsonRoute,
+    responses=problem_responses(401, 403, 404, 422, 500),
+)
+WRITES = problem_responses(409, 413)
 
 
-@router.post("/sellers", status_code=201, summary="Create a seller")
+@router.post("/sellers", status_code=201, summary="Create a seller", responses=WRITES)
 def create_seller(body: SellerIn, c: Call = Depends(get_call)) -> SellerOut:
     return SellerOut.of(run(c.app, sellers.create_seller, c.who, c.now, **body.model_dump()))
 
 
 @router.get("/sellers/{seller_id}", summary="A seller")
-def get_seller(seller_id: str, c: Call = Depends(get_call)) -> SellerOut:
+def get_seller(seller_id: SellerId, c: Call = Depends(get_call)) -> SellerOut:
     return SellerOut.of(read(c.app, sellers.get_seller, c.who, c.now, seller_id))
 
 
-@router.post("/shops", status_code=201, summary="Create a shop (DEP-1)")
+@router.post("/shops", status_code=201, summary="Create a shop (DEP-1)", responses=WRITES)
 def create_shop(body: ShopIn, c: Call = Depends(get_call)) -> ShopOut:
     return ShopOut.of(run(c.app, shops.create_shop, c.who, c.now, **body.model_dump()))
 
 
 @router.get("/shops", summary="Shops you can see, newest first")
 def list_shops(
-    cursor: str | None = None, limit: int = Depends(page_limit), c: Call = Depends(get_call)
+    cursor: Cursor = None, limit: int = Depends(page_limit), c: Call = Depends(get_call)
 ) -> ShopPageOut:
     page = read(c.app, shops.list_shops, c.who, c.now, cursor=cursor, limit=limit)
     return ShopPageOut.of(page)
 
 
 @router.get("/shops/{shop_id}", summary="A shop")
-def get_shop(shop_id: str, c: Call = Depends(get_call)) -> ShopOut:
+def get_shop(shop_id: ShopId, c: Call = Depends(get_call)) -> ShopOut:
     return ShopOut.of(read(c.app, shops.get_shop, c.who, c.now, shop_id))
 
 
 @router.put(
     "/shops/{shop_id}/categories",
     summary="Set categories; top-up notice if the required deposit rises (DEP-1, DEP-5)",
+    responses=WRITES,
 )
-def put_categories(shop_id: str, body: CategoriesIn, c: Call = Depends(get_call)) -> ShopOut:
+def put_categories(shop_id: ShopId, body: CategoriesIn, c: Call = Depends(get_call)) -> ShopOut:
     view = run(c.app, shops.set_categories, c.who, c.now, shop_id, categories=body.categories)
     return ShopOut.of(view)
 
 
-@router.post("/shops/{shop_id}/terminate", summary="End the contract (REF-9)")
-def terminate(shop_id: str, body: TerminateIn, c: Call = Depends(get_call)) -> ShopOut:
+@router.post("/shops/{shop_id}/terminate", summary="End the contract (REF-9)", responses=WRITES)
+def terminate(shop_id: ShopId, body: TerminateIn, c: Call = Depends(get_call)) -> ShopOut:
     return ShopOut.of(run(c.app, shops.terminate, c.who, c.now, shop_id, reason=body.reason))
 
 
 @router.get("/shops/{shop_id}/deposit", summary="Held, required, shortfall, notices")
-def get_deposit(shop_id: str, c: Call = Depends(get_call)) -> DepositOut:
+def get_deposit(shop_id: ShopId, c: Call = Depends(get_call)) -> DepositOut:
     return DepositOut.of(read(c.app, deposits.deposit, c.who, c.now, shop_id))
 
 
@@ -76,12 +87,18 @@ def get_deposit(shop_id: str, c: Call = Depends(get_call)) -> DepositOut:
     "/shops/{shop_id}/deposit/payins",
     status_code=201,
     summary="Record a pay-in (DEP-4); needs an Idempotency-Key",
+    responses=WRITES,
 )
 def pay_in(
-    shop_id: str,
+    shop_id: ShopId,
     body: PayInIn,
     c: Call = Depends(get_call),
-    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+    idempotency_key: str = Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="the same key and body replay the first answer (DEP-3)",
+    ),
 ) -> PayInOut:
     result = run(
         c.app,
@@ -99,8 +116,8 @@ def pay_in(
 
 @router.get("/shops/{shop_id}/ledger", summary="Journal entries and balances (DEP-3)")
 def get_ledger(
-    shop_id: str,
-    cursor: str | None = None,
+    shop_id: ShopId,
+    cursor: Cursor = None,
     limit: int = Depends(page_limit),
     c: Call = Depends(get_call),
 ) -> LedgerOut:
@@ -110,10 +127,10 @@ def get_ledger(
 
 @router.get("/shops/{shop_id}/eligibility", summary="Can the deposit come back? (REF-1..3)")
 def get_eligibility(
-    shop_id: str,
-    kind: str = Query("full", description="full or difference"),
-    category: str | None = None,
-    what_if: str | None = Query(None, description="stop: as if the category were stopped now"),
+    shop_id: ShopId,
+    kind: RefundKind = Query(RefundKind.FULL, description="full or difference"),
+    category: str | None = Query(None, max_length=40, description="(difference) the category"),
+    what_if: WhatIf | None = Query(None, description="stop: as if the category were stopped now"),
     c: Call = Depends(get_call),
 ) -> EligibilityOut:
     answer = read(
@@ -122,16 +139,18 @@ def get_eligibility(
         c.who,
         c.now,
         shop_id,
-        kind=kind,
+        kind=kind.value,
         category=category,
-        what_if=what_if,
+        what_if=what_if.value if what_if else None,
     )
     return EligibilityOut.of(answer)
 
 
 @router.get("/notices", summary="Notices sent (top-up, …)")
 def get_notices(
-    shop_id: str | None = None, limit: int = Depends(page_limit), c: Call = Depends(get_call)
+    shop_id: str | None = Query(None, max_length=64, pattern=MARKETPLACE_ID_PATTERN),
+    limit: int = Depends(page_limit),
+    c: Call = Depends(get_call),
 ) -> NoticePageOut:
     page = read(c.app, notices.list_notices, c.who, c.now, shop_id=shop_id, limit=limit)
     return NoticePageOut.of(page)

@@ -1,11 +1,59 @@
-"""Request bodies. Unknown fields are refused so a typo never passes silently."""
+"""Request bodies, each field bounded. Unknown fields are refused so a typo never
+passes silently; the bounds show in /openapi.json."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from depositdesk.domain.json_shape import bad_character
+
+# JSON Schema / pydantic patterns: `$` is the end of the text here (Rust regex and
+# ECMAScript), unlike Python's `re`, where it also matches before a final newline.
+MARKETPLACE_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+CATEGORY_PATTERN = "^[a-z0-9_]{1,40}$"
+CURRENCY_PATTERN = "^[A-Z]{3}$"
+AMOUNT_PATTERN = "^-?[0-9]{1,18}(\\.[0-9]{1,4})?$"
+EMAIL_PATTERN = "^[^@\\s]{1,64}@[^@\\s]+\\.[^@\\s]+$"
+MAX_SANDBOX_MOVE = timedelta(days=3650)
+
+
+def _one_line(value: str) -> str:
+    char = bad_character(value, one_line=True)
+    if char is not None:
+        raise ValueError(f"holds the character U+{ord(char):04X} (control or bidi override)")
+    return value
+
+
+def _text(value: str) -> str:
+    char = bad_character(value)
+    if char is not None:
+        raise ValueError(f"holds the character U+{ord(char):04X} (control or bidi override)")
+    return value
+
+
+def documented(pattern: str, max_length: int) -> Any:
+    """A bound the use case enforces with its own rule name (`marketplace_id`,
+    `decimal_string`, …): shown in the schema, checked by the service."""
+    return Field(max_length=max_length, json_schema_extra={"pattern": pattern})
+
+
+MarketplaceId = Annotated[str, documented(MARKETPLACE_ID_PATTERN, 64)]
+CategoryCode = Annotated[str, documented(CATEGORY_PATTERN, 40)]
+# A name or reference: one line, printable.
+Line = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_one_line)]
+# Free text (reasons, notes): line breaks allowed, no other control characters.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_text)]
 
 
 class Body(BaseModel):
@@ -13,36 +61,50 @@ class Body(BaseModel):
 
 
 class MoneyIn(Body):
-    amount: str = Field(examples=["5000.00"], description="decimal string in major units")
-    currency: str = Field(examples=["CNY"], min_length=3, max_length=3)
+    amount: str = Field(
+        examples=["5000.00"],
+        description="decimal string in major units with the currency's exact digits",
+        max_length=24,
+        json_schema_extra={"pattern": AMOUNT_PATTERN},
+    )
+    currency: str = Field(examples=["CNY"], pattern=CURRENCY_PATTERN)
 
 
 class SellerIn(Body):
-    id: str | None = Field(default=None, description="the marketplace's own id, optional")
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field(max_length=320)
-    language: str | None = Field(default=None, examples=["en", "zh"])
+    id: MarketplaceId | None = Field(default=None, description="the marketplace's own id")
+    name: Line
+    email: str = Field(max_length=320, json_schema_extra={"pattern": EMAIL_PATTERN})
+    language: str | None = Field(
+        default=None, examples=["en", "zh"], max_length=8, json_schema_extra={"enum": ["en", "zh"]}
+    )
 
 
 class ShopIn(Body):
-    id: str | None = None
-    seller_id: str
-    name: str = Field(min_length=1, max_length=200)
-    market: str = Field(examples=["gb"], description="a policy pack name")
-    categories: list[str] = Field(examples=[["apparel", "home"]])
+    id: MarketplaceId | None = None
+    seller_id: MarketplaceId
+    name: Line
+    market: str = Field(
+        examples=["gb"],
+        description="a policy pack name",
+        max_length=40,
+        json_schema_extra={"pattern": "^[a-z0-9-]{1,40}$"},
+    )
+    categories: list[CategoryCode] = Field(
+        examples=[["apparel", "home"]], min_length=1, max_length=50
+    )
 
 
 class CategoriesIn(Body):
-    categories: list[str]
+    categories: list[CategoryCode] = Field(min_length=1, max_length=50)
 
 
 class TerminateIn(Body):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text
 
 
 class PayInIn(Body):
     amount: MoneyIn
-    reference: str = Field(description="the bank transfer reference", max_length=200)
+    reference: Line = Field(description="the bank transfer reference")
 
 
 class EventsIn(Body):
@@ -52,7 +114,26 @@ class EventsIn(Body):
 
 
 class ClockIn(Body):
-    advance: timedelta | None = Field(
-        default=None, examples=["P3D"], description="ISO 8601 duration to move forward"
+    """Exactly one of `advance` and `now`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["advance"]}, {"required": ["now"]}]},
     )
-    now: datetime | None = Field(default=None, description="RFC 3339 time to move to")
+
+    advance: timedelta | None = Field(
+        default=None,
+        examples=["P3D"],
+        description="ISO 8601 duration to move forward, at most 3650 days",
+    )
+    now: AwareDatetime | None = Field(
+        default=None, description="RFC 3339 time with its offset to move to"
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ClockIn:
+        if (self.advance is None) == (self.now is None):
+            raise ValueError("give either advance (an ISO 8601 duration like P3D) or now")
+        if self.advance is not None and not timedelta(0) <= self.advance <= MAX_SANDBOX_MOVE:
+            raise ValueError("advance must be between P0D and P3650D")
+        return self

@@ -1,0 +1,120 @@
+"""Strict JSON request bodies.
+
+The standard decoder accepts NaN and Infinity, keeps the last of two equal keys,
+turns `1e400` into infinity, and reads integers of any size. Here each of those
+becomes a marker (domain/json_shape.py) that nothing downstream can mistake for a
+value. A route of `StrictJsonRoute` then refuses a body holding any marker or a
+bad string as a whole (422, naming where and which rule); `ItemwiseJsonRoute`
+(events) leaves them to be judged item by item, so one bad event does not cost the
+batch (EVT-1). Nesting too deep to decode at all is refused as a whole everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import HTTPException
+from fastapi.routing import APIRoute
+
+from depositdesk.domain.json_shape import (
+    INT64,
+    DuplicateKeys,
+    NonFinite,
+    OutOfRangeInt,
+    shape_problem,
+)
+
+MAX_BODY_DEPTH = 32  # levels of arrays and objects in a request body (events' data: 16)
+
+
+class BodyRejected(HTTPException):
+    """A JSON body refused as a whole: `rule` names why (problems.py renders it)."""
+
+    def __init__(self, field: str, rule: str, message: str) -> None:
+        super().__init__(422, message)
+        self.field = field
+        self.rule = rule
+        self.message = message
+
+
+def _int(text: str) -> int | OutOfRangeInt:
+    if len(text) > 20:
+        return OutOfRangeInt(text)
+    value = int(text)
+    return value if INT64[0] <= value <= INT64[1] else OutOfRangeInt(text)
+
+
+def _float(text: str) -> float | NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else NonFinite(text)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) == len(keys):
+        return dict(pairs)
+    seen: set[str] = set()
+    duplicates = [k for k in keys if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+    return DuplicateKeys(pairs, duplicates)
+
+
+def loads(body: bytes) -> Any:
+    """Decode JSON, leaving markers where a value is out of bounds."""
+    try:
+        return json.loads(
+            body,
+            object_pairs_hook=_object,
+            parse_int=_int,
+            parse_float=_float,
+            parse_constant=NonFinite,
+        )
+    except RecursionError:
+        raise BodyRejected(
+            "body", "max_depth", f"the body is nested deeper than {MAX_BODY_DEPTH} levels"
+        ) from None
+    except UnicodeDecodeError:
+        raise BodyRejected("body", "json", "the body is not UTF-8") from None
+
+
+class _StrictJsonRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = loads(await self.body())
+        return self._json
+
+
+class _WholeBodyRequest(_StrictJsonRequest):
+    async def json(self) -> Any:
+        value = await super().json()
+        problem = shape_problem(value, "body", MAX_BODY_DEPTH)
+        if problem is not None:
+            field = problem.path.removeprefix("body.").split(" ")[0] or "body"
+            raise BodyRejected(field, problem.rule, problem.message)
+        return value
+
+
+class _Route(APIRoute):
+    request_class: type[Request] = _WholeBodyRequest
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        request_class = self.request_class
+
+        async def strict(request: Request) -> Response:
+            return await handler(request_class(request.scope, request.receive))
+
+        return strict
+
+
+class StrictJsonRoute(_Route):
+    """Refuses a body with any out-of-bounds value or character, as a whole."""
+
+
+class ItemwiseJsonRoute(_Route):
+    """Decodes strictly but leaves the judging to the use case, item by item."""
+
+    request_class = _StrictJsonRequest
