@@ -23,6 +23,7 @@ from depositdesk.domain.policy import PolicyRef
 from depositdesk.domain.shop import ShopStatus
 from depositdesk.services.access import Principal, Role, require
 from depositdesk.services.funding import position, review_funding
+from depositdesk.services.paging import EntryCursor
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import load_shop
 
@@ -58,7 +59,7 @@ class LedgerPage:
     currency: str
     entries: tuple[RecordedEntry, ...]  # newest first
     balances: dict[Account, Money]
-    next_cursor: str | None
+    next_cursor: EntryCursor | None
 
 
 def deposit(uow: UnitOfWork, who: Principal | None, now: datetime, shop_id: str) -> DepositView:
@@ -161,13 +162,12 @@ def ledger(
     now: datetime,
     shop_id: str,
     *,
-    cursor: str | None,
+    cursor: EntryCursor | None,
     limit: int,
 ) -> LedgerPage:
     """Journal entries, newest first, and every account's balance (DEP-3)."""
     view = load_shop(uow, who, now, shop_id)
-    before = int(cursor) if cursor and cursor.isdigit() else None
-    entries = uow.ledger.entries(shop_id, limit + 1, before)
+    entries = uow.ledger.entries(shop_id, limit + 1, cursor.before_id if cursor else None)
     balances = {
         account: Money(currency, minor)
         for (account, currency), minor in sorted(uow.ledger.balances(shop_id).items())
@@ -177,5 +177,5 @@ def ledger(
         currency=view.pack.currency,
         entries=tuple(entries[:limit]),
         balances=balances,
-        next_cursor=str(entries[limit - 1].id) if len(entries) > limit else None,
+        next_cursor=EntryCursor(entries[limit - 1].id) if len(entries) > limit else None,
     )

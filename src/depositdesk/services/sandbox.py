@@ -9,6 +9,10 @@ from depositdesk.domain.errors import ValidationProblem
 from depositdesk.services.access import Principal, Role, require
 from depositdesk.services.ports.uow import UnitOfWork, UowFactory
 
+# The sandbox may run ahead of real time by at most this much, so every deadline
+# computed from it stays a valid date (and the same window as events, EVT-1).
+MAX_AHEAD = timedelta(days=3650)
+
 
 class SandboxClock:
     """Real time plus an offset kept in the database, so every process (API,
@@ -49,16 +53,27 @@ def move(
         )
     clock.set_offset(timedelta(seconds=uow.sandbox.offset_seconds()))
     current = clock.now()
+    field = "advance" if advance is not None else "now"
     if advance is not None:
+        if not timedelta(0) <= advance <= MAX_AHEAD:
+            raise ValidationProblem(
+                field, "range", f"advance must be between P0D and P{MAX_AHEAD.days}D"
+            )
         target = current + advance
     else:
         assert to is not None
+        if to.tzinfo is None:
+            raise ValidationProblem(field, "timezone", "now needs a time zone offset, e.g. Z")
         target = utc(to)
     if target < current:
         raise ValidationProblem(
-            "advance" if advance is not None else "now",
-            "forward_only",
-            f"the sandbox clock never goes back; it is {rfc3339(current)}",
+            field, "forward_only", f"the sandbox clock never goes back; it is {rfc3339(current)}"
+        )
+    if target - clock.base_now() > MAX_AHEAD:
+        raise ValidationProblem(
+            field,
+            "max_ahead",
+            f"the sandbox clock runs at most {MAX_AHEAD.days} days ahead of real time",
         )
     seconds = int((target - clock.base_now()).total_seconds())
     uow.sandbox.set_offset_seconds(seconds)

@@ -12,7 +12,7 @@ from depositdesk.domain.shop import Shop, ShopStatus
 from depositdesk.domain.shop_state import CategoryActivity
 from depositdesk.services.access import Principal, Role, require, require_shop_role
 from depositdesk.services.funding import review_funding
-from depositdesk.services.paging import Page
+from depositdesk.services.paging import Page, ShopCursor
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.sellers import check_marketplace_id
 from depositdesk.services.shop_view import ShopView, load_shop
@@ -75,14 +75,15 @@ def get_shop(uow: UnitOfWork, who: Principal, now: datetime, shop_id: str) -> Sh
 
 
 def list_shops(
-    uow: UnitOfWork, who: Principal, now: datetime, *, cursor: str | None, limit: int
+    uow: UnitOfWork, who: Principal, now: datetime, *, cursor: ShopCursor | None, limit: int
 ) -> Page[ShopView]:
     """The shops `who` can see, newest first."""
-    seller = who.seller_id if who.is_seller else None
+    seller = (who.seller_id or "") if who.is_seller else None
     shops = uow.shops.page(seller, cursor, limit + 1)
     book = PolicyBook(uow.policies.versions())
     items = [load_shop(uow, None, now, s.id, book=book) for s in shops[:limit]]
-    return Page.of(items, shops[limit - 1].id if len(shops) > limit else None)
+    last = shops[limit - 1] if len(shops) > limit else None
+    return Page.of(items, ShopCursor(last.created_at, last.id) if last else None)
 
 
 def set_categories(

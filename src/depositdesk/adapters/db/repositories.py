@@ -25,6 +25,7 @@ from depositdesk.domain.policy_toml import parse_pack
 from depositdesk.domain.shop import Language, Seller, Shop, ShopStatus
 from depositdesk.domain.shop_state import CategoryActivity
 from depositdesk.services.access import Principal, Role
+from depositdesk.services.paging import ShopCursor
 
 _parsed: dict[str, PolicyPack] = {}
 _parsed_lock = threading.Lock()
@@ -155,20 +156,19 @@ class ShopRepository:
         q = select(shops.c.id).where(shops.c.seller_id == seller_id).order_by(shops.c.id)
         return list(self.conn.execute(q).scalars())
 
-    def page(self, seller_id: str | None, after: str | None, limit: int) -> list[Shop]:
-        """Newest first, keyset-paginated on (created_at, id)."""
+    def page(self, seller_id: str | None, after: ShopCursor | None, limit: int) -> list[Shop]:
+        """Newest first, keyset-paginated on (created_at, id). The cursor is a position,
+        never a look-up of another shop, so it tells nothing of shops one cannot see."""
         q = select(shops).order_by(shops.c.created_at.desc(), shops.c.id.desc()).limit(limit)
         if seller_id is not None:
             q = q.where(shops.c.seller_id == seller_id)
         if after is not None:
-            cursor = self.get(after)
-            if cursor is not None:
-                q = q.where(
-                    or_(
-                        shops.c.created_at < cursor.created_at,
-                        and_(shops.c.created_at == cursor.created_at, shops.c.id < after),
-                    )
+            q = q.where(
+                or_(
+                    shops.c.created_at < after.created_at,
+                    and_(shops.c.created_at == after.created_at, shops.c.id < after.shop_id),
                 )
+            )
         return [_shop(row) for row in self.conn.execute(q).mappings()]
 
     def save(self, shop: Shop) -> None:

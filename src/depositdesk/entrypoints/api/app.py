@@ -14,10 +14,10 @@ from prometheus_client import Counter, Histogram
 from depositdesk.bootstrap import App
 from depositdesk.entrypoints.api import openapi, problems
 from depositdesk.entrypoints.api.routes import events, policies, shops, system
+from depositdesk.entrypoints.api.strict_json import MAX_BODY_BYTES
 
 log = structlog.get_logger("depositdesk.api")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of 10,000 events fits; more is refused (413)
 REQUESTS = Counter(
     "depositdesk_http_requests_total", "HTTP requests", ["method", "route", "status"]
 )
@@ -35,12 +35,7 @@ Errors are `application/problem+json` with a machine `code` and, for bad input,
 
 def create_app(app: App) -> FastAPI:
     # /docs and /redoc served from packaged assets: no CDN, so they work offline.
-    api = FastAPIOffline(
-        title="depositdesk",
-        version="0.1.0",
-        description=DESCRIPTION,
-        max_body_size=MAX_BODY_BYTES,
-    )
+    api = FastAPIOffline(title="depositdesk", version="0.1.0", description=DESCRIPTION)
     api.state.depositdesk = app
     problems.install(api)
     openapi.install(api)
@@ -55,7 +50,15 @@ def create_app(app: App) -> FastAPI:
         structlog.contextvars.bind_contextvars(request_id=rid)
         started = time.perf_counter()
         try:
-            response = await call_next(request)
+            if _declared_length(request) > MAX_BODY_BYTES:
+                # Refused before a byte of it is read (strict_json caps chunked bodies).
+                response = problems.problem(
+                    413,
+                    "payload_too_large",
+                    f"the body is larger than {MAX_BODY_BYTES:,} bytes; send smaller batches",
+                )
+            else:
+                response = await call_next(request)
         except Exception:
             # Anything no handler turned into a problem: logged with its traceback,
             # answered as problem+json that gives nothing away but the request id.
@@ -81,6 +84,11 @@ def create_app(app: App) -> FastAPI:
         return response
 
     return api
+
+
+def _declared_length(request: Request) -> int:
+    length = request.headers.get("content-length", "")
+    return int(length) if length.isdigit() and len(length) < 19 else 0
 
 
 def _request_id(sent: str | None) -> str:

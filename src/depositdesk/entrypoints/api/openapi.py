@@ -25,8 +25,10 @@ def install(api: FastAPI) -> None:
                 for operation in operations.values():
                     for status, response in operation.get("responses", {}).items():
                         content = response.get("content", {})
-                        if status[0] in "45" and "application/json" in content:
-                            content[PROBLEM] = content.pop("application/json")
+                        if status[0] in "45" and content:
+                            # the route's own media type (JSON, or text for /metrics)
+                            schema = next(iter(content.values())).get("schema", {})
+                            response["content"] = {PROBLEM: {"schema": schema}}
             schemas = doc.get("components", {}).get("schemas", {})
             for name in _UNUSED:
                 schemas.pop(name, None)

@@ -29,6 +29,14 @@ from depositdesk.domain.json_shape import (
 )
 
 MAX_BODY_DEPTH = 32  # levels of arrays and objects in a request body (events' data: 16)
+MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of 10,000 ordinary events fits easily
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(
+            413, f"the body is larger than {MAX_BODY_BYTES:,} bytes; send smaller batches"
+        )
 
 
 class BodyRejected(HTTPException):
@@ -81,6 +89,20 @@ def loads(body: bytes) -> Any:
 
 
 class _StrictJsonRequest(Request):
+    async def body(self) -> bytes:
+        """The body, read no further than MAX_BODY_BYTES (a chunked body has no
+        Content-Length for the middleware to check first)."""
+        if not hasattr(self, "_body"):
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in self.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise BodyTooLarge()
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
+        return self._body
+
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             self._json = loads(await self.body())

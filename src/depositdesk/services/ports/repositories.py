@@ -25,6 +25,7 @@ from depositdesk.domain.shop_state import (
     ToggleState,
 )
 from depositdesk.services.access import Principal
+from depositdesk.services.paging import ShopCursor
 
 T = TypeVar("T")
 
@@ -69,8 +70,9 @@ class ShopRepository(Protocol):
     def ids_in_market(self, market: str) -> list[str]: ...
     def ids_of_seller(self, seller_id: str) -> list[str]: ...
 
-    def page(self, seller_id: str | None, after: str | None, limit: int) -> list[Shop]:
-        """Newest first, continuing after the shop `after` (a cursor)."""
+    def page(self, seller_id: str | None, after: ShopCursor | None, limit: int) -> list[Shop]:
+        """Newest first (by created_at, then id), continuing after `after`; one seller's
+        shops, or every shop when `seller_id` is None."""
         ...
 
     def save(self, shop: Shop) -> None: ...

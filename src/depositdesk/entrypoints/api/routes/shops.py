@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Query
 
 from depositdesk.domain.eligibility import RefundKind
+from depositdesk.entrypoints.api import cursors
 from depositdesk.entrypoints.api.deps import Call, Cursor, SellerId, ShopId, get_call, page_limit
 from depositdesk.entrypoints.api.schemas.deposits import (
     DepositOut,
@@ -54,8 +55,10 @@ def create_shop(body: ShopIn, c: Call = Depends(get_call)) -> ShopOut:
 def list_shops(
     cursor: Cursor = None, limit: int = Depends(page_limit), c: Call = Depends(get_call)
 ) -> ShopPageOut:
-    page = read(c.app, shops.list_shops, c.who, c.now, cursor=cursor, limit=limit)
-    return ShopPageOut.of(page)
+    scope, secret = f"shops:{c.who.party}", c.app.settings.secret_key
+    after = cursors.decode_shop(cursor, scope, secret)
+    page = read(c.app, shops.list_shops, c.who, c.now, cursor=after, limit=limit)
+    return ShopPageOut.of(page, cursors.encode(page.next_cursor, scope, secret))
 
 
 @router.get("/shops/{shop_id}", summary="A shop")
@@ -121,8 +124,10 @@ def get_ledger(
     limit: int = Depends(page_limit),
     c: Call = Depends(get_call),
 ) -> LedgerOut:
-    page = read(c.app, deposits.ledger, c.who, c.now, shop_id, cursor=cursor, limit=limit)
-    return LedgerOut.of(page)
+    scope, secret = f"ledger:{c.who.party}:{shop_id}", c.app.settings.secret_key
+    before = cursors.decode_entry(cursor, scope, secret)
+    page = read(c.app, deposits.ledger, c.who, c.now, shop_id, cursor=before, limit=limit)
+    return LedgerOut.of(page, cursors.encode(page.next_cursor, scope, secret))
 
 
 @router.get("/shops/{shop_id}/eligibility", summary="Can the deposit come back? (REF-1..3)")

@@ -49,7 +49,8 @@ class NoticePageOut(Out):
 
     @classmethod
     def of(cls, page: Page[Notice]) -> NoticePageOut:
-        return cls(items=[NoticeOut.of(n) for n in page.items], next_cursor=page.next_cursor)
+        """Notices come in one page (the `limit` newest); no cursor yet."""
+        return cls(items=[NoticeOut.of(n) for n in page.items], next_cursor=None)
 
 
 class DepositOut(Out):
@@ -139,12 +140,12 @@ class LedgerOut(Out):
     next_cursor: str | None
 
     @classmethod
-    def of(cls, page: LedgerPage) -> LedgerOut:
+    def of(cls, page: LedgerPage, next_cursor: str | None) -> LedgerOut:
         return cls(
             shop_id=page.shop_id,
             currency=page.currency,
             sign_convention=SIGN_CONVENTION,
             entries=[EntryOut.of(e) for e in page.entries],
             balances={a: MoneyOut.of(m) for a, m in page.balances.items()},
-            next_cursor=page.next_cursor,
+            next_cursor=next_cursor,
         )

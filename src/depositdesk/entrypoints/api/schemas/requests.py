@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -130,10 +131,15 @@ class ClockIn(Body):
         default=None, description="RFC 3339 time with its offset to move to"
     )
 
+    @field_validator("advance")
+    @classmethod
+    def _bounded(cls, advance: timedelta | None) -> timedelta | None:
+        if advance is not None and not timedelta(0) <= advance <= MAX_SANDBOX_MOVE:
+            raise ValueError("advance must be between P0D and P3650D")
+        return advance
+
     @model_validator(mode="after")
     def _one_of(self) -> ClockIn:
         if (self.advance is None) == (self.now is None):
             raise ValueError("give either advance (an ISO 8601 duration like P3D) or now")
-        if self.advance is not None and not timedelta(0) <= self.advance <= MAX_SANDBOX_MOVE:
-            raise ValueError("advance must be between P0D and P3650D")
         return self

@@ -62,5 +62,5 @@ class ShopPageOut(Out):
     next_cursor: str | None
 
     @classmethod
-    def of(cls, page: Page[ShopView]) -> ShopPageOut:
-        return cls(items=[ShopOut.of(v) for v in page.items], next_cursor=page.next_cursor)
+    def of(cls, page: Page[ShopView], next_cursor: str | None) -> ShopPageOut:
+        return cls(items=[ShopOut.of(v) for v in page.items], next_cursor=next_cursor)
