@@ -11,9 +11,11 @@ value and says where and why.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 INT64 = (-(2**63), 2**63 - 1)
 
@@ -57,6 +59,50 @@ class ShapeProblem:
     path: str  # where, e.g. "data.items[2].name"
     rule: str  # max_depth, int64, finite_number, duplicate_key, text_characters
     message: str
+
+
+class TooDeep(ValueError):
+    """Nested too deep to decode at all."""
+
+
+def _int(text: str) -> int | OutOfRangeInt:
+    if len(text) > 20:
+        return OutOfRangeInt(text)
+    value = int(text)
+    return value if INT64[0] <= value <= INT64[1] else OutOfRangeInt(text)
+
+
+def _float(text: str) -> float | NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else NonFinite(text)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) == len(keys):
+        return dict(pairs)
+    seen: set[str] = set()
+    duplicates = []
+    for key in keys:
+        if key in seen:
+            duplicates.append(key)
+        seen.add(key)
+    return DuplicateKeys(pairs, duplicates)
+
+
+def strict_loads(data: bytes | str) -> Any:
+    """Decode JSON, leaving a marker where a value is out of bounds; raises
+    json.JSONDecodeError for what is not JSON and TooDeep for runaway nesting."""
+    try:
+        return json.loads(
+            data,
+            object_pairs_hook=_object,
+            parse_int=_int,
+            parse_float=_float,
+            parse_constant=NonFinite,
+        )
+    except RecursionError:
+        raise TooDeep("the JSON is nested too deeply to read") from None
 
 
 def bad_character(text: str, one_line: bool = False) -> str | None:

@@ -11,8 +11,6 @@ batch (EVT-1). Nesting too deep to decode at all is refused as a whole everywher
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -20,13 +18,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import HTTPException
 from fastapi.routing import APIRoute
 
-from depositdesk.domain.json_shape import (
-    INT64,
-    DuplicateKeys,
-    NonFinite,
-    OutOfRangeInt,
-    shape_problem,
-)
+from depositdesk.domain.json_shape import TooDeep, shape_problem, strict_loads
 
 MAX_BODY_DEPTH = 32  # levels of arrays and objects in a request body (events' data: 16)
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of 10,000 ordinary events fits easily
@@ -49,38 +41,11 @@ class BodyRejected(HTTPException):
         self.message = message
 
 
-def _int(text: str) -> int | OutOfRangeInt:
-    if len(text) > 20:
-        return OutOfRangeInt(text)
-    value = int(text)
-    return value if INT64[0] <= value <= INT64[1] else OutOfRangeInt(text)
-
-
-def _float(text: str) -> float | NonFinite:
-    value = float(text)
-    return value if math.isfinite(value) else NonFinite(text)
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) == len(keys):
-        return dict(pairs)
-    seen: set[str] = set()
-    duplicates = [k for k in keys if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
-    return DuplicateKeys(pairs, duplicates)
-
-
 def loads(body: bytes) -> Any:
     """Decode JSON, leaving markers where a value is out of bounds."""
     try:
-        return json.loads(
-            body,
-            object_pairs_hook=_object,
-            parse_int=_int,
-            parse_float=_float,
-            parse_constant=NonFinite,
-        )
-    except RecursionError:
+        return strict_loads(body)
+    except TooDeep:
         raise BodyRejected(
             "body", "max_depth", f"the body is nested deeper than {MAX_BODY_DEPTH} levels"
         ) from None
