@@ -188,15 +188,15 @@ def _keys_unless_float(value: object) -> int:
     if type(value) is not dict:
         return _keys_anywhere(value)
     count = len(value)  # the usual event: flat fields and a flat `data`
-    for field in value.values():
-        if type(field) in _FLAT:
+    for member in value.values():
+        if type(member) in _FLAT:
             continue
-        if type(field) is not dict:
+        if type(member) is not dict:
             return _keys_anywhere(value)
-        for inner in field.values():
+        for inner in member.values():
             if type(inner) not in _FLAT:
                 return _keys_anywhere(value)
-        count += len(field)
+        count += len(member)
     return count
 
 
