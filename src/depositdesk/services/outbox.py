@@ -28,34 +28,23 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Literal, Protocol
 
 from depositdesk.domain.gateway_messages import EmailMessage, WebhookDelivery
 from depositdesk.domain.outbox import RETRY_POLICIES, Channel, OutboxMessage, next_attempt_at
 from depositdesk.services.ports.gateways import Mailer, WebhookSender
 from depositdesk.services.ports.outbox import OutboxRepository
+from depositdesk.services.ports.uow import Transaction
 
 LEASE = timedelta(minutes=5)
 MAX_ERROR = 1000  # characters of the last error kept on the row
 
 
-class OutboxUnitOfWork(Protocol):
+class OutboxUnitOfWork(Transaction, Protocol):
     """The part of the unit of work `send_due` needs."""
 
     @property
     def outbox(self) -> OutboxRepository: ...
-
-    def __enter__(self) -> OutboxUnitOfWork: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    def commit(self) -> None: ...
 
 
 class Senders(Protocol):

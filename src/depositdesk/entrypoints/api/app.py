@@ -49,6 +49,7 @@ def create_app(app: App) -> FastAPI:
         rid = _request_id(request.headers.get("X-Request-Id"))
         structlog.contextvars.bind_contextvars(request_id=rid)
         started = time.perf_counter()
+        response: Response
         try:
             if _declared_length(request) > MAX_BODY_BYTES:
                 # Refused before a byte of it is read (strict_json caps chunked bodies).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, Self
 
 from depositdesk.domain.clock import Clock
 from depositdesk.services.ports.outbox import OutboxRepository, TimerRepository
@@ -27,7 +27,20 @@ from depositdesk.services.ports.repositories import (
 )
 
 
-class UnitOfWork(Protocol):
+class Transaction(Protocol):
+    """`with uow: …; uow.commit()`: leaving without commit rolls everything back."""
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+
+
+class UnitOfWork(Transaction, Protocol):
     """One transaction and the repositories working in it (read-only members, so
     that an implementation may narrow their types)."""
 
@@ -70,15 +83,6 @@ class UnitOfWork(Protocol):
     def timers(self) -> TimerRepository:
         """Deadlines the worker acts on."""
         ...
-
-    def __enter__(self) -> UnitOfWork: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...
 
 
 UowFactory = Callable[[], UnitOfWork]
