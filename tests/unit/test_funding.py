@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from depositdesk.domain.funding import (
+    Cause,
+    CauseKind,
     FundingStatus,
     first_funding,
     funding_status,
@@ -16,6 +18,7 @@ from depositdesk.domain.money import Money
 from depositdesk.domain.shop import ShopStatus
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PAYIN = Cause(CauseKind.PAY_IN)
 
 
 def gbp(major: int) -> Money:
@@ -41,20 +44,28 @@ def test_dep8_a_receivable_keeps_the_deposit_underfunded_and_is_owed_on_top() ->
 
 
 def test_dep5_notice_with_due_date_after_the_grace_period() -> None:
-    demand = topup_demand(ShopStatus.ACTIVE, pos(4000, 1000), None, NOW, 30, "categories changed")
+    cause = Cause(CauseKind.CATEGORIES_CHANGED, gbp(1000), gbp(4000))
+    demand = topup_demand(ShopStatus.ACTIVE, pos(4000, 1000), None, NOW, 30, cause)
     assert demand is not None
     assert demand.owed == gbp(3000)
     assert demand.due_at == NOW + timedelta(days=30)
-    assert demand.data()["owed_minor"] == 300000 and demand.data()["currency"] == "GBP"
+    assert demand.data() == {
+        "required_minor": 400000,
+        "held_minor": 100000,
+        "receivable_minor": 0,
+        "owed_minor": 300000,
+        "currency": "GBP",
+        "cause": "categories_changed",
+    }
 
 
 def test_dep5_no_second_notice_for_the_same_or_a_smaller_shortfall() -> None:
-    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 1000), 300000, NOW, 30, "x") is None
-    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 2000), 300000, NOW, 30, "x") is None
-    grown = topup_demand(ShopStatus.ACTIVE, pos(4000, 500), 300000, NOW, 30, "x")
+    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 1000), 300000, NOW, 30, PAYIN) is None
+    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 2000), 300000, NOW, 30, PAYIN) is None
+    grown = topup_demand(ShopStatus.ACTIVE, pos(4000, 500), 300000, NOW, 30, PAYIN)
     assert grown is not None and grown.owed == gbp(3500)
 
 
 def test_dep4_a_shop_waiting_for_its_first_deposit_gets_no_topup_notice() -> None:
-    assert topup_demand(ShopStatus.PENDING_DEPOSIT, pos(4000, 0), None, NOW, 30, "x") is None
-    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 4000), None, NOW, 30, "x") is None
+    assert topup_demand(ShopStatus.PENDING_DEPOSIT, pos(4000, 0), None, NOW, 30, PAYIN) is None
+    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 4000), None, NOW, 30, PAYIN) is None

@@ -15,6 +15,23 @@ from depositdesk.domain.money import Money
 from depositdesk.domain.shop import ShopStatus
 
 
+class CauseKind(StrEnum):
+    """Why the deposit was looked at again (said in the notice, in its language)."""
+
+    CATEGORIES_CHANGED = "categories_changed"  # DEP-1: a costlier category added
+    POLICY_CHANGED = "policy_changed"  # POL-4: a new pack version raised a deposit
+    VIOLATION_DEDUCTED = "violation_deducted"  # DEP-8
+    PAY_IN = "pay_in"  # DEP-4
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    kind: CauseKind
+    before: Money | None = None  # required before (categories, policy)
+    after: Money | None = None  # required after; for a deduction, the amount deducted
+    ref: str = ""  # the violation id, or "<pack> version <n>"
+
+
 class FundingStatus(StrEnum):
     FUNDED = "funded"
     UNDERFUNDED = "underfunded"
@@ -44,7 +61,7 @@ class TopUpDemand:
     owed: Money
     due_at: datetime
     grace_days: int
-    cause: str
+    cause: Cause
 
     def data(self) -> dict[str, str | int]:
         """The figures as stored with the notice, in minor units."""
@@ -54,7 +71,7 @@ class TopUpDemand:
             "receivable_minor": self.position.receivable.minor,
             "owed_minor": self.owed.minor,
             "currency": self.owed.currency,
-            "cause": self.cause,
+            "cause": self.cause.kind.value,
         }
 
 
@@ -64,7 +81,7 @@ def topup_demand(
     last_owed_minor: int | None,
     now: datetime,
     grace_days: int,
-    cause: str,
+    cause: Cause,
 ) -> TopUpDemand | None:
     """DEP-5: a notice when the seller owes something and owes more than the last
     notice said (a notice per rise, never a second one for the same shortfall).

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from depositdesk.domain.errors import IdempotencyConflict, ValidationProblem
-from depositdesk.domain.funding import FundingStatus, funding_status
+from depositdesk.domain.funding import Cause, CauseKind, FundingStatus, funding_status
 from depositdesk.domain.ledger import (
     BALANCE_LIMIT_MINOR,
     Account,
@@ -148,7 +148,7 @@ def pay_in(
             f"{BALANCE_LIMIT_MINOR:,} minor units; nothing was recorded",
         )
     entry_id = uow.ledger.post(shop_id, entry, now, f"payin:{idempotency_key}")
-    review_funding(uow, view, now, "pay-in")
+    review_funding(uow, view, now, Cause(CauseKind.PAY_IN))
     result = PayIn(
         entry_id, shop_id, money, reference.strip(), now, deposit(uow, None, now, shop_id)
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from depositdesk.domain.funding import first_funding, topup_demand
+from depositdesk.domain.funding import Cause, first_funding, topup_demand
 from depositdesk.domain.ids import new_id
 from depositdesk.domain.ledger import DepositPosition
 from depositdesk.domain.notices import Notice, NoticeKind
@@ -22,7 +22,7 @@ def position(uow: UnitOfWork, view: ShopView) -> DepositPosition:
     return DepositPosition.from_balances(view.required, uow.ledger.balances(view.shop.id))
 
 
-def review_funding(uow: UnitOfWork, view: ShopView, now: datetime, cause: str) -> None:
+def review_funding(uow: UnitOfWork, view: ShopView, now: datetime, cause: Cause) -> None:
     """Mark a first full funding (DEP-4) or issue a top-up notice when what the seller
     owes grew (DEP-5). `cause` says why, in the notice."""
     pos = position(uow, view)

@@ -26,6 +26,7 @@ from depositdesk.domain.events import (
     Rejection,
     parse_event,
 )
+from depositdesk.domain.funding import Cause, CauseKind
 from depositdesk.domain.json_shape import strict_loads
 from depositdesk.domain.ledger import (
     BALANCE_LIMIT_MINOR,
@@ -413,7 +414,7 @@ def _project(
     _project_orders(uow, order_events, shops, book)
     deductions = _project_records(uow, record_events)
     _project_toggles(uow, toggle_events)
-    touched_money: dict[str, str] = {}
+    touched_money: dict[str, Cause] = {}
     for e in other:
         if e.type == "category.stopped":
             current = next(
@@ -436,7 +437,10 @@ def _project(
         if loss.is_positive():
             entry = violation_deduction_entry(loss, held, e.data["violation_id"], e.data["type"])
             uow.ledger.post(e.shop_id, entry, now, f"event:{e.id}")
-            touched_money[e.shop_id] = f"violation {e.data['violation_id']} deducted {loss}"
+            violation = e.data["violation_id"]
+            touched_money[e.shop_id] = Cause(
+                CauseKind.VIOLATION_DEDUCTED, after=loss, ref=violation
+            )
     for shop_id, cause in touched_money.items():
         review_funding(uow, load_shop(uow, None, now, shop_id, book=book), now, cause)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from depositdesk.domain.errors import FieldProblem, PolicyProblems
+from depositdesk.domain.funding import Cause, CauseKind
 from depositdesk.domain.policy import PolicyBook, PolicyPack
 from depositdesk.domain.policy_toml import load_default_packs, parse_pack
 from depositdesk.services.access import Principal, Role, require
@@ -93,13 +94,9 @@ def load_version(uow: UnitOfWork, who: Principal, now: datetime, *, document: st
         old = load_shop(uow, None, now, shop_id, book=before)
         new = load_shop(uow, None, now, shop_id, book=after)
         if new.required.minor > old.required.minor and not new.shop.status.is_final:
-            review_funding(
-                uow,
-                new,
-                now,
-                f"policy {pack.pack} version {pack.version}: required {old.required} → "
-                f"{new.required}",
-            )
+            ref = f"{pack.pack} version {pack.version}"
+            cause = Cause(CauseKind.POLICY_CHANGED, old.required, new.required, ref)
+            review_funding(uow, new, now, cause)
     return pack
 
 

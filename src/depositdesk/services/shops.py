@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from depositdesk.domain.errors import Conflict, FieldProblem, ValidationProblem
+from depositdesk.domain.funding import Cause, CauseKind
 from depositdesk.domain.ids import new_id
 from depositdesk.domain.policy import PolicyBook, PolicyPack
 from depositdesk.domain.shop import Shop, ShopStatus
@@ -107,7 +108,8 @@ def set_categories(
             uow.shops.upsert_category(shop_id, CategoryActivity(code, True, now, by))
     view = load_shop(uow, None, now, shop_id)
     if view.required.minor > before.minor:
-        review_funding(uow, view, now, f"categories changed: required {before} → {view.required}")
+        cause = Cause(CauseKind.CATEGORIES_CHANGED, before, view.required)
+        review_funding(uow, view, now, cause)
     return load_shop(uow, None, now, shop_id)
 
 
