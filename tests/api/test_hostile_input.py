@@ -219,6 +219,9 @@ def test_duplicate_keys_and_nan_in_an_ordinary_body_are_refused(shop: Api) -> No
     dup = b'{"name": "A", "name": "B", "email": "a@example.com"}'
     body = _problem(shop.c.post("/v1/sellers", headers=headers, content=dup))
     assert body["errors"][0]["rule"] == "duplicate_key"
+    twice = b'{"events": [], "events": []}'
+    r = shop.c.post("/v1/events", headers={**shop.integration, **JSON}, content=twice)
+    assert _problem(r)["errors"][0]["rule"] == "duplicate_key"
     nan = b'{"categories": ["apparel"], "x": NaN}'
     r = shop.c.put("/v1/shops/shop1/categories", headers=headers, content=nan)
     assert _problem(r)["errors"][0]["rule"] == "finite_number"

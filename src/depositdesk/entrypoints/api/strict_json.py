@@ -18,7 +18,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import HTTPException
 from fastapi.routing import APIRoute
 
-from depositdesk.domain.json_shape import TooDeep, shape_problem, strict_loads
+from depositdesk.domain.json_shape import DuplicateKeys, TooDeep, shape_problem, strict_loads
 
 MAX_BODY_DEPTH = 32  # levels of arrays and objects in a request body (events' data: 16)
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of 10,000 ordinary events fits easily
@@ -101,7 +101,17 @@ class StrictJsonRoute(_Route):
     """Refuses a body with any out-of-bounds value or character, as a whole."""
 
 
-class ItemwiseJsonRoute(_Route):
-    """Decodes strictly but leaves the judging to the use case, item by item."""
+class _ItemwiseRequest(_StrictJsonRequest):
+    async def json(self) -> Any:
+        value = await super().json()
+        if isinstance(value, DuplicateKeys):  # the envelope itself: which list was meant?
+            raise BodyRejected(
+                "body", "duplicate_key", f"the body has the key {value.duplicates[0]!r} twice"
+            )
+        return value
 
-    request_class = _StrictJsonRequest
+
+class ItemwiseJsonRoute(_Route):
+    """Decodes strictly but leaves the judging of the items to the use case."""
+
+    request_class = _ItemwiseRequest
