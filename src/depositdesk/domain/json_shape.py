@@ -115,9 +115,23 @@ def _describe(char: str) -> str:
     return f"U+{ord(char):04X}"
 
 
+def _plain_flat(value: object) -> bool:
+    """True for the usual event data: one object of printable strings. `isprintable`
+    is False for every character refused here (and for some allowed ones, such as a
+    tab or a no-break space, which then get the exact walk)."""
+    if type(value) is not dict:  # not a DuplicateKeys either
+        return False
+    for item in value.values():
+        if type(item) is not str:
+            return False
+    return "".join(value).isprintable() and "".join(value.values()).isprintable()
+
+
 def shape_problem(value: object, path: str, max_depth: int) -> ShapeProblem | None:
     """The first thing wrong in a decoded JSON value, walking at most `max_depth`
     levels of arrays and objects; None when it is fine."""
+    if max_depth >= 1 and _plain_flat(value):
+        return None
     stack: list[tuple[object, str, int]] = [(value, path, 0)]
     while stack:
         item, where, depth = stack.pop()

@@ -151,6 +151,10 @@ class PolicyBook:
                 current = version
         return current
 
+    def first(self, pack: str) -> PolicyPack:
+        """The oldest stored version of a pack (the start of its market)."""
+        return self.in_force(pack, datetime.min)
+
     def latest(self, pack: str) -> PolicyPack | None:
         versions = self.by_pack.get(pack)
         return versions[-1] if versions else None

@@ -13,7 +13,8 @@ import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 import orjson
 import structlog
@@ -340,6 +341,12 @@ def _balance_rejection(
     return None
 
 
+@lru_cache(maxsize=64)
+def _earliest(first_effective: date) -> datetime:
+    """The earliest accepted event time of a market whose first policy starts then."""
+    return datetime.combine(first_effective, time(0), UTC) - EARLIEST_MARGIN
+
+
 def _shop_rejection(
     event: Event, shop: Shop | None, book: PolicyBook, now: datetime
 ) -> tuple[str, str | None, str] | None:
@@ -349,8 +356,7 @@ def _shop_rejection(
             "shop_id",
             f"shop {event.shop_id} is not known to depositdesk; create it first (POST /v1/shops)",
         )
-    first = book.versions(shop.market)[0].effective_from
-    earliest = datetime.combine(first, time(0), UTC) - EARLIEST_MARGIN
+    earliest = _earliest(book.first(shop.market).effective_from)
     if not earliest <= event.occurred_at <= now + CLOCK_SKEW:
         return (
             "out_of_range",
