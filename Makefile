@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # uv is run as a module of the chosen Python, so a fresh pip install needs no PATH rehash.
 UV     := $(PYTHON) -m uv
 
-.PHONY: demo test lint bench venv venv-dev lock clean
+.PHONY: demo test fuzz lint bench venv venv-dev lock clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -26,6 +26,13 @@ demo: venv
 
 test: venv-dev
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The OpenAPI fuzzer of `make test` (tests/api/test_fuzz.py) with many more cases per
+# operation, on SQLite and PostgreSQL. FUZZ_EXAMPLES=2000 make fuzz goes further.
+FUZZ_EXAMPLES ?= 300
+fuzz: venv-dev
+	DEPOSITDESK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) DEPOSITDESK_FUZZ_POSTGRES=1 \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/api/test_fuzz.py
 
 lint: venv-dev
 	$(BIN)/ruff check src tests benchmarks
