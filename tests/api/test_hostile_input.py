@@ -253,7 +253,9 @@ def test_sandbox_clock_stays_in_its_window(api: Api, app: App) -> None:
 # -- cursors -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cursor", ["²", "123456789012345678901", "-1", "abc.def"])
+@pytest.mark.parametrize(
+    "cursor", ["²", "123456789012345678901", "-1", "abc.def", "a.é", "\u0013Ü.Íñ"]
+)
 def test_a_made_up_ledger_cursor_is_refused(shop: Api, cursor: str) -> None:
     r = shop.c.get("/v1/shops/shop1/ledger", headers=shop.admin, params={"cursor": cursor})
     assert _problem(r)["errors"][0] == {

@@ -74,8 +74,11 @@ def decode_entry(token: str | None, scope: str, secret: str) -> EntryCursor | No
 def _fields(token: str | None, scope: str, secret: str) -> list[object] | None:
     if token is None:
         return None
+    if not token.isascii():  # a cursor we gave is base64url; compare_digest needs ASCII
+        raise _refuse()
     payload, _, signature = token.partition(".")
-    if not signature or not hmac.compare_digest(signature, _sign(secret, scope, payload)):
+    expected = _sign(secret, scope, payload)
+    if not signature or not hmac.compare_digest(signature.encode(), expected.encode()):
         raise _refuse()
     try:
         fields = json.loads(_unb64(payload))
