@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Path
 from depositdesk.entrypoints.api.deps import Call, get_call
 from depositdesk.entrypoints.api.schemas.policies import PolicyPageOut, PolicyVersionsOut
 from depositdesk.entrypoints.api.schemas.problems import problem_responses
+from depositdesk.entrypoints.api.schemas.requests import PACK_PATTERN
 from depositdesk.entrypoints.api.strict_json import StrictJsonRoute
 from depositdesk.services import policies
 from depositdesk.services.usecase import read
@@ -24,6 +25,7 @@ def list_policies(c: Call = Depends(get_call)) -> PolicyPageOut:
 
 @router.get("/{pack}", summary="One pack in force, with its versions")
 def get_policy(
-    pack: str = Path(pattern="^[a-z0-9-]{1,40}$"), c: Call = Depends(get_call)
+    pack: str = Path(pattern=PACK_PATTERN, description="a policy pack name"),
+    c: Call = Depends(get_call),
 ) -> PolicyVersionsOut:
     return PolicyVersionsOut.of_versions(read(c.app, policies.pack_in_force, c.who, c.now, pack))

@@ -23,6 +23,7 @@ from depositdesk.domain.json_shape import bad_character
 # ECMAScript), unlike Python's `re`, where it also matches before a final newline.
 MARKETPLACE_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
 CATEGORY_PATTERN = "^[a-z0-9_]{1,40}$"
+PACK_PATTERN = "^[a-z0-9-]{1,40}$"
 CURRENCY_PATTERN = "^[A-Z]{3}$"
 AMOUNT_PATTERN = "^-?[0-9]{1,18}(\\.[0-9]{1,4})?$"
 EMAIL_PATTERN = "^[^@\\s]{1,64}@[^@\\s]+\\.[^@\\s]+$"
@@ -88,7 +89,7 @@ class ShopIn(Body):
         examples=["gb"],
         description="a policy pack name",
         max_length=40,
-        json_schema_extra={"pattern": "^[a-z0-9-]{1,40}$"},
+        json_schema_extra={"pattern": PACK_PATTERN},
     )
     categories: list[CategoryCode] = Field(
         examples=[["apparel", "home"]], min_length=1, max_length=50
