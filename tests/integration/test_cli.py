@@ -90,3 +90,10 @@ def test_evt1_events_ingest_counts_and_writes_rejects(env: Path) -> None:
     assert "accepted 1, duplicates 1, rejected 2" in result.stdout
     rejects = [json.loads(x) for x in (env / "events.jsonl.rejects.jsonl").read_text().splitlines()]
     assert [(r["index"], r["reason"]) for r in rejects] == [(2, "unknown_type"), (3, "bad_value")]
+
+
+def test_worker_once_runs_one_round_and_says_what_it_did(env: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "timers run 0, messages sent 0, retrying 0, failed 0" in result.stdout

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +16,7 @@ from rich.table import Table
 
 from depositdesk.bootstrap import App, build, migrate
 from depositdesk.domain.errors import DomainError, PolicyProblems
+from depositdesk.entrypoints import worker
 from depositdesk.entrypoints.api.schemas.events import RejectionOut
 from depositdesk.services import policies
 from depositdesk.services.access import Principal, Role
@@ -215,10 +218,12 @@ def serve(
     port: int = 8000,
     workers: Annotated[int, typer.Option(help="API processes")] = 1,
 ) -> None:
-    """Serve the API and the pages."""
+    """Serve the API and the pages; with SQLite, the worker runs in this process too."""
     import uvicorn
 
-    _ready()
+    application = _ready()
+    if application.engine.dialect.name == "sqlite":
+        worker.start_in_background(application)
     uvicorn.run(
         "depositdesk.entrypoints.api.asgi:create",
         factory=True,
@@ -227,6 +232,30 @@ def serve(
         workers=workers,
         log_level="warning",
     )
+
+
+@app.command("worker")
+def worker_command(
+    once: Annotated[bool, typer.Option(help="run one round and exit")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between rounds", min=0.1)] = 1.0,
+) -> None:
+    """The background worker alone: due timers, then the outbox (several may run
+    against one PostgreSQL)."""
+    application = _ready()
+    if once:
+        done = worker.tick(application)
+        out.print(
+            f"timers run {done.timers}, messages sent {done.sent}, "
+            f"retrying {done.retrying}, failed {done.failed}"
+        )
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    err.print(f"depositdesk worker: a round every {interval:g} s; Ctrl-C stops")
+    try:
+        worker.run(application, stop, interval)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @app.command()

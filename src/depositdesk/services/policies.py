@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from depositdesk.domain.errors import FieldProblem, PolicyProblems
 from depositdesk.domain.funding import Cause, CauseKind
 from depositdesk.domain.policy import PolicyBook, PolicyPack
 from depositdesk.domain.policy_toml import load_default_packs, parse_pack
+from depositdesk.domain.timers import Timer
 from depositdesk.services.access import Principal, Role, require
 from depositdesk.services.funding import review_funding
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import load_shop
+
+POLICY_EFFECTIVE = "policy.effective"  # timer kind: a loaded version takes effect
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +82,8 @@ def load_version(uow: UnitOfWork, who: Principal, now: datetime, *, document: st
     """Store a new pack version (POL-1, POL-3) and, when it is already in force,
     give every shop whose required deposit rose a top-up notice (POL-4, DEP-5).
 
-    A version that takes effect later changes nothing today; its notices are
-    issued when the worker's timer reaches `effective_from` (the enforcement issue).
+    A version that takes effect later changes nothing today: a timer at its
+    `effective_from` (00:00 UTC) gives the same notices then (`on_version_effective`).
     A lowered requirement needs no notice: the difference shows at once in the
     shop's difference-refund eligibility (REF-2).
     """
@@ -88,8 +91,34 @@ def load_version(uow: UnitOfWork, who: Principal, now: datetime, *, document: st
     before = _book(uow)
     pack = _store(uow, document, now, who.actor)
     after = _book(uow)
-    if after.in_force(pack.pack, now).version != pack.version:
-        return pack
+    if after.in_force(pack.pack, now).version == pack.version:
+        _review_market(uow, before, after, pack, now)
+    else:
+        starts = datetime.combine(pack.effective_from, time(0), UTC)
+        payload: dict[str, object] = {"pack": pack.pack, "version": pack.version}
+        subject = f"{pack.pack}:{pack.version}"
+        uow.timers.schedule(Timer.new(POLICY_EFFECTIVE, subject, starts, now, payload))
+    return pack
+
+
+def on_version_effective(uow: UnitOfWork, now: datetime, timer: Timer) -> None:
+    """The timer of a version that took effect (POL-4): top-up notices where it raised
+    a shop's required deposit, as if it had been loaded today. Nothing when a still
+    newer version took over meanwhile (that one's own timer or load reviews)."""
+    name, version = str(timer.payload["pack"]), int(str(timer.payload["version"]))
+    after = _book(uow)
+    pack = after.in_force(name, now)
+    if pack.version != version:
+        return
+    before = PolicyBook(p for p in uow.policies.versions() if p.ref != pack.ref)
+    _review_market(uow, before, after, pack, now)
+
+
+def _review_market(
+    uow: UnitOfWork, before: PolicyBook, after: PolicyBook, pack: PolicyPack, now: datetime
+) -> None:
+    """POL-4 with DEP-5: every shop of the market whose required deposit rose from
+    `before` to `after` gets a top-up notice."""
     for shop_id in uow.shops.ids_in_market(pack.pack):
         old = load_shop(uow, None, now, shop_id, book=before)
         new = load_shop(uow, None, now, shop_id, book=after)
@@ -97,7 +126,6 @@ def load_version(uow: UnitOfWork, who: Principal, now: datetime, *, document: st
             ref = f"{pack.pack} version {pack.version}"
             cause = Cause(CauseKind.POLICY_CHANGED, old.required, new.required, ref)
             review_funding(uow, new, now, cause)
-    return pack
 
 
 def ensure_default_packs(uow: UnitOfWork, who: Principal, now: datetime) -> list[str]:

@@ -56,6 +56,11 @@ class TimerRepository:
             update(timers).where(timers.c.id == timer_id, _NOT_DONE).values(done_at=at)
         )
 
+    def postpone(self, timer_id: str, due_at: datetime) -> None:
+        self.conn.execute(
+            update(timers).where(timers.c.id == timer_id, _NOT_DONE).values(due_at=due_at)
+        )
+
     def next_due(self) -> datetime | None:
         due: datetime | None = self.conn.execute(
             select(func.min(timers.c.due_at)).where(_NOT_DONE)

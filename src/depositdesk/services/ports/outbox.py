@@ -65,6 +65,10 @@ class TimerRepository(Protocol):
         """The timer fired and its handler ran."""
         ...
 
+    def postpone(self, timer_id: str, due_at: datetime) -> None:
+        """Move a timer whose handler failed to a later time (it is tried again then)."""
+        ...
+
     def next_due(self) -> datetime | None:
         """The earliest `due_at` of the not-done timers, None when there are none:
         how long the worker may sleep."""

@@ -13,6 +13,7 @@ from depositdesk.entrypoints.api.schemas.system import ClockOut, HealthOut
 from depositdesk.entrypoints.api.strict_json import StrictJsonRoute
 from depositdesk.services.access import Principal, Role, require
 from depositdesk.services.sandbox import SandboxClock, move
+from depositdesk.services.timers import run_due
 from depositdesk.services.usecase import run
 
 router = APIRouter(tags=["system"], route_class=StrictJsonRoute, responses=problem_responses(500))
@@ -49,10 +50,16 @@ def get_clock(app: App = Depends(get_app), who: Principal = Depends(get_principa
     return ClockOut(now=clock.now())
 
 
-@router.post("/v1/sandbox/clock", summary="Move the sandbox clock forward", responses=SANDBOX)
+@router.post(
+    "/v1/sandbox/clock",
+    summary="Move the sandbox clock forward; returns once every timer due by then has run",
+    responses=SANDBOX,
+)
 def post_clock(
     body: ClockIn, app: App = Depends(get_app), who: Principal = Depends(get_principal)
 ) -> ClockOut:
     clock = _sandbox(app)
     now = run(app, move, who, clock.now(), clock=clock, advance=body.advance, to=body.now)
+    # interface.md: the move returns once every timer due by the new time has run.
+    run_due(app.uow, now)
     return ClockOut(now=now)

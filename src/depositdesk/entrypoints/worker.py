@@ -1,0 +1,68 @@
+"""The background worker: due timers, then the outbox (architecture.md "The worker").
+
+`depositdesk worker` runs it alone (several may run against one PostgreSQL);
+`depositdesk serve` and `demo` on SQLite run the same loop in a thread of their own
+process. Each tick asks the clock for now, so the sandbox clock's moves count.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import structlog
+
+from depositdesk.bootstrap import App
+from depositdesk.services.outbox import send_due
+from depositdesk.services.timers import run_due
+
+log = structlog.get_logger("depositdesk.worker")
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    timers: int  # timers that ran
+    sent: int  # outbox messages sent
+    retrying: int
+    failed: int
+
+
+def tick(app: App) -> Tick:
+    """One round: every timer due now, then the outbox messages due now."""
+    now = app.now_refreshed()
+    timers = run_due(app.uow, now)
+    report = send_due(app.uow, app.gateways, now)
+    return Tick(timers, report.sent, report.retrying, report.failed)
+
+
+def run(app: App, stop: threading.Event, interval: float = 1.0) -> None:
+    """Tick every `interval` seconds until `stop` is set; an error in one round is
+    logged and the next round goes on."""
+    while not stop.is_set():
+        try:
+            done = tick(app)
+            if done.timers or done.sent or done.retrying or done.failed:
+                log.info("worker round", **vars_of(done))
+        except Exception:
+            log.exception("worker round failed")
+        stop.wait(interval)
+
+
+def start_in_background(app: App, interval: float = 1.0) -> threading.Event:
+    """The loop in a daemon thread of this process (serve and demo on SQLite); set the
+    returned event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run, args=(app, stop, interval), name="depositdesk-worker", daemon=True
+    )
+    thread.start()
+    return stop
+
+
+def vars_of(done: Tick) -> dict[str, int]:
+    return {
+        "timers": done.timers,
+        "sent": done.sent,
+        "retrying": done.retrying,
+        "failed": done.failed,
+    }

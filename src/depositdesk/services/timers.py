@@ -1,0 +1,60 @@
+"""Running due timers (architecture.md "Timers"): the worker's other half.
+
+Each due timer is claimed, handled and marked done in one transaction, so its
+effect and its completion commit together; on PostgreSQL the claim skips rows
+another worker holds (`FOR UPDATE SKIP LOCKED`), so several workers share the work
+and never run one timer twice. A handler that fails leaves nothing behind (its
+transaction rolls back); its timer is postponed and tried again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+
+from depositdesk.domain.timers import Timer
+from depositdesk.services import policies
+from depositdesk.services.ports.uow import UnitOfWork, UowFactory
+
+Handler = Callable[[UnitOfWork, datetime, Timer], None]
+# Every timer kind and what it does: one registry, so a kind is found by grep.
+HANDLERS: dict[str, Handler] = {
+    policies.POLICY_EFFECTIVE: policies.on_version_effective,
+}
+RETRY_AFTER = timedelta(minutes=5)
+log = structlog.get_logger("depositdesk.timers")
+
+
+def run_due(uow_factory: UowFactory, now: datetime, limit: int = 10_000) -> int:
+    """Run the timers due at `now`, one transaction each; returns how many ran."""
+    ran = 0
+    while ran < limit:
+        failed: Timer | None = None
+        with uow_factory() as uow:
+            claimed = uow.timers.claim_due(now, 1)
+            if not claimed:
+                return ran
+            timer = claimed[0]
+            handler = HANDLERS.get(timer.kind)
+            try:
+                if handler is None:
+                    raise LookupError(f"no handler for timer kind {timer.kind!r}")
+                handler(uow, now, timer)
+            except Exception:
+                log.exception("timer failed", timer_id=timer.id, kind=timer.kind)
+                failed = timer
+            else:
+                uow.timers.complete(timer.id, now)
+                uow.commit()
+        if failed is not None:  # after the claim's transaction ended (and its lock)
+            _postpone(uow_factory, failed, now)
+        ran += 1
+    return ran
+
+
+def _postpone(uow_factory: UowFactory, timer: Timer, now: datetime) -> None:
+    with uow_factory() as uow:
+        uow.timers.postpone(timer.id, now + RETRY_AFTER)
+        uow.commit()
