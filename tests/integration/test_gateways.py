@@ -3,10 +3,7 @@ receiver (http.server), and the content-addressed file store on disk."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from structlog.testing import capture_logs
 
 from depositdesk.adapters.files import LocalFileStore
@@ -33,37 +29,9 @@ from depositdesk.domain.gateway_messages import (
 from depositdesk.domain.money import Money
 from depositdesk.domain.webhook_signing import SIGNATURE_HEADER, verify
 from depositdesk.settings import Settings
+from tests.integration.conftest import Inbox, free_port
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(parsed)  # type: ignore[arg-type]
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[str, Inbox]]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield f"smtp://127.0.0.1:{controller.port}", inbox
-    finally:
-        controller.stop()
 
 
 def test_dep5_notice_goes_out_over_smtp_with_its_message_id(

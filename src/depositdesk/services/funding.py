@@ -11,6 +11,7 @@ from depositdesk.domain.funding import Cause, first_funding, topup_demand
 from depositdesk.domain.ids import new_id
 from depositdesk.domain.ledger import DepositPosition
 from depositdesk.domain.notices import Notice, NoticeKind
+from depositdesk.domain.outbox import Channel, OutboxMessage, email_payload
 from depositdesk.domain.shop import Language, ShopStatus
 from depositdesk.services.notice_texts import render
 from depositdesk.services.ports.uow import UnitOfWork
@@ -38,16 +39,28 @@ def review_funding(uow: UnitOfWork, view: ShopView, now: datetime, cause: Cause)
     seller = uow.sellers.get(shop.seller_id)
     language = seller.language if seller is not None else Language.EN
     subject, body = render(NoticeKind.TOPUP, language, shop=shop, demand=demand)
-    uow.notices.add(
-        Notice(
-            id=new_id("ntc"),
-            shop_id=shop.id,
-            kind=NoticeKind.TOPUP,
-            subject=subject,
-            body=body,
-            data=demand.data(),
-            created_at=now,
-            due_at=demand.due_at,
-            policy=view.policy,
-        )
+    notice = Notice(
+        id=new_id("ntc"),
+        shop_id=shop.id,
+        kind=NoticeKind.TOPUP,
+        subject=subject,
+        body=body,
+        data=demand.data(),
+        created_at=now,
+        due_at=demand.due_at,
+        policy=view.policy,
     )
+    uow.notices.add(notice)
+    if seller is not None:
+        send_notice(uow, notice, seller.email, language, now)
+
+
+def send_notice(
+    uow: UnitOfWork, notice: Notice, to: str, language: Language, now: datetime
+) -> None:
+    """DEP-5 "stored, emailed": the email goes into the outbox in the transaction that
+    stores the notice, so it is sent (by the worker) exactly when the notice exists.
+    One notice, one message: its dedupe key is the notice's id."""
+    payload = email_payload(to, notice.subject, notice.body, language.value)
+    topic = f"notice.{notice.kind}"
+    uow.outbox.add(OutboxMessage.new(Channel.EMAIL, topic, f"{notice.id}:email", payload, now))
