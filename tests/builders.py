@@ -35,6 +35,20 @@ def placed(
     )
 
 
+def us_version_2(app: Any, apparel: str, effective: str = "2025-01-01") -> str:
+    """The us pack as exported, made version 2 from `effective` with apparel's deposit
+    (the first category) set to `apparel`."""
+    from depositdesk.services import policies
+    from depositdesk.services.usecase import read
+    from tests.conftest import ADMIN
+
+    text = read(app, policies.export, ADMIN, app.clock.now(), "us")
+    text = text.replace("version = 1", "version = 2").replace(
+        "effective_from = 2024-01-01", f"effective_from = {effective}"
+    )
+    return text.replace('deposit = "500.00"', f'deposit = "{apparel}"', 1)
+
+
 def open_shop(app: Any, now: Any, categories: list[str], market: str = "gb") -> None:
     """Default packs, seller `s1` and its shop `shop1`, through the services."""
     from depositdesk.services import policies, sellers, shops

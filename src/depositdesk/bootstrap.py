@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Engine
 
@@ -45,11 +46,8 @@ def build(
     settings = settings or Settings()
     engine = engine or make_engine(settings.database_url)
 
-    def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine)
-
     if clock is None:
-        clock = SandboxClock(uow) if settings.sandbox else SystemClock()
+        clock = SandboxClock(partial(SqlUnitOfWork, engine)) if settings.sandbox else SystemClock()
     return App(settings, engine, clock, build_gateways(settings, clock))
 
 

@@ -7,23 +7,16 @@ import pytest
 from depositdesk.bootstrap import App
 from depositdesk.domain.errors import PolicyProblems
 from depositdesk.services import policies
-from depositdesk.services.usecase import read, run
+from depositdesk.services.usecase import run
+from tests.builders import us_version_2
 from tests.conftest import ADMIN, Api
-
-
-def _us_v2(app: App, apparel: str, effective: str = "2025-01-01") -> str:
-    text = read(app, policies.export, ADMIN, app.clock.now(), "us")
-    text = text.replace("version = 1", "version = 2").replace(
-        "effective_from = 2024-01-01", f"effective_from = {effective}"
-    )
-    return text.replace('deposit = "500.00"', f'deposit = "{apparel}"', 1)  # apparel is first
 
 
 def test_pol4_raised_requirement_in_force_issues_topup_notice(app: App, api: Api) -> None:
     api.seller()
     api.shop(market="us", categories=["apparel"])
     api.pay_in("shop1", "500.00", "USD")
-    run(app, policies.load_version, ADMIN, app.clock.now(), document=_us_v2(app, "800.00"))
+    run(app, policies.load_version, ADMIN, app.clock.now(), document=us_version_2(app, "800.00"))
     deposit = api.deposit("shop1")
     assert deposit["required"]["amount"] == "800.00"
     assert deposit["policy"] == {"pack": "us", "version": 2}
@@ -36,7 +29,7 @@ def test_pol4_lowered_requirement_makes_the_difference_refundable(app: App, api:
     api.seller()
     api.shop(market="us", categories=["apparel"])
     api.pay_in("shop1", "500.00", "USD")
-    run(app, policies.load_version, ADMIN, app.clock.now(), document=_us_v2(app, "200.00"))
+    run(app, policies.load_version, ADMIN, app.clock.now(), document=us_version_2(app, "200.00"))
     assert api.deposit("shop1")["notices"] == []
     elig = api.eligibility("shop1", kind="difference", category="apparel")
     assert elig["amount"] == {"amount": "500.00", "currency": "USD"}  # all of it, if stopped
@@ -45,7 +38,7 @@ def test_pol4_lowered_requirement_makes_the_difference_refundable(app: App, api:
 def test_pol1_future_version_is_not_in_force_yet(app: App, api: Api) -> None:
     api.seller()
     api.shop(market="us", categories=["apparel"])
-    future = _us_v2(app, "800.00", "2027-01-01")
+    future = us_version_2(app, "800.00", "2027-01-01")
     run(app, policies.load_version, ADMIN, app.clock.now(), document=future)
     shop = api.c.get("/v1/shops/shop1", headers=api.admin).json()
     assert shop["required_deposit"]["amount"] == "500.00"
@@ -55,7 +48,7 @@ def test_pol1_future_version_is_not_in_force_yet(app: App, api: Api) -> None:
 
 
 def test_pol3_refused_version_leaves_running_version_in_force(app: App, api: Api) -> None:
-    bad = _us_v2(app, "-1.00").replace('currency = "USD"', 'currency = "ZZZ"')
+    bad = us_version_2(app, "-1.00").replace('currency = "USD"', 'currency = "ZZZ"')
     with pytest.raises(PolicyProblems) as info:
         run(app, policies.load_version, ADMIN, app.clock.now(), document=bad)
     assert {p.field for p in info.value.problems} >= {"currency", "categories[0].deposit"}

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from depositdesk.services import policies
-from depositdesk.services.usecase import read, run
+from depositdesk.services.usecase import run
+from tests.builders import us_version_2
 from tests.conftest import ADMIN
 
 
@@ -26,11 +27,7 @@ def test_pol4_moving_the_clock_past_a_versions_date_gives_its_notices(sandbox) -
     payin = {"amount": {"amount": "500.00", "currency": "USD"}, "reference": "R"}
     c.post("/v1/shops/shop1/deposit/payins", headers={**admin, "Idempotency-Key": "k"}, json=payin)
     effective = (now + timedelta(days=10)).date().isoformat()
-    text = read(app, policies.export, ADMIN, app.now_refreshed(), "us")
-    text = text.replace("version = 1", "version = 2").replace(
-        "effective_from = 2024-01-01", f"effective_from = {effective}"
-    )
-    text = text.replace('deposit = "500.00"', 'deposit = "800.00"', 1)
+    text = us_version_2(app, "800.00", effective)
     run(app, policies.load_version, ADMIN, app.now_refreshed(), document=text)
     assert c.get("/v1/shops/shop1/deposit", headers=admin).json()["notices"] == []
 

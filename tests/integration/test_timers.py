@@ -16,16 +16,8 @@ from depositdesk.domain.timers import Timer
 from depositdesk.services import deposits, policies, timers
 from depositdesk.services.usecase import read, run
 from depositdesk.settings import Settings
-from tests.builders import open_shop
+from tests.builders import open_shop, us_version_2
 from tests.conftest import ADMIN, INTEGRATION, START
-
-
-def _us_v2(app: App, apparel: str, effective: str) -> str:
-    text = read(app, policies.export, ADMIN, app.clock.now(), "us")
-    text = text.replace("version = 1", "version = 2").replace(
-        "effective_from = 2024-01-01", f"effective_from = {effective}"
-    )
-    return text.replace('deposit = "500.00"', f'deposit = "{apparel}"', 1)
 
 
 def _notices(app: App) -> list[str]:
@@ -49,7 +41,11 @@ def test_pol4_a_version_that_takes_effect_later_gives_its_notices_on_its_date(
         idempotency_key="k",
     )
     run(
-        app, policies.load_version, ADMIN, clock.now(), document=_us_v2(app, "800.00", "2026-04-01")
+        app,
+        policies.load_version,
+        ADMIN,
+        clock.now(),
+        document=us_version_2(app, "800.00", "2026-04-01"),
     )
     assert timers.run_due(app.uow, clock.now()) == 0
     assert _notices(app) == []

@@ -8,7 +8,7 @@ process. Each tick asks the clock for now, so the sandbox clock's moves count.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import structlog
 
@@ -42,7 +42,7 @@ def run(app: App, stop: threading.Event, interval: float = 1.0) -> None:
         try:
             done = tick(app)
             if done.timers or done.sent or done.retrying or done.failed:
-                log.info("worker round", **vars_of(done))
+                log.info("worker round", **asdict(done))
         except Exception:
             log.exception("worker round failed")
         stop.wait(interval)
@@ -57,12 +57,3 @@ def start_in_background(app: App, interval: float = 1.0) -> threading.Event:
     )
     thread.start()
     return stop
-
-
-def vars_of(done: Tick) -> dict[str, int]:
-    return {
-        "timers": done.timers,
-        "sent": done.sent,
-        "retrying": done.retrying,
-        "failed": done.failed,
-    }

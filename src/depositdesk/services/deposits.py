@@ -137,9 +137,10 @@ def pay_in(
             "required",
             "reference (the bank transfer reference) must be 1-200 characters",
         )
-    before = position(uow, view)
+    balances = uow.ledger.balances(shop_id)
+    before = DepositPosition.from_balances(view.required, balances)
     entry = payin_entry(money, before.receivable, reference.strip())
-    past = balance_past_limit(uow.ledger.balances(shop_id), entry)
+    past = balance_past_limit(balances, entry)
     if past is not None:
         raise ValidationProblem(
             "amount.amount",

@@ -13,7 +13,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 
@@ -27,7 +26,6 @@ PACK_PATTERN = "^[a-z0-9-]{1,40}$"
 CURRENCY_PATTERN = "^[A-Z]{3}$"
 AMOUNT_PATTERN = "^-?[0-9]{1,18}(\\.[0-9]{1,4})?$"
 EMAIL_PATTERN = "^[^@\\s]{1,64}@[^@\\s]+\\.[^@\\s]+$"
-MAX_SANDBOX_MOVE = timedelta(days=3650)
 
 
 def _one_line(value: str) -> str:
@@ -131,13 +129,6 @@ class ClockIn(Body):
     now: AwareDatetime | None = Field(
         default=None, description="RFC 3339 time with its offset to move to"
     )
-
-    @field_validator("advance")
-    @classmethod
-    def _bounded(cls, advance: timedelta | None) -> timedelta | None:
-        if advance is not None and not timedelta(0) <= advance <= MAX_SANDBOX_MOVE:
-            raise ValueError("advance must be between P0D and P3650D")
-        return advance
 
     @model_validator(mode="after")
     def _one_of(self) -> ClockIn:
