@@ -34,6 +34,8 @@ class EntryKind(StrEnum):
     PAYIN = "payin"
     VIOLATION_DEDUCTION = "violation_deduction"
     PROCEEDS_AVAILABLE = "proceeds_available"
+    OFFSET = "offset"  # DEP-7: the shortfall taken from sales proceeds
+    VIOLATION_RETURN = "violation_return"  # DEP-9: a deduction given back after rectification
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,17 +150,11 @@ def payin_entry(amount: Money, receivable: Money, reference: str) -> JournalEntr
     The receivable is money the platform already paid consumers on the seller's
     behalf, so it is repaid before the deposit counts as refilled.
     """
-    repay = Money(amount.currency, min(amount.minor, max(receivable.minor, 0)))
+    repay = min(amount.minor, max(receivable.minor, 0))
     memo = f"pay-in {reference}"
-    if repay.minor:
-        memo += f" ({repay} repays the amount owed)"
-    return entry(
-        EntryKind.PAYIN,
-        memo,
-        (Account.CASH, amount),
-        (Account.RECEIVABLE, -repay),
-        (Account.DEPOSIT_HELD, -(amount - repay)),
-    )
+    if repay:
+        memo += f" ({Money(amount.currency, repay)} repays the amount owed)"
+    return _repay_then_refill(EntryKind.PAYIN, memo, Account.CASH, amount, receivable)
 
 
 def violation_deduction_entry(
@@ -183,4 +179,45 @@ def proceeds_entry(amount: Money, event_id: str) -> JournalEntry:
         f"sales proceeds available (event {event_id})",
         (Account.CASH, amount),
         (Account.PROCEEDS, -amount),
+    )
+
+
+def _repay_then_refill(
+    kind: EntryKind, memo: str, source: Account, amount: Money, receivable: Money
+) -> JournalEntry:
+    """Money from `source` first repays what the seller owes, then refills the deposit
+    (the order of DEP-8: the receivable was paid out to consumers already)."""
+    repay = Money(amount.currency, min(amount.minor, max(receivable.minor, 0)))
+    return entry(
+        kind,
+        memo,
+        (source, amount),
+        (Account.RECEIVABLE, -repay),
+        (Account.DEPOSIT_HELD, -(amount - repay)),
+    )
+
+
+def offset_entry(amount: Money, receivable: Money, event_id: str) -> JournalEntry:
+    """DEP-7: the platform takes what the seller owes from available sales proceeds."""
+    return _repay_then_refill(
+        EntryKind.OFFSET,
+        f"shortfall {amount} taken from sales proceeds (event {event_id})",
+        Account.PROCEEDS,
+        amount,
+        receivable,
+    )
+
+
+def violation_return_entry(amount: Money, receivable: Money, violation_id: str) -> JournalEntry:
+    """DEP-9: the platform gives back part or all of a deduction after rectification.
+
+    The platform's own money comes into the shop's cash; it first cancels what the
+    seller still owes, then goes back to the held deposit.
+    """
+    return _repay_then_refill(
+        EntryKind.VIOLATION_RETURN,
+        f"violation {violation_id} rectified: {amount} of the deduction returned",
+        Account.CASH,
+        amount,
+        receivable,
     )

@@ -16,6 +16,9 @@ from depositdesk.domain.money import Money, major
 # The largest single amount (a pay-in, a loss, proceeds) a pack may allow, and the
 # default when a pack names none: 10^12 whole units of its currency.
 DEFAULT_MAX_AMOUNT_UNITS = 10**12
+# DEP-9: days after a violation during which a rectified deduction may be returned,
+# when a pack names none (an EXAMPLE value, like the packs' own).
+DEFAULT_RECTIFICATION_DAYS = 30
 MAX_AMOUNT_CAP_MINOR = 10**15
 
 # DEP-6a: the public ladder step codes, in the order they escalate.
@@ -79,6 +82,7 @@ class PolicyPack:
     security: SecurityThresholds
     closure_violation_types: tuple[str, ...] = ()
     max_amount: Money | None = None  # None: DEFAULT_MAX_AMOUNT_UNITS of the currency
+    rectification_days: int = DEFAULT_RECTIFICATION_DAYS  # DEP-9
     source: str = field(default="", compare=False, repr=False)
 
     @property

@@ -27,6 +27,7 @@ from depositdesk.domain.errors import FieldProblem, PolicyProblems, ValidationPr
 from depositdesk.domain.money import Money, check_currency, example
 from depositdesk.domain.policy import (
     DEFAULT_MAX_AMOUNT_UNITS,
+    DEFAULT_RECTIFICATION_DAYS,
     LADDER_STEPS,
     MAX_AMOUNT_CAP_MINOR,
     Category,
@@ -62,6 +63,7 @@ _TOP_LEVEL_KEYS = (
     "closure_waiting_days",
     "closure_notice_days",
     "closure_violation_types",
+    "rectification_days",
     "max_amount",
     "security",
     "categories",
@@ -223,6 +225,11 @@ def parse_pack(text: str) -> PolicyPack:
     closure_waiting = r.integer(doc, "closure_waiting_days", "", 0)
     closure_notice = r.integer(doc, "closure_notice_days", "", 0)
     violation_types = _violation_types(r, doc)
+    rectification = (
+        r.integer(doc, "rectification_days", "", 0, 3650)
+        if "rectification_days" in doc
+        else DEFAULT_RECTIFICATION_DAYS
+    )
     security = _security(r, doc)
     categories = _categories(r, doc, currency)
     ladder = _ladder(r, doc)
@@ -256,6 +263,7 @@ def parse_pack(text: str) -> PolicyPack:
         ladder=_ok(ladder),
         security=_ok(security),
         closure_violation_types=_ok(violation_types),
+        rectification_days=_ok(rectification),
         max_amount=max_amount,
         source=text,
     )
@@ -570,6 +578,7 @@ def dump_pack(pack: PolicyPack) -> str:
         "closure_waiting_days": pack.closure_waiting_days,
         "closure_notice_days": pack.closure_notice_days,
         "closure_violation_types": list(pack.closure_violation_types),
+        "rectification_days": pack.rectification_days,
         **({"max_amount": pack.max_amount.format()} if pack.max_amount else {}),
         "security": {
             "step_up_minutes": pack.security.step_up_minutes,

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from depositdesk.domain.enforcement import Case
+
 
 class ShopStatus(StrEnum):
     """Public shop statuses (interface.md, `GET /v1/shops/{id}`)."""
@@ -45,6 +47,15 @@ class Seller:
 
 
 @dataclass(frozen=True, slots=True)
+class ClosureFlag:
+    """DEP-8: a violation of a closure-grade type (policy) flagged the shop for closure."""
+
+    violation_id: str
+    violation_type: str
+    flagged_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Shop:
     id: str
     seller_id: str
@@ -56,3 +67,9 @@ class Shop:
     orders_cutoff_at: datetime | None = None  # EVT-4: no order placed after this
     terminated_at: datetime | None = None
     termination_reason: str | None = None
+    case: Case | None = None  # DEP-5/6: the open under-funding case, if any
+    closure_flag: ClosureFlag | None = None  # DEP-8
+
+    @property
+    def enforcement_step(self) -> str | None:
+        return self.case.step if self.case is not None else None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
@@ -18,6 +19,7 @@ from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import load_shop
 
 POLICY_EFFECTIVE = "policy.effective"  # timer kind: a loaded version takes effect
+Progress = Callable[[int, int], None]  # (shops done, shops in the market)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,16 @@ def _store(uow: UnitOfWork, document: str, now: datetime, by: str) -> PolicyPack
     """Store a new version after validating it against the versions in store; the
     running version stays in force when anything is wrong (POL-3)."""
     pack = parse_pack(document)
-    latest = _book(uow).latest(pack.pack)
+    problems = problems_against(_book(uow), pack)
+    if problems:
+        raise PolicyProblems(problems)
+    uow.policies.add(pack, document, _checksum(document), now, by)
+    return pack
+
+
+def problems_against(book: PolicyBook, pack: PolicyPack) -> list[FieldProblem]:
+    """What stops `pack` from following the versions in `book` (POL-3)."""
+    latest = book.latest(pack.pack)
     problems: list[FieldProblem] = []
     if latest is not None:
         if pack.version <= latest.version:
@@ -72,27 +83,32 @@ def _store(uow: UnitOfWork, document: str, now: datetime, by: str) -> PolicyPack
                         "shops that sell in it keep a required deposit",
                     )
                 )
-    if problems:
-        raise PolicyProblems(problems)
-    uow.policies.add(pack, document, _checksum(document), now, by)
-    return pack
+    return problems
 
 
-def load_version(uow: UnitOfWork, who: Principal, now: datetime, *, document: str) -> PolicyPack:
+def load_version(
+    uow: UnitOfWork,
+    who: Principal,
+    now: datetime,
+    *,
+    document: str,
+    progress: Progress | None = None,
+) -> PolicyPack:
     """Store a new pack version (POL-1, POL-3) and, when it is already in force,
     give every shop whose required deposit rose a top-up notice (POL-4, DEP-5).
 
     A version that takes effect later changes nothing today: a timer at its
     `effective_from` (00:00 UTC) gives the same notices then (`on_version_effective`).
     A lowered requirement needs no notice: the difference shows at once in the
-    shop's difference-refund eligibility (REF-2).
+    shop's difference-refund eligibility (REF-2), and a shop it funds again has its
+    enforcement steps lifted. `progress` is told as each shop of the market is done.
     """
     require(who, Role.PLATFORM_ADMIN)
     before = _book(uow)
     pack = _store(uow, document, now, who.actor)
     after = _book(uow)
     if after.in_force(pack.pack, now).version == pack.version:
-        _review_market(uow, before, after, pack, now)
+        _review_market(uow, before, after, pack, now, progress)
     else:
         starts = datetime.combine(pack.effective_from, time(0), UTC)
         payload: dict[str, object] = {"pack": pack.pack, "version": pack.version}
@@ -115,17 +131,26 @@ def on_version_effective(uow: UnitOfWork, now: datetime, timer: Timer) -> None:
 
 
 def _review_market(
-    uow: UnitOfWork, before: PolicyBook, after: PolicyBook, pack: PolicyPack, now: datetime
+    uow: UnitOfWork,
+    before: PolicyBook,
+    after: PolicyBook,
+    pack: PolicyPack,
+    now: datetime,
+    progress: Progress | None = None,
 ) -> None:
-    """POL-4 with DEP-5: every shop of the market whose required deposit rose from
-    `before` to `after` gets a top-up notice."""
-    for shop_id in uow.shops.ids_in_market(pack.pack):
+    """POL-4 with DEP-5/DEP-6: every shop of the market whose required deposit changed
+    from `before` to `after` is reviewed: a rise gets a top-up notice; a fall may
+    fund an under-funded shop again, which lifts its enforcement steps."""
+    shop_ids = uow.shops.ids_in_market(pack.pack)
+    for done, shop_id in enumerate(shop_ids, start=1):
         old = load_shop(uow, None, now, shop_id, book=before)
         new = load_shop(uow, None, now, shop_id, book=after)
-        if new.required.minor > old.required.minor and not new.shop.status.is_final:
+        if new.required != old.required and not new.shop.status.is_final:
             ref = f"{pack.pack} version {pack.version}"
             cause = Cause(CauseKind.POLICY_CHANGED, old.required, new.required, ref)
             review_funding(uow, new, now, cause)
+        if progress is not None:
+            progress(done, len(shop_ids))
 
 
 def ensure_default_packs(uow: UnitOfWork, who: Principal, now: datetime) -> list[str]:

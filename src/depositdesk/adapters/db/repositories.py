@@ -19,10 +19,11 @@ from depositdesk.adapters.db.tables import (
     shop_categories,
     shops,
 )
+from depositdesk.domain.enforcement import Case
 from depositdesk.domain.notices import Notice, NoticeKind
 from depositdesk.domain.policy import PolicyPack, PolicyRef
 from depositdesk.domain.policy_toml import parse_pack
-from depositdesk.domain.shop import Language, Seller, Shop, ShopStatus
+from depositdesk.domain.shop import ClosureFlag, Language, Seller, Shop, ShopStatus
 from depositdesk.domain.shop_state import CategoryActivity
 from depositdesk.services.access import Principal, Role
 from depositdesk.services.paging import ShopCursor
@@ -106,7 +107,50 @@ def _shop(row: RowMapping) -> Shop:
         orders_cutoff_at=row["orders_cutoff_at"],
         terminated_at=row["terminated_at"],
         termination_reason=row["termination_reason"],
+        case=_case(row),
+        closure_flag=_closure_flag(row),
     )
+
+
+def _case(row: RowMapping) -> Case | None:
+    if row["case_opened_at"] is None:
+        return None
+    return Case(
+        opened_at=row["case_opened_at"],
+        due_at=row["case_due_at"],
+        noticed_owed_minor=row["case_noticed_owed_minor"],
+        step=row["enforcement_step"],
+        step_at=row["enforcement_step_at"],
+    )
+
+
+def _closure_flag(row: RowMapping) -> ClosureFlag | None:
+    if row["closure_flagged_at"] is None:
+        return None
+    return ClosureFlag(
+        row["closure_violation_id"], row["closure_violation_type"], row["closure_flagged_at"]
+    )
+
+
+def _shop_values(shop: Shop) -> dict[str, object]:
+    """The columns of a shop that may change."""
+    case, flag = shop.case, shop.closure_flag
+    return {
+        "name": shop.name,
+        "status": shop.status,
+        "funded_at": shop.funded_at,
+        "orders_cutoff_at": shop.orders_cutoff_at,
+        "terminated_at": shop.terminated_at,
+        "termination_reason": shop.termination_reason,
+        "case_opened_at": case.opened_at if case else None,
+        "case_due_at": case.due_at if case else None,
+        "case_noticed_owed_minor": case.noticed_owed_minor if case else None,
+        "enforcement_step": case.step if case else None,
+        "enforcement_step_at": case.step_at if case else None,
+        "closure_violation_id": flag.violation_id if flag else None,
+        "closure_violation_type": flag.violation_type if flag else None,
+        "closure_flagged_at": flag.flagged_at if flag else None,
+    }
 
 
 class ShopRepository:
@@ -119,14 +163,9 @@ class ShopRepository:
             insert(shops).values(
                 id=shop.id,
                 seller_id=shop.seller_id,
-                name=shop.name,
                 market=shop.market,
-                status=shop.status,
                 created_at=shop.created_at,
-                funded_at=shop.funded_at,
-                orders_cutoff_at=shop.orders_cutoff_at,
-                terminated_at=shop.terminated_at,
-                termination_reason=shop.termination_reason,
+                **_shop_values(shop),
             )
         )
 
@@ -173,18 +212,7 @@ class ShopRepository:
 
     def save(self, shop: Shop) -> None:
         """Store a changed shop (its id and seller never change)."""
-        self.conn.execute(
-            update(shops)
-            .where(shops.c.id == shop.id)
-            .values(
-                name=shop.name,
-                status=shop.status,
-                funded_at=shop.funded_at,
-                orders_cutoff_at=shop.orders_cutoff_at,
-                terminated_at=shop.terminated_at,
-                termination_reason=shop.termination_reason,
-            )
-        )
+        self.conn.execute(update(shops).where(shops.c.id == shop.id).values(**_shop_values(shop)))
 
     def categories(self, shop_id: str) -> list[CategoryActivity]:
         q = (

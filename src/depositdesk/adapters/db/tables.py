@@ -73,6 +73,16 @@ shops = Table(
     Column("terminated_at", UTCDateTime),
     Column("termination_reason", Text),
     Column("created_at", UTCDateTime, nullable=False),
+    # DEP-5/6: the open under-funding case (all null when funded) and its ladder step.
+    Column("case_opened_at", UTCDateTime),
+    Column("case_due_at", UTCDateTime),
+    Column("case_noticed_owed_minor", BigInteger),
+    Column("enforcement_step", String(30)),
+    Column("enforcement_step_at", UTCDateTime),
+    # DEP-8: a closure-grade violation flagged the shop for closure.
+    Column("closure_violation_id", String(RID)),
+    Column("closure_violation_type", String(RID)),
+    Column("closure_flagged_at", UTCDateTime),
 )
 
 shop_categories = Table(
@@ -253,6 +263,8 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("failed_at", UTCDateTime),
     Column("last_error", Text),
+    # Webhook rows: the receiving endpoint, so its deliveries can be listed.
+    Column("endpoint_id", String(32), index=True),
     # Only pending messages are indexed for the sweep: sent history costs nothing here.
     Index(
         "ix_outbox_pending",
@@ -287,4 +299,33 @@ timers = Table(
         sqlite_where=text("done_at IS NULL"),
         postgresql_where=text("done_at IS NULL"),
     ),
+)
+
+# Webhook receivers (interface.md "Webhooks"); the secret signs every delivery.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("events", Text, nullable=False),  # JSON list of event types, or ["*"]
+    Column("secret", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("disabled_at", UTCDateTime),
+)
+
+# DEP-9: deductions returned after rectification, one row per return.
+violation_returns = Table(
+    "violation_returns",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("shop_id", String(ID), ForeignKey("shops.id"), nullable=False),
+    Column("violation_id", String(RID), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("entry_id", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("note", Text, nullable=False),
+    Index("ix_violation_returns_violation", "shop_id", "violation_id"),
 )

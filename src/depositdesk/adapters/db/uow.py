@@ -20,6 +20,7 @@ from depositdesk.adapters.db.repositories import (
     TokenRepository,
 )
 from depositdesk.adapters.db.timer_repo import TimerRepository
+from depositdesk.adapters.db.webhook_repo import WebhookEndpointRepository
 
 
 class SqlUnitOfWork:
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
         self.sandbox = SandboxRepository(conn)
         self.outbox = OutboxRepository(conn, self.postgres)
         self.timers = TimerRepository(conn, self.postgres)
+        self.webhook_endpoints = WebhookEndpointRepository(conn)
         return self
 
     def commit(self) -> None:

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from depositdesk.domain.outbox import OutboxMessage
 from depositdesk.domain.timers import Timer
+from depositdesk.domain.webhook_endpoints import WebhookEndpoint
 
 
 class OutboxRepository(Protocol):
@@ -72,4 +73,14 @@ class TimerRepository(Protocol):
     def next_due(self) -> datetime | None:
         """The earliest `due_at` of the not-done timers, None when there are none:
         how long the worker may sleep."""
+        ...
+
+
+class WebhookEndpointRepository(Protocol):
+    def add(self, endpoint: WebhookEndpoint) -> None: ...
+
+    def get(self, endpoint_id: str) -> WebhookEndpoint | None: ...
+
+    def all(self) -> list[WebhookEndpoint]:
+        """Every endpoint, enabled or not, oldest first."""
         ...

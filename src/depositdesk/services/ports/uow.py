@@ -12,7 +12,11 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from depositdesk.domain.clock import Clock
-from depositdesk.services.ports.outbox import OutboxRepository, TimerRepository
+from depositdesk.services.ports.outbox import (
+    OutboxRepository,
+    TimerRepository,
+    WebhookEndpointRepository,
+)
 from depositdesk.services.ports.repositories import (
     EventRepository,
     IdempotencyRepository,
@@ -82,6 +86,11 @@ class UnitOfWork(Transaction, Protocol):
     @property
     def timers(self) -> TimerRepository:
         """Deadlines the worker acts on."""
+        ...
+
+    @property
+    def webhook_endpoints(self) -> WebhookEndpointRepository:
+        """Receivers of the webhooks `services/webhooks.publish` writes."""
         ...
 
 

@@ -1,0 +1,51 @@
+"""Webhook endpoints on SQLAlchemy Core."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Connection, RowMapping, insert, select
+
+from depositdesk.adapters.db.tables import webhook_endpoints
+from depositdesk.domain.webhook_endpoints import WebhookEndpoint
+
+
+def _endpoint(row: RowMapping) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        id=row["id"],
+        url=row["url"],
+        events=tuple(json.loads(row["events"])),
+        secret=row["secret"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        disabled_at=row["disabled_at"],
+    )
+
+
+class WebhookEndpointRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        self.conn.execute(
+            insert(webhook_endpoints).values(
+                id=endpoint.id,
+                url=endpoint.url,
+                events=json.dumps(list(endpoint.events)),
+                secret=endpoint.secret,
+                created_at=endpoint.created_at,
+                created_by=endpoint.created_by,
+                disabled_at=endpoint.disabled_at,
+            )
+        )
+
+    def get(self, endpoint_id: str) -> WebhookEndpoint | None:
+        q = select(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)
+        row = self.conn.execute(q).mappings().first()
+        return None if row is None else _endpoint(row)
+
+    def all(self) -> list[WebhookEndpoint]:
+        q = select(webhook_endpoints).order_by(
+            webhook_endpoints.c.created_at, webhook_endpoints.c.id
+        )
+        return [_endpoint(row) for row in self.conn.execute(q).mappings()]
