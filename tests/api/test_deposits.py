@@ -101,7 +101,7 @@ def test_dep5_category_change_raising_requirement_issues_topup_notice(api: Api) 
     [notice] = deposit["notices"]
     assert notice["kind"] == "topup"
     assert notice["due_at"] == "2026-04-01T09:00:00Z"  # 30 days (gb topup_grace_days)
-    assert "3000.00 GBP" in notice["subject"]
+    assert "£3,000.00" in notice["subject"]
     listed = api.c.get("/v1/notices", params={"shop_id": "shop1"}, headers=api.admin).json()
     assert [n["id"] for n in listed["items"]] == [notice["id"]]
 

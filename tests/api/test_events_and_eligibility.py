@@ -123,7 +123,7 @@ def test_ref1_every_blocker_names_its_records_and_area(api: Api) -> None:
             t,
             violation_id="v1",
             type="short_shipment",
-            consumer_loss="0.00",
+            consumer_loss="5.00",
             currency="GBP",
         ),
         ev(

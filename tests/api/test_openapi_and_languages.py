@@ -49,4 +49,4 @@ def test_dep5_a_zh_seller_gets_the_topup_notice_in_chinese(api: Api) -> None:
     api.pay_in("shop1", "1000.00")
     api.c.put("/v1/shops/shop1/categories", headers=api.admin, json={"categories": ["jewellery"]})
     [notice] = api.deposit("shop1")["notices"]
-    assert notice["subject"].startswith("请为店铺") and "3000.00 GBP" in notice["subject"]
+    assert notice["subject"].startswith("请为店铺") and "£3,000.00" in notice["subject"]

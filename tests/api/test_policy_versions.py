@@ -21,7 +21,7 @@ def test_pol4_raised_requirement_in_force_issues_topup_notice(app: App, api: Api
     assert deposit["required"]["amount"] == "800.00"
     assert deposit["policy"] == {"pack": "us", "version": 2}
     [notice] = deposit["notices"]
-    assert notice["kind"] == "topup" and "300.00 USD" in notice["subject"]
+    assert notice["kind"] == "topup" and "$300.00" in notice["subject"]
     assert notice["policy"] == {"pack": "us", "version": 2}
 
 

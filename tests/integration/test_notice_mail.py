@@ -3,6 +3,7 @@ seller's language, once; without SMTP it stays stored (SQLite and PostgreSQL).""
 
 from __future__ import annotations
 
+from email.message import EmailMessage
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -56,6 +57,13 @@ def _underfunded_shop(app: App, seller_id: str, language: str) -> None:
     run(app, shops.set_categories, ADMIN, now, shop_id, categories=["apparel", "jewellery"])
 
 
+def _part(message: EmailMessage, subtype: str) -> str:
+    """The text/plain or text/html part of a received notice (plain text + HTML)."""
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None and part.get_content_subtype() == subtype
+    return str(part.get_content())
+
+
 def test_dep5_topup_notice_is_emailed_in_the_sellers_language_once(
     engine: Engine, clock: FixedClock, tmp_path: Path, smtp_server: tuple[str, Inbox]
 ) -> None:
@@ -72,11 +80,13 @@ def test_dep5_topup_notice_is_emailed_in_the_sellers_language_once(
     by_to = {str(m["To"]): m for m in inbox.messages}
     en, zh = by_to["en-seller@example.com"], by_to["zh-seller@example.com"]
     assert (
-        str(en["Subject"]) == "Top up the deposit of en-seller Shop: 3000.00 GBP due by 2026-04-01"
+        str(en["Subject"]) == "Top up the deposit of en-seller Shop: £3,000.00 due by April 1, 2026"
     )
-    assert "Please pay 3000.00 GBP by 2026-04-01 (30 days)" in en.get_content()
-    assert str(zh["Subject"]).startswith("请为店铺 zh-seller Shop 补缴保证金：3000.00 GBP")
-    assert "请于 2026-04-01 前（30 天内）补缴 3000.00 GBP" in zh.get_content()
+    assert "Please pay £3,000.00 by April 1, 2026 (30 days)" in _part(en, "plain")
+    assert "Please pay £3,000.00 by April 1, 2026 (30 days)" in _part(en, "html")
+    assert str(zh["Subject"]).startswith("请为店铺 zh-seller Shop 补缴保证金：£3,000.00")
+    assert "请于 2026年4月1日 前（30 天内）补缴 £3,000.00" in _part(zh, "plain")
+    assert '<html lang="zh-Hans">' in _part(zh, "html")
     stored = read(app, deposits.deposit, None, clock.now(), "zh-seller-shop").notices
     assert [n.subject for n in stored] == [str(zh["Subject"])]  # the same words as stored
 
@@ -88,4 +98,4 @@ def test_dep5_without_smtp_the_notice_stays_stored(app: App, clock: FixedClock) 
     _underfunded_shop(app, "s9", "en")
     assert tick(app).sent == 1  # the stub mailer takes it and sends nothing
     [notice] = read(app, deposits.deposit, None, clock.now(), "s9-shop").notices
-    assert "3000.00 GBP" in notice.subject
+    assert "£3,000.00" in notice.subject

@@ -78,7 +78,7 @@ def streams(draw: st.DrawFn) -> list[EventJson]:
             if draw(st.booleans()):
                 add("dispute.resolved", draw(t), dispute_id=f"d{i}")
     for i in range(draw(st.integers(0, 3))):
-        loss = draw(st.sampled_from([0, 300_00, 2500_00]))
+        loss = draw(st.sampled_from([1, 300_00, 2500_00]))
         add_money(
             violation_recorded,
             draw(t),

@@ -52,7 +52,7 @@ def test_pol4_a_version_that_takes_effect_later_gives_its_notices_on_its_date(
     clock.set(datetime(2026, 4, 1, 0, 0, 1, tzinfo=UTC))
     assert timers.run_due(app.uow, clock.now()) == 1
     [subject] = _notices(app)
-    assert "300.00 USD" in subject
+    assert "$300.00" in subject
     assert timers.run_due(app.uow, clock.now()) == 0  # done, never twice
     assert len(_notices(app)) == 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from depositdesk.domain.enforcement import Case
 from depositdesk.domain.funding import (
     Cause,
     CauseKind,
@@ -60,10 +61,21 @@ def test_dep5_notice_with_due_date_after_the_grace_period() -> None:
 
 
 def test_dep5_no_second_notice_for_the_same_or_a_smaller_shortfall() -> None:
-    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 1000), 300000, NOW, 30, PAYIN) is None
-    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 2000), 300000, NOW, 30, PAYIN) is None
-    grown = topup_demand(ShopStatus.ACTIVE, pos(4000, 500), 300000, NOW, 30, PAYIN)
+    due = NOW + timedelta(days=10)
+    case = Case(opened_at=NOW - timedelta(days=20), due_at=due, noticed_owed_minor=300000)
+    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 1000), case, NOW, 30, PAYIN) is None
+    assert topup_demand(ShopStatus.ACTIVE, pos(4000, 2000), case, NOW, 30, PAYIN) is None
+    grown = topup_demand(ShopStatus.ACTIVE, pos(4000, 500), case, NOW, 30, PAYIN)
     assert grown is not None and grown.owed == gbp(3500)
+    # DEP-6: a rise within an open case keeps the case's due date (the ladder's anchor).
+    assert grown.due_at == due
+
+
+def test_dep5_a_new_case_after_funding_gets_a_notice_even_for_a_smaller_amount() -> None:
+    """Funded in between, the case closed: the next shortfall is a new case."""
+    demand = topup_demand(ShopStatus.ACTIVE, pos(4000, 3900), None, NOW, 30, PAYIN)
+    assert demand is not None and demand.owed == gbp(100)
+    assert demand.due_at == NOW + timedelta(days=30)
 
 
 def test_dep4_a_shop_waiting_for_its_first_deposit_gets_no_topup_notice() -> None:

@@ -1,62 +1,138 @@
-"""DEP-5: every notice kind is written in every language sellers can choose."""
+"""DEP-5..8: every notice kind is written in every language sellers can choose, with
+money and dates the way the reader's locale writes them (babel)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from jinja2 import UndefinedError
 
+from depositdesk.domain.enforcement import Case
 from depositdesk.domain.funding import Cause, CauseKind, topup_demand
 from depositdesk.domain.ledger import DepositPosition
 from depositdesk.domain.money import Money
 from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.shop import Language, Shop, ShopStatus
-from depositdesk.services.notice_texts import render
+from depositdesk.services.notice_texts import format_day, format_money, render, render_html
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SHOP = Shop("shop1", "s1", "Bluefin Home", "cn-crossborder", ShopStatus.ACTIVE, NOW)
+CNY = Money.zero("CNY")
+
+
+def cny(major: int) -> Money:
+    return Money("CNY", major * 100)
 
 
 CAUSES = [
-    Cause(CauseKind.CATEGORIES_CHANGED, Money("CNY", 500_000), Money("CNY", 2_000_000)),
-    Cause(CauseKind.POLICY_CHANGED, Money("CNY", 500_000), Money("CNY", 2_000_000), "cn v2"),
-    Cause(CauseKind.VIOLATION_DEDUCTED, after=Money("CNY", 30_000), ref="v-17"),
+    Cause(CauseKind.CATEGORIES_CHANGED, cny(5000), cny(20000)),
+    Cause(CauseKind.POLICY_CHANGED, cny(5000), cny(20000), "cn v2"),
+    Cause(CauseKind.VIOLATION_DEDUCTED, after=cny(300), ref="v-17"),
     Cause(CauseKind.PAY_IN),
+    Cause(CauseKind.OFFSET, after=cny(300)),
 ]
 
 
 def _demand(receivable: int = 0, cause: Cause = CAUSES[0]) -> object:
-    cny = Money.zero("CNY")
-    position = DepositPosition(
-        Money("CNY", 2_000_000), Money("CNY", 500_000), Money("CNY", receivable), cny
-    )
+    position = DepositPosition(cny(20000), cny(5000), cny(receivable), CNY)
     return topup_demand(ShopStatus.ACTIVE, position, None, NOW, 30, cause)
+
+
+CASE = Case(NOW, NOW + timedelta(days=30), 1_500_000, "delisted", NOW + timedelta(days=40))
+POSITION = DepositPosition(cny(20000), cny(20000), CNY, CNY)
+# The context each kind's templates are rendered with (as the services pass it).
+CONTEXTS: dict[NoticeKind, dict[str, object]] = {
+    NoticeKind.TOPUP: {"demand": _demand()},
+    NoticeKind.DEDUCTION: {
+        "loss": cny(800),
+        "covered": cny(500),
+        "uncovered": cny(300),
+        "violation_id": "v-17",
+        "violation_type": "empty_parcel",
+        "held": CNY,
+        "closure_flagged": True,
+    },
+    NoticeKind.ENFORCEMENT: {
+        "step": "delisted",
+        "restrictions": ("warning", "listing_suspended", "delisted"),
+        "owed": cny(15000),
+        "case": CASE,
+    },
+    NoticeKind.OFFSET: {
+        "amount": cny(300),
+        "event_id": "p-1",
+        "held": cny(20000),
+        "owed_after": CNY,
+    },
+    NoticeKind.FUNDED: {"pos": POSITION, "lifted": ("warning", "listing_suspended")},
+}
+# A figure each kind must state, per language (babel: grouping and currency sign).
+FIGURES = {
+    NoticeKind.TOPUP: {Language.EN: "CN¥15,000.00", Language.ZH: "¥15,000.00"},
+    NoticeKind.DEDUCTION: {Language.EN: "CN¥800.00", Language.ZH: "¥800.00"},
+    NoticeKind.ENFORCEMENT: {Language.EN: "CN¥15,000.00", Language.ZH: "¥15,000.00"},
+    NoticeKind.OFFSET: {Language.EN: "CN¥300.00", Language.ZH: "¥300.00"},
+    NoticeKind.FUNDED: {Language.EN: "CN¥20,000.00", Language.ZH: "¥20,000.00"},
+}
+
+
+def test_every_kind_has_a_context_here() -> None:
+    assert set(CONTEXTS) == set(NoticeKind)
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_dep5_every_kind_renders_in_every_language(kind: NoticeKind, language: Language) -> None:
+    subject, body = render(kind, language, "Asia/Shanghai", shop=SHOP, **CONTEXTS[kind])
+    assert "\n" not in subject and subject
+    assert "Bluefin Home" in body
+    assert FIGURES[kind][language] in subject + body
 
 
 @pytest.mark.parametrize("cause", CAUSES, ids=[c.kind.value for c in CAUSES])
 @pytest.mark.parametrize("language", list(Language))
-@pytest.mark.parametrize("kind", list(NoticeKind))
-def test_dep5_every_kind_renders_in_every_language(
-    kind: NoticeKind, language: Language, cause: Cause
-) -> None:
-    subject, body = render(kind, language, shop=SHOP, demand=_demand(cause=cause))
-    assert "15000.00 CNY" in subject and "2026-04-01" in subject
-    assert "\n" not in subject
-    assert "Bluefin Home" in body and "20000.00 CNY" in body
+def test_dep5_every_cause_is_said_in_every_language(cause: Cause, language: Language) -> None:
+    _, body = render(NoticeKind.TOPUP, language, shop=SHOP, demand=_demand(cause=cause))
+    assert "（）" not in body and "()" not in body
 
 
 def test_dep5_chinese_topup_notice_is_written_in_chinese_cause_included() -> None:
-    subject, body = render(NoticeKind.TOPUP, Language.ZH, shop=SHOP, demand=_demand(30_000))
+    subject, body = render(NoticeKind.TOPUP, Language.ZH, shop=SHOP, demand=_demand(300))
     assert subject.startswith("请为店铺")
-    assert "补缴" in body and "另欠平台 300.00 CNY" in body
-    assert "经营类目变更：应缴保证金由 5000.00 CNY 调整为 20000.00 CNY" in body
+    assert "2026年4月1日" in subject
+    assert "补缴" in body and "另欠平台 ¥300.00" in body
+    assert "经营类目变更：应缴保证金由 ¥5,000.00 调整为 ¥20,000.00" in body
     assert not any(word in body for word in ("categories", "required", "held", "violation"))
 
 
 def test_dep5_english_notice_says_why_in_english() -> None:
     _, body = render(NoticeKind.TOPUP, Language.EN, shop=SHOP, demand=_demand(cause=CAUSES[2]))
-    assert "(violation v-17 deducted 300.00 CNY)" in body
+    assert "(violation v-17 deducted CN¥300.00)" in body
+    assert "April 1, 2026" in body
+
+
+def test_dates_are_the_markets_calendar_date() -> None:
+    """23:30 UTC on 31 March is already 1 April in Shanghai, still 31 March in London."""
+    late = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+    assert format_day(late, Language.EN, "Asia/Shanghai") == "April 1, 2026"
+    assert format_day(late, Language.EN, "Europe/London") == "April 1, 2026"  # BST
+    assert format_day(late, Language.EN, "America/New_York") == "March 31, 2026"
+    assert format_day(late, Language.ZH, "America/New_York") == "2026年3月31日"
+
+
+def test_money_is_exact_and_grouped_per_locale() -> None:
+    assert format_money(Money("GBP", 400_000), Language.EN) == "£4,000.00"
+    assert format_money(Money("USD", 1), Language.EN) == "$0.01"
+    assert format_money(Money("JPY", 1234), Language.EN) == "¥1,234"
+    assert format_money(Money("CNY", 123_456_789_012_345), Language.ZH) == "¥1,234,567,890,123.45"
+
+
+def test_the_html_email_escapes_the_text() -> None:
+    html = render_html("Top up <now>", "a & b\n\nsecond <p>", Language.ZH)
+    assert '<html lang="zh-Hans">' in html
+    assert "Top up &lt;now&gt;" in html and "a &amp; b" in html and "second &lt;p&gt;" in html
+    assert html.count("<p style") == 3  # two paragraphs and the footer
 
 
 def test_a_template_field_that_is_missing_fails_loudly() -> None:

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 
 from depositdesk.domain.policy import LADDER_STEPS, LadderStep
 
+LADDER_TIMER = "enforcement.step"  # timer kind: the next ladder step of a shop is due
+
 
 @dataclass(frozen=True, slots=True)
 class Case:

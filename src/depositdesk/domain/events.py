@@ -65,6 +65,8 @@ _spec("creator.bound creator.unbound", creator_id="id")
 _spec("ticket.opened ticket.closed", ticket_id="id", subject="text")
 
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(_SPECS))
+# Money moves in the ledger: a zero amount would move nothing (DEP-3, DEP-7, DEP-8).
+_POSITIVE_AMOUNTS = frozenset({"violation.recorded", "proceeds.available"})
 _CURRENCIES: dict[str, str] = {}  # codes check_currency accepted (ISO 4217 is a short list)
 MAX_ID = 128
 MAX_TEXT = 2000
@@ -223,6 +225,8 @@ def parse_event(raw: object) -> Event:
                 raise EventRejected("bad_value", field, problem.detail) from None
             if money.minor < 0:
                 raise EventRejected("bad_value", field, f"{field} must not be negative")
+            if money.minor == 0 and type_ in _POSITIVE_AMOUNTS:
+                raise EventRejected("bad_value", field, f"{field} must be more than zero")
             clean[name] = money
     assert event_id is not None and isinstance(shop_id, str)
     return Event(event_id, type_, shop_id, occurred_at, clean)

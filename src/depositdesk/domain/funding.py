@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from depositdesk.domain.enforcement import Case
 from depositdesk.domain.ledger import DepositPosition
 from depositdesk.domain.money import Money
 from depositdesk.domain.shop import ShopStatus
@@ -22,6 +23,8 @@ class CauseKind(StrEnum):
     POLICY_CHANGED = "policy_changed"  # POL-4: a new pack version raised a deposit
     VIOLATION_DEDUCTED = "violation_deducted"  # DEP-8
     PAY_IN = "pay_in"  # DEP-4
+    VIOLATION_RETURNED = "violation_returned"  # DEP-9: a deduction given back
+    OFFSET = "offset"  # DEP-7: taken from sales proceeds
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +81,23 @@ class TopUpDemand:
 def topup_demand(
     status: ShopStatus,
     position: DepositPosition,
-    last_owed_minor: int | None,
+    case: Case | None,
     now: datetime,
     grace_days: int,
     cause: Cause,
 ) -> TopUpDemand | None:
     """DEP-5: a notice when the seller owes something and owes more than the last
-    notice said (a notice per rise, never a second one for the same shortfall).
+    notice of the open case said (a notice per rise, never a second one for the same
+    shortfall). The first notice of a case is due `grace_days` after it; a later one
+    repeats the case's due date (the ladder counts from it: domain/enforcement.py).
     A shop still waiting for its first deposit gets none: it is `pending_deposit`."""
     if status is ShopStatus.PENDING_DEPOSIT:
         return None
     amount = owed(position)
     if not amount.is_positive():
         return None
-    if last_owed_minor is not None and last_owed_minor >= amount.minor:
+    if case is None:
+        return TopUpDemand(position, amount, now + timedelta(days=grace_days), grace_days, cause)
+    if case.noticed_owed_minor >= amount.minor:
         return None
-    return TopUpDemand(position, amount, now + timedelta(days=grace_days), grace_days, cause)
+    return TopUpDemand(position, amount, case.due_at, grace_days, cause)

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from depositdesk.domain.errors import IdempotencyConflict, ValidationProblem
-from depositdesk.domain.funding import Cause, CauseKind, FundingStatus, funding_status
-from depositdesk.domain.ledger import (
-    BALANCE_LIMIT_MINOR,
-    Account,
-    DepositPosition,
-    RecordedEntry,
-    balance_past_limit,
-    payin_entry,
-)
+from depositdesk.domain.enforcement import Case, next_step, restrictions, step_time
+from depositdesk.domain.errors import ValidationProblem
+from depositdesk.domain.funding import Cause, CauseKind, FundingStatus, funding_status, owed
+from depositdesk.domain.ledger import Account, DepositPosition, RecordedEntry, payin_entry
 from depositdesk.domain.money import Money
 from depositdesk.domain.notices import Notice
-from depositdesk.domain.policy import PolicyRef
+from depositdesk.domain.policy import PolicyPack, PolicyRef
 from depositdesk.domain.shop import ShopStatus
 from depositdesk.services.access import Principal, Role, require
 from depositdesk.services.funding import position, review_funding
+from depositdesk.services.money_moves import (
+    check_balance_limit,
+    check_idempotency_key,
+    market_amount,
+    replay,
+    request_hash,
+)
 from depositdesk.services.paging import EntryCursor
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import load_shop
@@ -31,14 +30,36 @@ RECENT_NOTICES = 20
 
 
 @dataclass(frozen=True, slots=True)
+class Enforcement:
+    """DEP-5/6: the open under-funding case as the seller should see it."""
+
+    opened_at: datetime
+    due_at: datetime  # the top-up due date: the ladder counts from it
+    step: str | None
+    step_at: datetime | None
+    restrictions: tuple[str, ...]  # every step in force
+    next_step: str | None
+    next_step_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class DepositView:
     shop_id: str
     position: DepositPosition
     status: FundingStatus
     shop_status: ShopStatus
-    enforcement_step: str | None  # DEP-6: the ladder arrives with the enforcement issue
+    enforcement: Enforcement | None  # None: no open case
     notices: tuple[Notice, ...]  # the latest ones
     policy: PolicyRef
+
+    @property
+    def enforcement_step(self) -> str | None:
+        return self.enforcement.step if self.enforcement is not None else None
+
+    @property
+    def owed(self) -> Money:
+        """What paying now takes to be funded again: shortfall plus receivable."""
+        return owed(self.position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +92,25 @@ def deposit(uow: UnitOfWork, who: Principal | None, now: datetime, shop_id: str)
         position=pos,
         status=funding_status(pos),
         shop_status=view.shop.status,
-        enforcement_step=None,
+        enforcement=_enforcement(view.shop.case, view.pack),
         notices=tuple(uow.notices.for_shops([shop_id], RECENT_NOTICES)),
         policy=view.policy,
     )
 
 
-def _request_hash(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+def _enforcement(case: Case | None, pack: PolicyPack) -> Enforcement | None:
+    if case is None:
+        return None
+    upcoming = next_step(pack.ladder, case.step)
+    return Enforcement(
+        opened_at=case.opened_at,
+        due_at=case.due_at,
+        step=case.step,
+        step_at=case.step_at,
+        restrictions=restrictions(pack.ladder, case.step),
+        next_step=upcoming.step if upcoming else None,
+        next_step_at=step_time(case.due_at, upcoming) if upcoming else None,
+    )
 
 
 def pay_in(
@@ -99,38 +131,16 @@ def pay_in(
     stored result and replay it.
     """
     require(who, Role.INTEGRATION, Role.PLATFORM_ADMIN)
-    if not idempotency_key:
-        raise ValidationProblem(
-            "Idempotency-Key", "required", "money-moving requests need an Idempotency-Key header"
-        )
-    if len(idempotency_key) > 200:
-        raise ValidationProblem("Idempotency-Key", "max_length", "at most 200 characters")
+    key = check_idempotency_key(idempotency_key)
     view = load_shop(uow, who, now, shop_id, lock=True)
-    fingerprint = _request_hash("payin", shop_id, amount, currency, reference)
+    fingerprint = request_hash("payin", shop_id, amount, currency, reference)
     # Keys belong to the party and the endpoint (as Stripe scopes them per account),
     # not to a token: the same key from two platform tokens is one request.
     scope = f"{who.party}:payins"
-    stored = uow.idempotency.get(scope, idempotency_key, PayIn)
+    stored = replay(uow, scope, key, fingerprint, PayIn)
     if stored is not None:
-        if stored.request_hash != fingerprint:
-            raise IdempotencyConflict(
-                "this Idempotency-Key was used for a different request; use a new key"
-            )
-        return stored.result
-    shop_currency = view.pack.currency
-    if currency is not None and currency != shop_currency:
-        raise ValidationProblem(
-            "amount.currency", "market_currency", f"this shop's deposit is paid in {shop_currency}"
-        )
-    money = Money.parse(amount, shop_currency, "amount.amount" if currency else "amount")
-    if not money.is_positive():
-        raise ValidationProblem("amount", "positive", "a pay-in must be more than zero")
-    if money.minor > view.pack.amount_limit.minor:
-        raise ValidationProblem(
-            "amount.amount",
-            "max_amount",
-            f"a single amount in this market is at most {view.pack.amount_limit}",
-        )
+        return stored
+    money = market_amount(view.pack, amount, currency, what="a pay-in")
     if not reference.strip() or len(reference) > 200:
         raise ValidationProblem(
             "reference",
@@ -140,20 +150,13 @@ def pay_in(
     balances = uow.ledger.balances(shop_id)
     before = DepositPosition.from_balances(view.required, balances)
     entry = payin_entry(money, before.receivable, reference.strip())
-    past = balance_past_limit(balances, entry)
-    if past is not None:
-        raise ValidationProblem(
-            "amount.amount",
-            "balance_limit",
-            f"this pay-in would take the shop's {past[0]} balance past "
-            f"{BALANCE_LIMIT_MINOR:,} minor units; nothing was recorded",
-        )
-    entry_id = uow.ledger.post(shop_id, entry, now, f"payin:{idempotency_key}")
+    check_balance_limit(balances, entry, "pay-in")
+    entry_id = uow.ledger.post(shop_id, entry, now, f"payin:{key}")
     review_funding(uow, view, now, Cause(CauseKind.PAY_IN))
     result = PayIn(
         entry_id, shop_id, money, reference.strip(), now, deposit(uow, None, now, shop_id)
     )
-    uow.idempotency.put(scope, idempotency_key, fingerprint, result, now)
+    uow.idempotency.put(scope, key, fingerprint, result, now)
     return result
 
 

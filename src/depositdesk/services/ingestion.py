@@ -27,13 +27,9 @@ from depositdesk.domain.events import (
     Rejection,
     parse_event,
 )
-from depositdesk.domain.funding import Cause, CauseKind
 from depositdesk.domain.json_shape import strict_loads
 from depositdesk.domain.ledger import (
     BALANCE_LIMIT_MINOR,
-    Account,
-    proceeds_entry,
-    violation_deduction_entry,
 )
 from depositdesk.domain.money import Money
 from depositdesk.domain.policy import PolicyBook
@@ -53,10 +49,9 @@ from depositdesk.domain.shop_state import (
     settle_after_sales,
 )
 from depositdesk.services.access import Principal, Role, require
-from depositdesk.services.funding import review_funding
+from depositdesk.services.deposit_events import apply_money_events
 from depositdesk.services.ports.repositories import EventRow, OrderKey, RecordKey, ToggleKey
 from depositdesk.services.ports.uow import UnitOfWork, UowFactory
-from depositdesk.services.shop_view import load_shop
 
 CHUNK = 10_000  # events per transaction: a write lock held ~0.3 s on SQLite
 # An event may not be dated more than this before its market's first policy
@@ -420,7 +415,7 @@ def _project(
     _project_orders(uow, order_events, shops, book)
     deductions = _project_records(uow, record_events)
     _project_toggles(uow, toggle_events)
-    touched_money: dict[str, Cause] = {}
+    proceeds: list[Event] = []
     for e in other:
         if e.type == "category.stopped":
             current = next(
@@ -431,24 +426,8 @@ def _project(
             if updated != current:
                 uow.shops.upsert_category(e.shop_id, updated)
         elif e.type == "proceeds.available":
-            uow.ledger.post(e.shop_id, proceeds_entry(e.money(), e.id), now, f"event:{e.id}")
-    for e in sorted(deductions, key=Event.sort_key):
-        # DEP-8: deducted in event-time order; the totals do not depend on it.
-        view = load_shop(uow, None, now, e.shop_id, book=book)
-        held = Money(
-            view.pack.currency,
-            -uow.ledger.balances(e.shop_id).get((Account.DEPOSIT_HELD, view.pack.currency), 0),
-        )
-        loss = e.money("consumer_loss")
-        if loss.is_positive():
-            entry = violation_deduction_entry(loss, held, e.data["violation_id"], e.data["type"])
-            uow.ledger.post(e.shop_id, entry, now, f"event:{e.id}")
-            violation = e.data["violation_id"]
-            touched_money[e.shop_id] = Cause(
-                CauseKind.VIOLATION_DEDUCTED, after=loss, ref=violation
-            )
-    for shop_id, cause in touched_money.items():
-        review_funding(uow, load_shop(uow, None, now, shop_id, book=book), now, cause)
+            proceeds.append(e)
+    apply_money_events(uow, deductions + proceeds, book, now)
 
 
 def _project_orders(

@@ -1,43 +1,89 @@
-"""Notice texts from templates: `templates/notices/<kind>/{subject,body}.<lang>.txt`.
+"""Notice texts from templates: `templates/notices/<kind>/{subject,body}.<lang>.txt`,
+and the HTML version of the email (`templates/notices/email.html`).
 
 Every notice exists in each `Language` (English and Simplified Chinese); a test
 renders every kind in every language, so a missing template fails the suite,
-not a seller's notice.
+not a seller's notice. Money and dates are written the way the reader's locale
+writes them (babel): `£1,000.00` and `1 April 2026` in English, `¥15,000.00` and
+`2026年4月1日` in Chinese; dates are the market's calendar date, with its time zone.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from babel.dates import format_date
+from babel.numbers import format_currency
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from depositdesk.domain.clock import utc
 from depositdesk.domain.money import Money
 from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.shop import Language
 
+# The babel locale each language is written in.
+LOCALES: dict[Language, str] = {Language.EN: "en", Language.ZH: "zh_Hans_CN"}
+DEFAULT_TIMEZONE = "UTC"
+
 _env = Environment(
     loader=PackageLoader("depositdesk", "templates/notices"),
     undefined=StrictUndefined,  # a misspelt field fails loudly
-    autoescape=False,  # plain text; HTML mail will use its own autoescaped templates
+    autoescape=False,  # plain text; the HTML email has its own autoescaped environment
     keep_trailing_newline=False,
+)
+_html_env = Environment(
+    loader=PackageLoader("depositdesk", "templates/notices"),
+    undefined=StrictUndefined,
+    autoescape=True,
 )
 
 
-def _money(value: Money) -> str:
-    return str(value)
+def format_money(value: Money, language: Language) -> str:
+    """`value` as the reader's locale writes an amount of its currency."""
+    amount = Decimal(value.format())
+    return format_currency(amount, value.currency, locale=LOCALES[language])
 
 
-def _date(value: datetime) -> str:
-    return f"{utc(value):%Y-%m-%d}"
+def format_day(value: datetime, language: Language, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """The calendar date of `value` in `timezone`, written the reader's way."""
+    local = utc(value).astimezone(ZoneInfo(timezone))
+    return format_date(local.date(), format="long", locale=LOCALES[language])
+
+
+@pass_context
+def _money(ctx: Context, value: Money) -> str:
+    return format_money(value, ctx["_language"])
+
+
+@pass_context
+def _date(ctx: Context, value: datetime) -> str:
+    return format_day(value, ctx["_language"], ctx["_timezone"])
 
 
 _env.filters["money"] = _money
 _env.filters["date"] = _date
 
 
-def render(kind: NoticeKind, language: Language, **context: object) -> tuple[str, str]:
-    """(subject, body) of a notice in the given language."""
-    subject = _env.get_template(f"{kind}/subject.{language}.txt").render(context)
-    body = _env.get_template(f"{kind}/body.{language}.txt").render(context)
+def render(
+    kind: NoticeKind,
+    language: Language,
+    timezone: str = DEFAULT_TIMEZONE,
+    **context: object,
+) -> tuple[str, str]:
+    """(subject, body) of a notice in the given language; dates in `timezone`."""
+    values: dict[str, Any] = {**context, "_language": language, "_timezone": timezone}
+    subject = _env.get_template(f"{kind}/subject.{language}.txt").render(values)
+    body = _env.get_template(f"{kind}/body.{language}.txt").render(values)
     return " ".join(subject.split()), body.strip()
+
+
+def render_html(subject: str, body: str, language: Language) -> str:
+    """The HTML part of a notice email: the same words, each paragraph escaped."""
+    paragraphs = [p.strip() for p in body.split("\n\n") if p.strip()]
+    return _html_env.get_template("email.html").render(
+        subject=subject, paragraphs=paragraphs, lang="zh-Hans" if language is Language.ZH else "en"
+    )

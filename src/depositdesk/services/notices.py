@@ -1,14 +1,20 @@
-"""Notices sent to sellers, as lists (interface.md `GET /v1/notices`)."""
+"""Notices to sellers: issuing one (stored, emailed, announced) and listing them
+(interface.md `GET /v1/notices`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from depositdesk.domain.notices import Notice
+from depositdesk.domain.ids import new_id
+from depositdesk.domain.notices import Notice, NoticeKind
+from depositdesk.domain.outbox import Channel, OutboxMessage, email_payload
+from depositdesk.domain.shop import Language
 from depositdesk.services.access import Principal
+from depositdesk.services.notice_texts import render, render_html
 from depositdesk.services.paging import Page
 from depositdesk.services.ports.uow import UnitOfWork
-from depositdesk.services.shop_view import load_shop
+from depositdesk.services.shop_view import ShopView, load_shop
+from depositdesk.services.webhooks import publish, time_data
 
 
 def list_notices(
@@ -23,3 +29,57 @@ def list_notices(
     else:
         shop_ids = None
     return Page.of(uow.notices.for_shops(shop_ids, limit))
+
+
+def issue_notice(
+    uow: UnitOfWork,
+    view: ShopView,
+    kind: NoticeKind,
+    now: datetime,
+    data: dict[str, str | int],
+    due_at: datetime | None,
+    **context: object,
+) -> Notice:
+    """Write a notice to the shop's seller: stored (GET /v1/notices), emailed in the
+    seller's language and announced as `notice.sent`, all in the transaction of the
+    change it reports (DEP-5 "stored, emailed, webhook"). `context` feeds the
+    templates of `kind` (services/notice_texts.py)."""
+    shop = view.shop
+    seller = uow.sellers.get(shop.seller_id)
+    language = seller.language if seller is not None else Language.EN
+    subject, body = render(kind, language, view.pack.timezone, shop=shop, **context)
+    notice = Notice(
+        id=new_id("ntc"),
+        shop_id=shop.id,
+        kind=kind,
+        subject=subject,
+        body=body,
+        data=data,
+        created_at=now,
+        due_at=due_at,
+        policy=view.policy,
+    )
+    uow.notices.add(notice)
+    if seller is not None:
+        # One notice, one email: its dedupe key is the notice's id.
+        html = render_html(notice.subject, notice.body, language)
+        payload = email_payload(seller.email, notice.subject, notice.body, language.value, html)
+        message = OutboxMessage.new(
+            Channel.EMAIL, f"notice.{kind}", f"{notice.id}:email", payload, now
+        )
+        uow.outbox.add(message)
+    publish(
+        uow,
+        "notice.sent",
+        notice.id,
+        {
+            "notice_id": notice.id,
+            "shop_id": shop.id,
+            "kind": kind.value,
+            "subject": notice.subject,
+            "language": language.value,
+            "due_at": time_data(due_at) if due_at is not None else None,
+        },
+        now,
+    )
+    return notice

@@ -14,14 +14,16 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from depositdesk.domain.enforcement import LADDER_TIMER
 from depositdesk.domain.timers import Timer
-from depositdesk.services import policies
+from depositdesk.services import enforcement, policies
 from depositdesk.services.ports.uow import UnitOfWork, UowFactory
 
 Handler = Callable[[UnitOfWork, datetime, Timer], None]
 # Every timer kind and what it does: one registry, so a kind is found by grep.
 HANDLERS: dict[str, Handler] = {
     policies.POLICY_EFFECTIVE: policies.on_version_effective,
+    LADDER_TIMER: enforcement.on_ladder_due,
 }
 RETRY_AFTER = timedelta(minutes=5)
 log = structlog.get_logger("depositdesk.timers")

@@ -10,8 +10,9 @@ The worker signs and sends the rows (services/outbox.py), retrying for 3 days.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
+from depositdesk.domain.money import Money
 from depositdesk.domain.outbox import Channel, OutboxMessage
 from depositdesk.domain.webhook_endpoints import EVENT_TYPES
 from depositdesk.services.ports.uow import UnitOfWork
@@ -41,7 +42,22 @@ def publish(
         }
         uow.outbox.add(
             OutboxMessage.new(
-                Channel.WEBHOOK, event_type, f"{event_type}:{key}:{endpoint.id}", payload, now
+                Channel.WEBHOOK,
+                event_type,
+                f"{event_type}:{key}:{endpoint.id}",
+                payload,
+                now,
+                endpoint_id=endpoint.id,
             )
         )
     return event_id
+
+
+def money_data(value: Money) -> dict[str, str]:
+    """Money in a webhook's data, as the API writes it (interface.md "Money")."""
+    return {"amount": value.format(), "currency": value.currency}
+
+
+def time_data(value: datetime) -> str:
+    """A time in a webhook's data: RFC 3339 UTC."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -7,7 +7,7 @@ from depositdesk.domain.ledger import CREDIT_NORMAL, Account, EntryKind, Recorde
 from depositdesk.domain.notices import Notice, NoticeKind
 from depositdesk.domain.shop import ShopStatus
 from depositdesk.entrypoints.api.schemas.common import MoneyOut, Out, PolicyRefOut, Time
-from depositdesk.services.deposits import DepositView, LedgerPage, PayIn
+from depositdesk.services.deposits import DepositView, Enforcement, LedgerPage, PayIn
 from depositdesk.services.paging import Page
 
 SIGN_CONVENTION = (
@@ -53,16 +53,42 @@ class NoticePageOut(Out):
         return cls(items=[NoticeOut.of(n) for n in page.items], next_cursor=None)
 
 
+class EnforcementOut(Out):
+    """DEP-5/6: the open under-funding case."""
+
+    opened_at: Time
+    due_at: Time
+    step: str | None
+    step_at: Time | None
+    restrictions: list[str]
+    next_step: str | None
+    next_step_at: Time | None
+
+    @classmethod
+    def of(cls, e: Enforcement) -> EnforcementOut:
+        return cls(
+            opened_at=e.opened_at,
+            due_at=e.due_at,
+            step=e.step,
+            step_at=e.step_at,
+            restrictions=list(e.restrictions),
+            next_step=e.next_step,
+            next_step_at=e.next_step_at,
+        )
+
+
 class DepositOut(Out):
     shop_id: str
     required: MoneyOut
     held: MoneyOut
     shortfall: MoneyOut
     receivable: MoneyOut
+    owed: MoneyOut
     proceeds: MoneyOut
     status: FundingStatus
     shop_status: ShopStatus
     enforcement_step: str | None
+    enforcement: EnforcementOut | None
     notices: list[NoticeOut]
     policy: PolicyRefOut
 
@@ -75,10 +101,12 @@ class DepositOut(Out):
             held=MoneyOut.of(pos.held),
             shortfall=MoneyOut.of(pos.shortfall),
             receivable=MoneyOut.of(pos.receivable),
+            owed=MoneyOut.of(view.owed),
             proceeds=MoneyOut.of(pos.proceeds),
             status=view.status,
             shop_status=view.shop_status,
             enforcement_step=view.enforcement_step,
+            enforcement=EnforcementOut.of(view.enforcement) if view.enforcement else None,
             notices=[NoticeOut.of(n) for n in view.notices],
             policy=PolicyRefOut.of(view.policy),
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from depositdesk.domain.shop import Language, Seller, ShopStatus
+from depositdesk.domain.enforcement import restrictions
+from depositdesk.domain.shop import ClosureFlag, Language, Seller, ShopStatus
 from depositdesk.entrypoints.api.schemas.common import MoneyOut, Out, PolicyRefOut, Time
 from depositdesk.services.paging import Page
 from depositdesk.services.shop_view import ShopView
@@ -26,6 +27,14 @@ class SellerOut(Out):
         )
 
 
+class ClosureFlagOut(Out):
+    """DEP-8: a closure-grade violation flagged the shop for closure."""
+
+    violation_id: str
+    type: str
+    flagged_at: Time
+
+
 class ShopOut(Out):
     id: str
     seller_id: str
@@ -34,6 +43,8 @@ class ShopOut(Out):
     categories: list[str]
     status: ShopStatus
     restrictions: list[str]
+    enforcement_step: str | None
+    closure_flag: ClosureFlagOut | None
     required_deposit: MoneyOut
     policy: PolicyRefOut
     orders_cutoff_at: Time | None
@@ -49,12 +60,22 @@ class ShopOut(Out):
             market=shop.market,
             categories=list(view.categories),
             status=shop.status,
-            restrictions=[],
+            restrictions=list(restrictions(view.pack.ladder, shop.enforcement_step)),
+            enforcement_step=shop.enforcement_step,
+            closure_flag=_flag(shop.closure_flag),
             required_deposit=MoneyOut.of(view.required),
             policy=PolicyRefOut.of(view.policy),
             orders_cutoff_at=shop.orders_cutoff_at,
             created_at=shop.created_at,
         )
+
+
+def _flag(flag: ClosureFlag | None) -> ClosureFlagOut | None:
+    if flag is None:
+        return None
+    return ClosureFlagOut(
+        violation_id=flag.violation_id, type=flag.violation_type, flagged_at=flag.flagged_at
+    )
 
 
 class ShopPageOut(Out):

@@ -1,0 +1,174 @@
+"""Marketplace events that move deposit money: deductions (DEP-8) and offsets (DEP-7).
+
+Ingestion (services/ingestion.py) stores and projects events in chunks; the events
+that move money come here, in event-time order, inside the chunk's transaction:
+
+- `violation.recorded` (first time seen): the consumer's loss is deducted (what the
+  deposit cannot cover becomes a receivable), a `deduction` notice and a
+  `deposit.deducted` webhook follow, a closure-grade type (policy) flags the shop
+  for closure, and the deposit is reviewed (a top-up notice, DEP-5).
+- `proceeds.available`: the proceeds are credited; when the shop has an open
+  under-funding case, what it owes is taken from them at once as one balanced
+  entry whose source names the event, and the seller is told after (DEP-7), which
+  may fund the shop again and lift its enforcement steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from depositdesk.domain.events import Event
+from depositdesk.domain.funding import Cause, CauseKind, owed
+from depositdesk.domain.ledger import (
+    offset_entry,
+    proceeds_entry,
+    violation_deduction_entry,
+)
+from depositdesk.domain.money import Money
+from depositdesk.domain.notices import NoticeKind
+from depositdesk.domain.policy import PolicyBook
+from depositdesk.domain.shop import ClosureFlag, ShopStatus
+from depositdesk.services.funding import position, review_funding
+from depositdesk.services.notices import issue_notice
+from depositdesk.services.ports.uow import UnitOfWork
+from depositdesk.services.shop_view import ShopView, load_shop
+from depositdesk.services.webhooks import money_data, publish, time_data
+
+MONEY_EVENTS = frozenset({"violation.recorded", "proceeds.available"})
+
+
+def apply_money_events(
+    uow: UnitOfWork, events: list[Event], book: PolicyBook, now: datetime
+) -> None:
+    """Book `events` (first-time violations and proceeds) in event-time order."""
+    if not events:
+        return
+    # Lock the shops in one order (PostgreSQL), so concurrent chunks and pay-ins
+    # never compute a split from a balance another transaction is changing.
+    uow.shops.many({e.shop_id for e in events}, lock=True)
+    for e in sorted(events, key=Event.sort_key):
+        if e.type == "violation.recorded":
+            _deduct(uow, load_shop(uow, None, now, e.shop_id, book=book), e, now)
+        else:
+            _proceeds(uow, e, book, now)
+
+
+def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> None:
+    """DEP-8: the consumer's loss from the deposit, the rest a receivable."""
+    violation_id, violation_type = e.data["violation_id"], e.data["type"]
+    loss = e.money("consumer_loss")
+    held = position(uow, view).held
+    entry = violation_deduction_entry(loss, held, violation_id, violation_type)
+    uow.ledger.post(view.shop.id, entry, now, f"event:{e.id}")
+    covered = Money(loss.currency, min(loss.minor, max(held.minor, 0)))
+    uncovered = loss - covered
+    shop = view.shop
+    flagged = violation_type in view.pack.closure_violation_types
+    if flagged and shop.closure_flag is None:
+        shop = replace(shop, closure_flag=ClosureFlag(violation_id, violation_type, now))
+        uow.shops.save(shop)
+        view = replace(view, shop=shop)
+        publish(
+            uow,
+            "shop.flagged_for_closure",
+            f"{shop.id}:{violation_id}",
+            {"shop_id": shop.id, "violation_id": violation_id, "type": violation_type},
+            now,
+        )
+    after = position(uow, view)
+    data: dict[str, str | int] = {
+        "violation_id": violation_id,
+        "type": violation_type,
+        "loss_minor": loss.minor,
+        "covered_minor": covered.minor,
+        "receivable_added_minor": uncovered.minor,
+        "held_minor": after.held.minor,
+        "currency": loss.currency,
+    }
+    notice = issue_notice(
+        uow,
+        view,
+        NoticeKind.DEDUCTION,
+        now,
+        data,
+        None,
+        loss=loss,
+        covered=covered,
+        uncovered=uncovered,
+        violation_id=violation_id,
+        violation_type=violation_type,
+        held=after.held,
+        closure_flagged=flagged,
+    )
+    publish(
+        uow,
+        "deposit.deducted",
+        f"{shop.id}:{violation_id}",
+        {
+            "shop_id": shop.id,
+            "violation_id": violation_id,
+            "type": violation_type,
+            "consumer_loss": money_data(loss),
+            "covered": money_data(covered),
+            "receivable_added": money_data(uncovered),
+            "held": money_data(after.held),
+            "closure_flagged": flagged,
+            "event_id": e.id,
+            "notice_id": notice.id,
+        },
+        now,
+    )
+    cause = Cause(CauseKind.VIOLATION_DEDUCTED, after=loss, ref=violation_id)
+    review_funding(uow, view, now, cause)
+
+
+def _proceeds(uow: UnitOfWork, e: Event, book: PolicyBook, now: datetime) -> None:
+    """Credit the proceeds; DEP-7: take what an under-funded shop owes from them."""
+    proceeds = e.money()
+    uow.ledger.post(e.shop_id, proceeds_entry(proceeds, e.id), now, f"event:{e.id}")
+    shop = uow.shops.get(e.shop_id)
+    if shop is None or shop.case is None or shop.status is ShopStatus.PENDING_DEPOSIT:
+        return  # funded (no open case): nothing to take
+    view = load_shop(uow, None, now, e.shop_id, book=book)
+    before = position(uow, view)
+    amount = Money(proceeds.currency, min(owed(before).minor, proceeds.minor))
+    if not amount.is_positive():
+        return
+    uow.ledger.post(shop.id, offset_entry(amount, before.receivable, e.id), now, f"event:{e.id}")
+    after = position(uow, view)
+    data: dict[str, str | int] = {
+        "amount_minor": amount.minor,
+        "currency": amount.currency,
+        "event_id": e.id,
+        "held_minor": after.held.minor,
+        "owed_minor": owed(after).minor,
+    }
+    notice = issue_notice(
+        uow,
+        view,
+        NoticeKind.OFFSET,
+        now,
+        data,
+        None,
+        amount=amount,
+        event_id=e.id,
+        held=after.held,
+        owed_after=owed(after),
+    )
+    publish(
+        uow,
+        "deposit.offset",
+        f"{shop.id}:{e.id}",
+        {
+            "shop_id": shop.id,
+            "amount": money_data(amount),
+            "held": money_data(after.held),
+            "owed": money_data(owed(after)),
+            "event_id": e.id,
+            "occurred_at": time_data(e.occurred_at),
+            "notice_id": notice.id,
+        },
+        now,
+    )
+    review_funding(uow, view, now, Cause(CauseKind.OFFSET, after=amount))
