@@ -6,6 +6,7 @@ import hashlib
 import io
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
@@ -19,7 +20,9 @@ from depositdesk.domain.gateway_messages import (
     WebhookDelivery,
     WebhookResult,
 )
-from depositdesk.domain.outbox import OutboxMessage
+from depositdesk.domain.outbox import DeliveryStatus, OutboxMessage
+from depositdesk.domain.webhook_endpoints import WebhookEndpoint
+from depositdesk.services.paging import CreatedCursor
 
 
 class FakeMailer:
@@ -124,6 +127,60 @@ class FakeOutboxRepository:
     def pending_count(self) -> int:
         return sum(1 for m in self.rows.values() if m.pending)
 
+    def for_endpoint(
+        self,
+        endpoint_id: str,
+        status: DeliveryStatus | None,
+        after: CreatedCursor | None,
+        limit: int,
+    ) -> list[OutboxMessage]:
+        rows = [
+            m
+            for m in self.rows.values()
+            if m.endpoint_id == endpoint_id
+            and (status is None or m.status is status)
+            and (after is None or (m.created_at, m.id) < (after.created_at, after.id))
+        ]
+        return sorted(rows, key=lambda m: (m.created_at, m.id), reverse=True)[:limit]
+
+    def counts_by_endpoint(
+        self, endpoint_ids: Collection[str]
+    ) -> dict[str, dict[DeliveryStatus, int]]:
+        counts = {e: dict.fromkeys(DeliveryStatus, 0) for e in endpoint_ids}
+        for m in self.rows.values():
+            if m.endpoint_id in counts:
+                counts[m.endpoint_id][m.status] += 1
+        return counts
+
+
+class FakeWebhookEndpointRepository:
+    """Webhook endpoints over a dict (the SQL repository's order: oldest first)."""
+
+    def __init__(self, rows: dict[str, WebhookEndpoint]) -> None:
+        self.rows = rows
+
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        if endpoint.id in self.rows:
+            raise ValueError(f"endpoint {endpoint.id} exists")
+        self.rows[endpoint.id] = endpoint
+
+    def get(self, endpoint_id: str) -> WebhookEndpoint | None:
+        return self.rows.get(endpoint_id)
+
+    def all(self) -> list[WebhookEndpoint]:
+        return sorted(self.rows.values(), key=lambda e: (e.created_at, e.id))
+
+    def page(self, after: CreatedCursor | None, limit: int) -> list[WebhookEndpoint]:
+        rows = [
+            e
+            for e in self.rows.values()
+            if after is None or (e.created_at, e.id) < (after.created_at, after.id)
+        ]
+        return sorted(rows, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
+
+    def disable(self, endpoint_id: str, at: datetime) -> None:
+        self.rows[endpoint_id] = replace(self.rows[endpoint_id], disabled_at=at)
+
 
 class FakeOutboxStore:
     """Committed outbox rows; `uow()` opens a transaction on a copy of them, so what
@@ -132,6 +189,7 @@ class FakeOutboxStore:
 
     def __init__(self, crash_on_commit: int | None = None) -> None:
         self.rows: dict[str, OutboxMessage] = {}
+        self.endpoints: dict[str, WebhookEndpoint] = {}
         self.commits = 0
         self.crash_on_commit = crash_on_commit
 
@@ -150,9 +208,11 @@ class FakeOutboxUow:
     def __init__(self, store: FakeOutboxStore) -> None:
         self.store = store
         self.outbox = FakeOutboxRepository(dict(store.rows))
+        self.webhook_endpoints = FakeWebhookEndpointRepository(dict(store.endpoints))
 
     def __enter__(self) -> FakeOutboxUow:
         self.outbox = FakeOutboxRepository(dict(self.store.rows))
+        self.webhook_endpoints = FakeWebhookEndpointRepository(dict(self.store.endpoints))
         return self
 
     def __exit__(
@@ -162,9 +222,11 @@ class FakeOutboxUow:
         tb: TracebackType | None,
     ) -> None:
         self.outbox = FakeOutboxRepository({})  # uncommitted work is dropped
+        self.webhook_endpoints = FakeWebhookEndpointRepository({})
 
     def commit(self) -> None:
         self.store.commits += 1
         if self.store.commits == self.store.crash_on_commit:
             raise Crash(f"crashed at commit {self.store.commits}")
         self.store.rows = dict(self.outbox.rows)
+        self.store.endpoints = dict(self.webhook_endpoints.rows)

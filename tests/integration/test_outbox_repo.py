@@ -14,10 +14,19 @@ from sqlalchemy import Connection, Engine, delete
 from depositdesk.adapters.db.outbox_repo import OutboxRepository
 from depositdesk.adapters.db.tables import outbox, timers
 from depositdesk.adapters.db.timer_repo import TimerRepository
-from depositdesk.domain.outbox import Channel, OutboxMessage, email_payload
+from depositdesk.adapters.db.webhook_repo import WebhookEndpointRepository
+from depositdesk.domain.outbox import (
+    Channel,
+    DeliveryStatus,
+    OutboxMessage,
+    email_payload,
+    webhook_payload,
+)
 from depositdesk.domain.timers import Timer
+from depositdesk.domain.webhook_endpoints import WebhookEndpoint
 from depositdesk.services.outbox import LEASE, send_due
-from tests.fakes import FakeSenders
+from depositdesk.services.paging import CreatedCursor
+from tests.fakes import FakeSenders, FakeWebhookSender
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -88,8 +97,62 @@ def test_mark_retry_and_failed_are_stored(conn: Connection) -> None:
     assert not failed.pending and messages.pending_count() == 0
 
 
+def hook(key: str, endpoint_id: str, created_at: datetime = NOW) -> OutboxMessage:
+    payload = webhook_payload(endpoint_id, f"evt_{key}", {"shop_id": "shop1"})
+    return OutboxMessage.new(
+        Channel.WEBHOOK, "shop.funded", key, payload, created_at, endpoint_id=endpoint_id
+    )
+
+
+def test_webhook_rows_keep_their_endpoint_and_list_newest_first(conn: Connection) -> None:
+    messages, _ = repos(conn)
+    rows = [hook(f"k{n}", "whe_a", NOW + n * MINUTE) for n in range(4)]
+    for message in [*rows, hook("other", "whe_b"), notice("mail")]:
+        messages.add(message)
+    messages.mark_sent(rows[0].id, NOW)
+    messages.mark_failed(rows[1].id, NOW, "HTTP 500")
+
+    assert messages.get(rows[0].id) == replace(rows[0], sent_at=NOW)
+    listed = messages.for_endpoint("whe_a", None, None, 10)
+    assert [m.id for m in listed] == [m.id for m in reversed(rows)]
+    first = messages.for_endpoint("whe_a", None, None, 2)
+    after = CreatedCursor(first[-1].created_at, first[-1].id)
+    assert [m.id for m in messages.for_endpoint("whe_a", None, after, 10)] == [
+        rows[1].id,
+        rows[0].id,
+    ]
+    assert [m.id for m in messages.for_endpoint("whe_a", DeliveryStatus.FAILED, None, 10)] == [
+        rows[1].id
+    ]
+    pending = messages.for_endpoint("whe_a", DeliveryStatus.PENDING, None, 10)
+    assert [m.id for m in pending] == [rows[3].id, rows[2].id]
+    assert [m.event_id for m in pending] == ["evt_k3", "evt_k2"]
+    assert messages.counts_by_endpoint(["whe_a", "whe_b", "whe_none"]) == {
+        "whe_a": {DeliveryStatus.PENDING: 2, DeliveryStatus.SENT: 1, DeliveryStatus.FAILED: 1},
+        "whe_b": {DeliveryStatus.PENDING: 1, DeliveryStatus.SENT: 0, DeliveryStatus.FAILED: 0},
+        "whe_none": {DeliveryStatus.PENDING: 0, DeliveryStatus.SENT: 0, DeliveryStatus.FAILED: 0},
+    }
+    assert messages.counts_by_endpoint([]) == {}
+
+
+def test_rows_of_one_instant_page_by_id(conn: Connection) -> None:
+    messages, _ = repos(conn)
+    rows = [hook(f"k{n}", "whe_a") for n in range(5)]  # one created_at for all
+    for message in rows:
+        messages.add(message)
+    seen: list[str] = []
+    after = None
+    while True:
+        page = messages.for_endpoint("whe_a", None, after, 2)
+        seen += [m.id for m in page]
+        if len(page) < 2:
+            break
+        after = CreatedCursor(page[-1].created_at, page[-1].id)
+    assert seen == sorted((m.id for m in rows), reverse=True)
+
+
 class ConnectionUow:
-    """A unit of work with only the outbox, on the test engine."""
+    """A unit of work with only the outbox and the webhook endpoints, on the test engine."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -98,6 +161,7 @@ class ConnectionUow:
         self.conn = self.engine.connect()
         self.conn.begin()
         self.outbox = OutboxRepository(self.conn, self.conn.dialect.name == "postgresql")
+        self.webhook_endpoints = WebhookEndpointRepository(self.conn)
         return self
 
     def __exit__(
@@ -126,6 +190,30 @@ def test_send_due_against_the_database_sends_once(engine: Engine) -> None:
     with ConnectionUow(engine) as uow:
         stored = uow.outbox.get(message.id)
     assert stored is not None and (stored.sent_at, stored.attempts) == (NOW, 1)
+
+
+def test_send_due_against_the_database_delivers_a_webhook_to_its_endpoint(
+    engine: Engine,
+) -> None:
+    endpoint = WebhookEndpoint(
+        "whe_0123456789abcdef", "https://hooks.example.com/dd", ("*",), "whsec_1", NOW, "test"
+    )
+    with ConnectionUow(engine) as uow:
+        uow.webhook_endpoints.add(endpoint)
+        uow.outbox.add(message := hook("shop.funded:shop1:1", endpoint.id))
+        uow.commit()
+    senders = FakeSenders(webhooks=FakeWebhookSender(fail_times=1))
+
+    first = send_due(lambda: ConnectionUow(engine), senders, NOW)
+    second = send_due(lambda: ConnectionUow(engine), senders, NOW + LEASE)
+
+    assert (first.retrying, second.sent) == (1, 1)
+    assert [(d.id, d.url, d.secret) for d in senders.webhooks.attempts] == [
+        ("evt_shop.funded:shop1:1", endpoint.url, endpoint.secret)
+    ] * 2
+    with ConnectionUow(engine) as uow:
+        stored = uow.outbox.get(message.id)
+    assert stored is not None and (stored.status, stored.attempts) == (DeliveryStatus.SENT, 2)
 
 
 def test_timers_fire_once_due_and_are_completed(conn: Connection) -> None:

@@ -20,6 +20,7 @@ from depositdesk.domain.outbox import (
     retry_delay,
     webhook_payload,
 )
+from depositdesk.domain.webhook_endpoints import WebhookEndpoint
 from depositdesk.services.outbox import LEASE, send_due
 from tests.fakes import Crash, FakeMailer, FakeOutboxStore, FakeSenders, FakeWebhookSender
 
@@ -48,15 +49,35 @@ def topup_notice(store: FakeOutboxStore, shop: str = "shop1") -> OutboxMessage:
     return message
 
 
-def shop_funded(store: FakeOutboxStore) -> OutboxMessage:
+ENDPOINT = WebhookEndpoint(
+    id="whe_0123456789abcdef",
+    url="https://hooks.example.com/dd",
+    events=("*",),
+    secret="whsec_1",
+    created_at=NOW,
+    created_by="platform_admin:test",
+)
+EVENT_ID = "evt_5f0c"
+
+
+def shop_funded(
+    store: FakeOutboxStore,
+    endpoint: WebhookEndpoint | None = ENDPOINT,
+    payload: dict[str, object] | None = None,
+) -> OutboxMessage:
+    """A `shop.funded` webhook row for ENDPOINT, stored with the endpoint (or without
+    it: `endpoint=None` leaves it unknown)."""
     message = OutboxMessage.new(
         Channel.WEBHOOK,
         "shop.funded",
         "shop.funded:shop1:1",
-        webhook_payload("https://hooks.example.com/dd", "whsec_1", {"shop_id": "shop1"}),
+        payload or webhook_payload(ENDPOINT.id, EVENT_ID, {"shop_id": "shop1"}),
         NOW,
+        endpoint_id=ENDPOINT.id,
     )
     with store.uow() as uow:
+        if endpoint is not None:
+            uow.webhook_endpoints.add(endpoint)
         uow.outbox.add(message)
         uow.commit()
     return message
@@ -110,10 +131,14 @@ def test_failing_webhook_is_retried_with_backoff_and_keeps_its_id() -> None:
 
     assert third.sent == 1
     assert store.get(message.id).sent_at == NOW + 3 * MINUTE
-    assert {d.id for d in senders.webhooks.attempts} == {message.id}
+    # The event id, not the row id: the same in every attempt.
+    assert [d.id for d in senders.webhooks.attempts] == [EVENT_ID] * 3
+    assert {(d.url, d.secret) for d in senders.webhooks.attempts} == {
+        ("https://hooks.example.com/dd", "whsec_1")
+    }
     body = json.loads(senders.webhooks.attempts[-1].body)
     assert body == {
-        "id": message.id,
+        "id": EVENT_ID,
         "type": "shop.funded",
         "created_at": "2026-03-02T09:00:00Z",
         "data": {"shop_id": "shop1"},
@@ -136,7 +161,7 @@ def test_webhook_is_given_up_after_three_days_and_marked_failed() -> None:
     assert row.failed_at == deadline  # the last try is pulled in to the deadline
     assert row.sent_at is None and row.last_error == "HTTP 500: fake receiver failure"
     assert 12 < row.attempts < 40  # backoff, not a retry storm
-    assert {d.id for d in senders.webhooks.attempts} == {message.id}
+    assert {d.id for d in senders.webhooks.attempts} == {EVENT_ID}
     assert send_due(store.uow, senders, deadline + timedelta(days=1)).claimed == 0
 
 
@@ -185,15 +210,67 @@ def test_failing_email_does_not_hold_up_the_others() -> None:
 
 def test_payload_that_cannot_be_sent_fails_at_once() -> None:
     store, senders = FakeOutboxStore(), FakeSenders()
-    broken = OutboxMessage.new(Channel.WEBHOOK, "shop.funded", "k", {"data": {}}, NOW)
-    with store.uow() as uow:
-        uow.outbox.add(broken)
-        uow.commit()
+    broken = shop_funded(store, payload={"endpoint_id": ENDPOINT.id, "data": {}})
 
     report = send_due(store.uow, senders, NOW)
 
     assert report.failed == 1 and senders.webhooks.attempts == []
-    assert store.get(broken.id).last_error == "undeliverable: url must be a non-empty string"
+    assert store.get(broken.id).last_error == "undeliverable: event_id must be a non-empty string"
+
+
+def test_webhook_row_without_an_endpoint_fails_at_once() -> None:
+    store, senders = FakeOutboxStore(), FakeSenders()
+    orphan = OutboxMessage.new(Channel.WEBHOOK, "shop.funded", "k", {"data": {}}, NOW)
+    with store.uow() as uow:
+        uow.outbox.add(orphan)
+        uow.commit()
+
+    report = send_due(store.uow, senders, NOW)
+
+    assert (report.claimed, report.failed) == (1, 1) and senders.webhooks.attempts == []
+    row = store.get(orphan.id)
+    assert (row.failed_at, row.attempts) == (NOW, 0)
+    assert row.last_error == "undeliverable: the message names no webhook endpoint"
+
+
+def test_webhook_to_an_unknown_endpoint_fails_when_claimed() -> None:
+    store, senders = FakeOutboxStore(), FakeSenders()
+    message = shop_funded(store, endpoint=None)
+
+    assert send_due(store.uow, senders, NOW).failed == 1
+    assert senders.webhooks.attempts == []
+    assert store.get(message.id).last_error == f"unknown endpoint {ENDPOINT.id}"
+
+
+def test_pending_webhook_to_a_disabled_endpoint_fails_when_claimed() -> None:
+    store = FakeOutboxStore()
+    senders = FakeSenders(webhooks=FakeWebhookSender(fail_times=1))
+    message = shop_funded(store)
+    send_due(store.uow, senders, NOW, rng=FullDelay())  # one failed attempt, retry due later
+    with store.uow() as uow:
+        uow.webhook_endpoints.disable(ENDPOINT.id, NOW + MINUTE / 2)
+        uow.commit()
+
+    report = send_due(store.uow, senders, NOW + MINUTE)
+
+    assert (report.claimed, report.failed) == (1, 1)
+    assert len(senders.webhooks.attempts) == 1  # nothing more went out
+    row = store.get(message.id)
+    assert (row.failed_at, row.attempts, row.last_error) == (NOW + MINUTE, 1, "endpoint disabled")
+
+
+def test_webhook_goes_to_the_endpoints_url_and_secret_as_read_when_claimed() -> None:
+    store, senders = FakeOutboxStore(), FakeSenders()
+    shop_funded(store)
+    with store.uow() as uow:  # a later change of the endpoint is what counts
+        uow.webhook_endpoints.rows[ENDPOINT.id] = replace(
+            ENDPOINT, url="https://new.example.com/hooks", secret="whsec_2"
+        )
+        uow.commit()
+
+    assert send_due(store.uow, senders, NOW).sent == 1
+    [delivery] = senders.webhooks.attempts
+    assert (delivery.url, delivery.secret) == ("https://new.example.com/hooks", "whsec_2")
 
 
 def test_backoff_is_exponential_then_capped() -> None:

@@ -23,6 +23,14 @@ class Channel(StrEnum):
     WEBHOOK = "webhook"
 
 
+class DeliveryStatus(StrEnum):
+    """Where a message stands: still to be (re)tried, sent, or given up."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
     """One message to send.
@@ -30,9 +38,11 @@ class OutboxMessage:
     `payload` is JSON-able and depends on the channel:
     - email: `{"to", "subject", "text", "language"}` and optionally `"html"`, already
       rendered when the change was written (see `email_payload`);
-    - webhook: `{"url", "secret", "data"}`, where `data` is the event's `data` object
-      (see `webhook_payload`). Endpoint registration comes later; then the payload
-      will name an endpoint instead of carrying its url and secret.
+    - webhook: `{"endpoint_id", "event_id", "data"}` (see `webhook_payload`): the
+      event's id, the same in every attempt, and its `data` object. The receiver's
+      url and secret are not copied here: the worker reads them from the endpoint
+      (`endpoint_id`, also a column, so an endpoint's deliveries can be listed) when
+      it claims the row, so a disabled endpoint gets nothing more.
     """
 
     id: str
@@ -46,6 +56,7 @@ class OutboxMessage:
     sent_at: datetime | None = None
     failed_at: datetime | None = None
     last_error: str | None = None
+    endpoint_id: str | None = None  # webhooks: the receiving endpoint
 
     @classmethod
     def new(
@@ -55,13 +66,31 @@ class OutboxMessage:
         dedupe_key: str,
         payload: dict[str, object],
         now: datetime,
+        *,
+        endpoint_id: str | None = None,
     ) -> OutboxMessage:
         """A message due at once, with a fresh id."""
-        return cls(uuid.uuid4().hex, channel, topic, dedupe_key, payload, now, now)
+        return cls(
+            uuid.uuid4().hex, channel, topic, dedupe_key, payload, now, now, endpoint_id=endpoint_id
+        )
 
     @property
     def pending(self) -> bool:
         return self.sent_at is None and self.failed_at is None
+
+    @property
+    def status(self) -> DeliveryStatus:
+        if self.sent_at is not None:
+            return DeliveryStatus.SENT
+        if self.failed_at is not None:
+            return DeliveryStatus.FAILED
+        return DeliveryStatus.PENDING
+
+    @property
+    def event_id(self) -> str | None:
+        """A webhook's event id (the `id` its receiver sees), None for other rows."""
+        value = self.payload.get("event_id")
+        return value if isinstance(value, str) else None
 
 
 def email_payload(
@@ -78,8 +107,9 @@ def email_payload(
     return payload
 
 
-def webhook_payload(url: str, secret: str, data: dict[str, object]) -> dict[str, object]:
-    return {"url": url, "secret": secret, "data": data}
+def webhook_payload(endpoint_id: str, event_id: str, data: dict[str, object]) -> dict[str, object]:
+    """One event for one endpoint (services/webhooks.publish writes these)."""
+    return {"endpoint_id": endpoint_id, "event_id": event_id, "data": data}
 
 
 @dataclass(frozen=True, slots=True)

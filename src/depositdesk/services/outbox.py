@@ -6,7 +6,8 @@ lost and none is sent twice within an attempt:
 1. **Claim** (one short transaction): take the oldest due message (PostgreSQL skips
    rows another worker holds), count the attempt and push `available_at` to
    `now + lease`, then commit. The row is now leased: no other worker takes it
-   until the lease runs out.
+   until the lease runs out. A webhook row reads its endpoint (url, secret) here;
+   if the endpoint is unknown or disabled the row is marked failed at once.
 2. **Send** it, outside any transaction (no lock is held while a receiver is slow).
 3. **Mark** it in a second short transaction: sent, retry at the backoff time
    (domain/outbox.py), or failed once the channel's maximum age has passed or the
@@ -19,6 +20,11 @@ Crashes: before step 1 commits, nothing happened. Between 1 and 3 the lease runs
 out and a later run sends the message again, with the same id (the same email
 Message-ID, the same webhook `id`): a receiver may see one message twice, never two
 ids for one change (interface.md "Webhooks").
+
+A webhook is delivered as `{id, type, created_at, data}` (interface.md "Webhooks"):
+`id` is the event id `services/webhooks.publish` stored in the payload, `type` the
+row's topic, `created_at` the time of the change; all three are the same in every
+attempt. The sender signs the body with the endpoint's secret.
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ from typing import Literal, Protocol
 
 from depositdesk.domain.gateway_messages import EmailMessage, WebhookDelivery
 from depositdesk.domain.outbox import RETRY_POLICIES, Channel, OutboxMessage, next_attempt_at
+from depositdesk.domain.webhook_endpoints import WebhookEndpoint
 from depositdesk.services.ports.gateways import Mailer, WebhookSender
-from depositdesk.services.ports.outbox import OutboxRepository
+from depositdesk.services.ports.outbox import OutboxRepository, WebhookEndpointRepository
 from depositdesk.services.ports.uow import Transaction
 
 LEASE = timedelta(minutes=5)
@@ -45,6 +52,9 @@ class OutboxUnitOfWork(Transaction, Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def webhook_endpoints(self) -> WebhookEndpointRepository: ...
 
 
 class Senders(Protocol):
@@ -74,6 +84,14 @@ class Undeliverable(ValueError):
     """The payload cannot make a message: retrying would not help."""
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A leased message and, for a webhook, its endpoint as the claim read it."""
+
+    message: OutboxMessage
+    endpoint: WebhookEndpoint | None = None
+
+
 def send_due(
     uow_factory: Callable[[], OutboxUnitOfWork],
     senders: Senders,
@@ -87,11 +105,14 @@ def send_due(
     rng = rng or random.Random()
     outcomes: Counter[Outcome] = Counter()
     for _ in range(limit):
-        message = _claim_one(uow_factory, now, lease)
-        if message is None:
+        claimed = _claim_one(uow_factory, now, lease)
+        if claimed is None:
             break
-        error, permanent = _send(message, senders)
-        outcomes[_record(uow_factory, message, error, permanent, now, rng)] += 1
+        if claimed == "failed":
+            outcomes["failed"] += 1
+            continue
+        error, permanent = _send(claimed, senders)
+        outcomes[_record(uow_factory, claimed.message, error, permanent, now, rng)] += 1
     return SendReport(
         claimed=outcomes.total(),
         sent=outcomes["sent"],
@@ -102,18 +123,40 @@ def send_due(
 
 def _claim_one(
     uow_factory: Callable[[], OutboxUnitOfWork], now: datetime, lease: timedelta
-) -> OutboxMessage | None:
-    """The oldest due message, leased until `now + lease`, its attempt counted."""
+) -> Claimed | Literal["failed"] | None:
+    """The oldest due message, leased until `now + lease`, its attempt counted, with
+    its endpoint if it is a webhook. A webhook whose endpoint is unknown or disabled
+    is marked failed instead ("failed"); None when nothing is due."""
     with uow_factory() as uow:
         due = uow.outbox.claim_due(now, 1)
         if not due:
             return None
+        endpoint = None
+        if due[0].channel is Channel.WEBHOOK:
+            endpoint_id = due[0].endpoint_id
+            endpoint = uow.webhook_endpoints.get(endpoint_id) if endpoint_id else None
+            refusal = _refusal(endpoint_id, endpoint)
+            if refusal is not None:
+                uow.outbox.mark_failed(due[0].id, now, refusal)
+                uow.commit()
+                return "failed"
         message = replace(due[0], attempts=due[0].attempts + 1, available_at=now + lease)
         uow.outbox.mark_retry(
             message.id, message.attempts, message.available_at, message.last_error
         )
         uow.commit()
-        return message
+        return Claimed(message, endpoint)
+
+
+def _refusal(endpoint_id: str | None, endpoint: WebhookEndpoint | None) -> str | None:
+    """Why a webhook row cannot go to its endpoint at all (None: it can)."""
+    if endpoint_id is None:
+        return "undeliverable: the message names no webhook endpoint"
+    if endpoint is None:
+        return f"unknown endpoint {endpoint_id}"
+    if endpoint.disabled_at is not None:
+        return "endpoint disabled"
+    return None
 
 
 def _record(
@@ -144,13 +187,16 @@ def _record(
     return outcome
 
 
-def _send(message: OutboxMessage, senders: Senders) -> tuple[str | None, bool]:
+def _send(claimed: Claimed, senders: Senders) -> tuple[str | None, bool]:
     """(None, _) when sent; else (the error, whether retrying is pointless)."""
+    message = claimed.message
     try:
         if message.channel is Channel.EMAIL:
             senders.mailer.send(email_of(message))
             return None, False
-        result = senders.webhooks.deliver(delivery_of(message))
+        if claimed.endpoint is None:
+            raise Undeliverable("the webhook endpoint was not read")
+        result = senders.webhooks.deliver(delivery_of(message, claimed.endpoint))
     except Undeliverable as exc:
         return _short(f"undeliverable: {exc}"), True
     except Exception as exc:  # any gateway failure is a failed attempt, never a lost message
@@ -174,15 +220,16 @@ def email_of(message: OutboxMessage) -> EmailMessage:
     )
 
 
-def delivery_of(message: OutboxMessage) -> WebhookDelivery:
-    """The signed POST a webhook outbox message stands for; its id is the message id."""
+def delivery_of(message: OutboxMessage, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """The POST a webhook outbox message stands for, to `endpoint` and signed with its
+    secret: `{id, type, created_at, data}`, `id` the event id of the payload."""
     data = message.payload.get("data")
     if not isinstance(data, dict):
         raise Undeliverable("data must be an object")
     return WebhookDelivery.for_event(
-        id=message.id,
-        url=_text(message.payload, "url"),
-        secret=_text(message.payload, "secret"),
+        id=_text(message.payload, "event_id"),
+        url=endpoint.url,
+        secret=endpoint.secret,
         type=message.topic,
         created_at=message.created_at,
         data=data,

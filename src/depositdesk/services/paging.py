@@ -25,7 +25,16 @@ class EntryCursor:
     before_id: int
 
 
-Cursor = ShopCursor | EntryCursor
+@dataclass(frozen=True, slots=True)
+class CreatedCursor:
+    """Where a newest-first list keyed on (created_at, id) goes on: after this row
+    (webhook endpoints, an endpoint's deliveries)."""
+
+    created_at: datetime
+    id: str
+
+
+Cursor = ShopCursor | EntryCursor | CreatedCursor
 
 
 @dataclass(frozen=True, slots=True)

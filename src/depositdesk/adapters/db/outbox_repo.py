@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from depositdesk.adapters.db.tables import outbox
-from depositdesk.domain.outbox import Channel, OutboxMessage
+from depositdesk.domain.outbox import Channel, DeliveryStatus, OutboxMessage
+from depositdesk.services.paging import CreatedCursor
 
 _PENDING = (outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None))
+_IN_STATUS: dict[DeliveryStatus, ColumnElement[bool]] = {
+    DeliveryStatus.PENDING: and_(*_PENDING),
+    DeliveryStatus.SENT: outbox.c.sent_at.is_not(None),
+    DeliveryStatus.FAILED: and_(outbox.c.sent_at.is_(None), outbox.c.failed_at.is_not(None)),
+}
 
 
 class OutboxRepository:
@@ -36,6 +43,7 @@ class OutboxRepository:
                 sent_at=message.sent_at,
                 failed_at=message.failed_at,
                 last_error=message.last_error,
+                endpoint_id=message.endpoint_id,
             )
             # Only the dedupe key may clash quietly; a clashing id is a bug and raises.
             .on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key])
@@ -70,6 +78,49 @@ class OutboxRepository:
         query = select(func.count()).select_from(outbox).where(*_PENDING)
         return int(self.conn.execute(query).scalar_one())
 
+    def for_endpoint(
+        self,
+        endpoint_id: str,
+        status: DeliveryStatus | None,
+        after: CreatedCursor | None,
+        limit: int,
+    ) -> list[OutboxMessage]:
+        query = (
+            select(outbox)
+            .where(outbox.c.endpoint_id == endpoint_id)
+            .order_by(outbox.c.created_at.desc(), outbox.c.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(_IN_STATUS[status])
+        if after is not None:
+            query = query.where(
+                or_(
+                    outbox.c.created_at < after.created_at,
+                    and_(outbox.c.created_at == after.created_at, outbox.c.id < after.id),
+                )
+            )
+        return [_message(row) for row in self.conn.execute(query).mappings()]
+
+    def counts_by_endpoint(
+        self, endpoint_ids: Collection[str]
+    ) -> dict[str, dict[DeliveryStatus, int]]:
+        counts = {e: dict.fromkeys(DeliveryStatus, 0) for e in endpoint_ids}
+        if not counts:
+            return counts
+        columns = [
+            func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(status.value)
+            for status, condition in _IN_STATUS.items()
+        ]
+        query = (
+            select(outbox.c.endpoint_id, *columns)
+            .where(outbox.c.endpoint_id.in_(list(counts)))
+            .group_by(outbox.c.endpoint_id)
+        )
+        for row in self.conn.execute(query).mappings():
+            counts[row["endpoint_id"]] = {s: int(row[s.value]) for s in DeliveryStatus}
+        return counts
+
     def get(self, message_id: str) -> OutboxMessage | None:
         row = self.conn.execute(select(outbox).where(outbox.c.id == message_id)).mappings().first()
         return None if row is None else _message(row)
@@ -91,4 +142,5 @@ def _message(row: RowMapping) -> OutboxMessage:
         sent_at=row["sent_at"],
         failed_at=row["failed_at"],
         last_error=row["last_error"],
+        endpoint_id=row["endpoint_id"],
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, insert, select
+from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
 
 from depositdesk.adapters.db.tables import webhook_endpoints
 from depositdesk.domain.webhook_endpoints import WebhookEndpoint
+from depositdesk.services.paging import CreatedCursor
 
 
 def _endpoint(row: RowMapping) -> WebhookEndpoint:
@@ -49,3 +51,22 @@ class WebhookEndpointRepository:
             webhook_endpoints.c.created_at, webhook_endpoints.c.id
         )
         return [_endpoint(row) for row in self.conn.execute(q).mappings()]
+
+    def page(self, after: CreatedCursor | None, limit: int) -> list[WebhookEndpoint]:
+        c = webhook_endpoints.c
+        q = select(webhook_endpoints).order_by(c.created_at.desc(), c.id.desc()).limit(limit)
+        if after is not None:
+            q = q.where(
+                or_(
+                    c.created_at < after.created_at,
+                    and_(c.created_at == after.created_at, c.id < after.id),
+                )
+            )
+        return [_endpoint(row) for row in self.conn.execute(q).mappings()]
+
+    def disable(self, endpoint_id: str, at: datetime) -> None:
+        self.conn.execute(
+            update(webhook_endpoints)
+            .where(webhook_endpoints.c.id == endpoint_id)
+            .values(disabled_at=at)
+        )

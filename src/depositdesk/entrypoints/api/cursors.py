@@ -15,7 +15,7 @@ import json
 from datetime import datetime
 
 from depositdesk.domain.errors import ValidationProblem
-from depositdesk.services.paging import Cursor, EntryCursor, ShopCursor
+from depositdesk.services.paging import CreatedCursor, Cursor, EntryCursor, ShopCursor
 
 _SIG_BYTES = 16
 
@@ -38,6 +38,8 @@ def encode(cursor: Cursor | None, scope: str, secret: str) -> str | None:
         return None
     if isinstance(cursor, ShopCursor):
         fields: list[object] = ["s", cursor.created_at.isoformat(), cursor.shop_id]
+    elif isinstance(cursor, CreatedCursor):
+        fields = ["c", cursor.created_at.isoformat(), cursor.id]
     else:
         fields = ["e", cursor.before_id]
     payload = _b64(json.dumps(fields, separators=(",", ":")).encode())
@@ -60,6 +62,21 @@ def decode_shop(token: str | None, scope: str, secret: str) -> ShopCursor | None
         return ShopCursor(datetime.fromisoformat(str(fields[1])), str(fields[2]))
     except ValueError:
         raise _refuse() from None
+
+
+def decode_created(token: str | None, scope: str, secret: str) -> CreatedCursor | None:
+    fields = _fields(token, scope, secret)
+    if fields is None:
+        return None
+    if len(fields) != 3 or fields[0] != "c" or not isinstance(fields[2], str):
+        raise _refuse()
+    try:
+        at = datetime.fromisoformat(str(fields[1]))
+    except ValueError:
+        raise _refuse() from None
+    if at.tzinfo is None:
+        raise _refuse()
+    return CreatedCursor(at, fields[2])
 
 
 def decode_entry(token: str | None, scope: str, secret: str) -> EntryCursor | None:

@@ -6,12 +6,14 @@ the change that causes it, and is gone if that change rolls back.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
-from depositdesk.domain.outbox import OutboxMessage
+from depositdesk.domain.outbox import DeliveryStatus, OutboxMessage
 from depositdesk.domain.timers import Timer
 from depositdesk.domain.webhook_endpoints import WebhookEndpoint
+from depositdesk.services.paging import CreatedCursor
 
 
 class OutboxRepository(Protocol):
@@ -43,6 +45,24 @@ class OutboxRepository(Protocol):
 
     def pending_count(self) -> int:
         """How many messages are neither sent nor failed (a health figure)."""
+        ...
+
+    def for_endpoint(
+        self,
+        endpoint_id: str,
+        status: DeliveryStatus | None,
+        after: CreatedCursor | None,
+        limit: int,
+    ) -> list[OutboxMessage]:
+        """The messages to one webhook endpoint (all, or those in `status`), newest
+        first on (created_at, id); `after` continues a page."""
+        ...
+
+    def counts_by_endpoint(
+        self, endpoint_ids: Collection[str]
+    ) -> dict[str, dict[DeliveryStatus, int]]:
+        """For each of `endpoint_ids`, how many of its messages are in each status
+        (every id and every status present, zeros included)."""
         ...
 
 
@@ -83,4 +103,12 @@ class WebhookEndpointRepository(Protocol):
 
     def all(self) -> list[WebhookEndpoint]:
         """Every endpoint, enabled or not, oldest first."""
+        ...
+
+    def page(self, after: CreatedCursor | None, limit: int) -> list[WebhookEndpoint]:
+        """Endpoints newest first on (created_at, id); `after` continues a page."""
+        ...
+
+    def disable(self, endpoint_id: str, at: datetime) -> None:
+        """Mark the endpoint disabled at `at` (nothing more is published to it)."""
         ...
