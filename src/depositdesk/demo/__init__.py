@@ -28,6 +28,11 @@ cedar-us-02     healthy US shop (flat 500 USD), proceeds and settled charges
 dragon-uk-01    contract terminated (REF-9); every order delivered and every
                 case closed, so a full refund waits only for after-sales periods
                 that end on a date (``clears_at`` / ``earliest_at``, REF-3)
+cedar-us-03     a 200 USD short-shipment deduction left the deposit short;
+                proceeds four days later paid it automatically (offset, DEP-7)
+eagle-uk-01…06  jewellery added (required 1,000 → 4,000 GBP) and never topped
+                up: one shop on each enforcement ladder step, from ``warning``
+                (01) to ``marketplace_suspended`` (06) (DEP-6)
 ==============  ===============================================================
 
 Everything happens relative to the clock's "now": shops were opened a few

@@ -27,6 +27,7 @@ SELLERS = (
     SellerPlan("demo-bluefin", "Bluefin Home & Living Co.", "deposit@bluefin.example", "zh"),
     SellerPlan("demo-cedar", "Cedar Beauty Inc.", "finance@cedar.example"),
     SellerPlan("demo-dragon", "Dragon Electronics Ltd", "accounts@dragon.example"),
+    SellerPlan("demo-eagle", "Eagle Outdoor Ltd", "billing@eagle.example"),
 )
 
 
@@ -113,7 +114,28 @@ SHOPS = (
         260,
         ("2500.00",),
     ),
+    ShopPlan(
+        "cedar-us-03", "demo-cedar", "Cedar Outdoor US", "us", ("home",), 100, 60, ("500.00",)
+    ),
+    *(
+        ShopPlan(
+            f"eagle-uk-0{i + 1}",
+            "demo-eagle",
+            f"Eagle Outdoor UK {i + 1}",
+            "gb",
+            ("apparel",),
+            130,
+            30,
+            ("1000.00",),
+        )
+        for i in range(6)
+    ),
 )
+
+# DEP-6: the eagle-uk shops add jewellery (required 1,000 → 4,000 GBP) this many days
+# ago, so that, with the gb pack's 30 grace days and ladder offsets 0/7/14/30/45/60,
+# each stands on the next ladder step: warning … marketplace_suspended.
+LADDER_CATEGORY_ADDED_DAYS_AGO = (31, 38, 45, 61, 76, 91)
 
 # The scenario moments, in days before now.
 CATEGORY_ADDED_DAYS_AGO = 3  # bluefin-cn-01 adds electronics

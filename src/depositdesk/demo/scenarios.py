@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from depositdesk.demo.event_maker import EventMaker
-from depositdesk.demo.events import EventJson, violation_recorded
+from depositdesk.demo.events import EventJson, proceeds_available, violation_recorded
 from depositdesk.demo.plans import (
     LAST_ELECTRONICS_ORDER_DAYS_AGO,
     SHOPS,
@@ -108,6 +108,27 @@ def _cedar_us_02(ev: EventMaker) -> None:
     ev.tickets(20, leave_open=1)
 
 
+def _cedar_us_03(ev: EventMaker) -> None:
+    """A short-shipment loss of 200 USD leaves the deposit short; proceeds arriving
+    four days later pay it automatically (DEP-7: an offset, told afterwards)."""
+    ev.place_orders(ev.shop.orders, ev.shop.categories, ev.shop.opened_days_ago - 2)
+    ev.add(
+        ev.ago(10),
+        violation_recorded,
+        violation_id="cedar-us-03-v-short",
+        type="short_shipment",
+        consumer_loss=ev.money(20_000),
+    )
+    ev.add(ev.ago(6), proceeds_available, amount=ev.money(120_000))
+
+
+def _eagle_uk(ev: EventMaker) -> None:
+    """A small shop that stopped topping up (DEP-6): its ladder step is set by how
+    long ago its required deposit rose (plans.LADDER_CATEGORY_ADDED_DAYS_AGO)."""
+    ev.place_orders(ev.shop.orders, ev.shop.categories, ev.shop.opened_days_ago - 2)
+    ev.tickets(3, leave_open=1)
+
+
 def _dragon_uk_01(ev: EventMaker) -> None:
     """Terminated 12 days ago: all orders before the cutoff, all delivered by now,
     every case, dispute, complaint, fine and charge closed; only after-sales
@@ -137,6 +158,8 @@ SCENARIOS: dict[str, Callable[[EventMaker], None]] = {
     "cedar-us-01": _cedar_us_01,
     "cedar-us-02": _cedar_us_02,
     "dragon-uk-01": _dragon_uk_01,
+    "cedar-us-03": _cedar_us_03,
+    **{f"eagle-uk-0{i}": _eagle_uk for i in range(1, 7)},
 }
 
 

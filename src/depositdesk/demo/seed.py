@@ -11,7 +11,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from depositdesk.bootstrap import App
-from depositdesk.demo.plans import CATEGORY_ADDED_DAYS_AGO, SELLERS, SHOPS, TERMINATED_DAYS_AGO
+from depositdesk.demo.plans import (
+    CATEGORY_ADDED_DAYS_AGO,
+    LADDER_CATEGORY_ADDED_DAYS_AGO,
+    SELLERS,
+    SHOPS,
+    TERMINATED_DAYS_AGO,
+)
 from depositdesk.demo.scenarios import build_events
 from depositdesk.domain.errors import NotFound
 from depositdesk.services.access import Principal, Role
@@ -20,6 +26,7 @@ from depositdesk.services.ingestion import ingest
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.sellers import create_seller, get_seller
 from depositdesk.services.shops import create_shop, set_categories, terminate
+from depositdesk.services.timers import run_due
 from depositdesk.services.tokens import create_token
 from depositdesk.services.usecase import read, run
 
@@ -74,14 +81,6 @@ def _setup(uow: UnitOfWork, now: datetime) -> None:
                 reference=f"TRF-{plan.id.upper()}-{i + 1:02d}",
                 idempotency_key=key,
             )
-    # DEP-5: a new, costlier category raises the required deposit to 20,000 CNY.
-    set_categories(
-        uow,
-        ADMIN,
-        now - CATEGORY_ADDED_DAYS_AGO * day,
-        "bluefin-cn-01",
-        categories=["electronics", "food", "home"],
-    )
     # REF-9: the platform ends a contract; no new orders after this moment.
     terminate(
         uow,
@@ -90,6 +89,36 @@ def _setup(uow: UnitOfWork, now: datetime) -> None:
         "dragon-uk-01",
         reason="repeated counterfeit reports; contract ended by the platform",
     )
+
+
+def _after_events(uow: UnitOfWork, now: datetime) -> None:
+    """What happens after the shops' trading history: required deposits rise (DEP-5),
+    opening under-funding cases whose ladder timers `_replay_timers` runs."""
+    day = timedelta(days=1)
+    # DEP-5: a new, costlier category raises the required deposit to 20,000 CNY.
+    set_categories(
+        uow,
+        ADMIN,
+        now - CATEGORY_ADDED_DAYS_AGO * day,
+        "bluefin-cn-01",
+        categories=["electronics", "food", "home"],
+    )
+    # DEP-6: one eagle-uk shop on each ladder step.
+    for i, days_ago in enumerate(LADDER_CATEGORY_ADDED_DAYS_AGO, start=1):
+        set_categories(
+            uow, ADMIN, now - days_ago * day, f"eagle-uk-0{i}", categories=["apparel", "jewellery"]
+        )
+
+
+def _replay_timers(application: App, now: datetime) -> int:
+    """Run the timers day by day up to now, so each ladder step carries the date it
+    would have had with a worker running all along (DEP-6)."""
+    at = now - timedelta(days=max(LADDER_CATEGORY_ADDED_DAYS_AGO))
+    ran = 0
+    while at < now:
+        at = min(at + timedelta(days=1), now)
+        ran += run_due(application.uow, at)
+    return ran
 
 
 def _seeded(application: App) -> bool:
@@ -122,6 +151,8 @@ def _seed_data(application: App, console: Console) -> None:
             chunk=1000,
             progress=lambda n: progress.advance(task, n),
         )
+    run(application, _after_events, application.now_refreshed())
+    _replay_timers(application, application.now_refreshed())
     if result.rejected:
         console.print(f"[yellow]{len(result.rejected)} demo events were rejected[/yellow]")
         for rejection in result.rejected[:5]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from depositdesk.domain.ids import new_id
+from depositdesk.domain.ids import new_ordered_id
 from depositdesk.domain.notices import Notice, NoticeKind
 from depositdesk.domain.outbox import Channel, OutboxMessage, email_payload
 from depositdesk.domain.shop import Language
@@ -49,7 +49,7 @@ def issue_notice(
     language = seller.language if seller is not None else Language.EN
     subject, body = render(kind, language, view.pack.timezone, shop=shop, **context)
     notice = Notice(
-        id=new_id("ntc"),
+        id=new_ordered_id("ntc"),
         shop_id=shop.id,
         kind=kind,
         subject=subject,

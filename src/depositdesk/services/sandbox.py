@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from depositdesk.domain.clock import Clock, OffsetClock, rfc3339, utc
@@ -75,7 +76,9 @@ def move(
             "max_ahead",
             f"the sandbox clock runs at most {MAX_AHEAD.days} days ahead of real time",
         )
-    seconds = int((target - clock.base_now()).total_seconds())
+    # Whole seconds are stored, rounded up: a clock moved by P1D twice is never a
+    # fraction of a second short of a timer due exactly two days on.
+    seconds = math.ceil((target - clock.base_now()).total_seconds())
     uow.sandbox.set_offset_seconds(seconds)
     clock.set_offset(timedelta(seconds=seconds))
     return target
