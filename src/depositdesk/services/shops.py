@@ -90,7 +90,8 @@ def list_shops(
 def set_categories(
     uow: UnitOfWork, who: Principal, now: datetime, shop_id: str, *, categories: list[str]
 ) -> ShopView:
-    """DEP-1 with DEP-5: a new required deposit; a top-up notice when it rises."""
+    """DEP-1 with DEP-5/6: a new required deposit; a top-up notice when it rises, the
+    enforcement steps lifted when it falls to what is held."""
     view = load_shop(uow, who, now, shop_id, lock=True)
     require_shop_role(
         who, view.shop.seller_id, shop_id, (Role.OWNER, Role.ADMIN), (Role.PLATFORM_ADMIN,)
@@ -107,7 +108,9 @@ def set_categories(
         if code not in view.categories:
             uow.shops.upsert_category(shop_id, CategoryActivity(code, True, now, by))
     view = load_shop(uow, None, now, shop_id)
-    if view.required.minor > before.minor:
+    if view.required != before:
+        # A rise may need a top-up notice (DEP-5); a fall may fund the shop again,
+        # which lifts its enforcement steps (DEP-6).
         cause = Cause(CauseKind.CATEGORIES_CHANGED, before, view.required)
         review_funding(uow, view, now, cause)
     return load_shop(uow, None, now, shop_id)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     func,
     literal_column,
+    or_,
     select,
     text,
     update,
@@ -46,6 +47,7 @@ from depositdesk.domain.shop_state import (
     ToggleKind,
     ToggleState,
 )
+from depositdesk.services.paging import CreatedCursor
 from depositdesk.services.ports.repositories import RecordKey, ToggleKey
 
 _ORDER_FIELDS = (
@@ -245,6 +247,40 @@ class ProjectionRepository:
             set_={f: stmt.excluded[f] for f in ("is_open", "attrs", *_RECORD_FIELDS)},
         )
         self.conn.execute(stmt, rows)
+
+    def violations(
+        self, shop_id: str, after: CreatedCursor | None, limit: int
+    ) -> list[RecordState]:
+        """The shop's recorded violations, newest first by (opened_at, record id). A
+        violation known only from its `violation.rectified` (recorded not yet) is left
+        out. Read through the primary key's (shop_id, kind) prefix: a shop has few."""
+        r = shop_records.c
+        q = (
+            select(shop_records)
+            .where(
+                r.shop_id == shop_id,
+                r.kind == RecordKind.VIOLATION.value,
+                r.opened_at.is_not(None),
+            )
+            .order_by(r.opened_at.desc(), r.record_id.desc())
+            .limit(limit)
+        )
+        if after is not None:
+            q = q.where(
+                or_(
+                    r.opened_at < after.created_at,
+                    and_(r.opened_at == after.created_at, r.record_id < after.id),
+                )
+            )
+        return [
+            RecordState(
+                RecordKind.VIOLATION,
+                row["record_id"],
+                **{f: row[f] for f in _RECORD_FIELDS},
+                attrs=json.loads(row["attrs"]),
+            )
+            for row in self.conn.execute(q).mappings()
+        ]
 
     def load_toggles(self, keys: Iterable[ToggleKey]) -> dict[ToggleKey, ToggleState]:
         found: dict[ToggleKey, ToggleState] = {}

@@ -19,6 +19,7 @@ from depositdesk.adapters.db.repositories import (
     ShopRepository,
     TokenRepository,
 )
+from depositdesk.adapters.db.returns_repo import ViolationReturnRepository
 from depositdesk.adapters.db.timer_repo import TimerRepository
 from depositdesk.adapters.db.webhook_repo import WebhookEndpointRepository
 
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(conn, self.postgres)
         self.timers = TimerRepository(conn, self.postgres)
         self.webhook_endpoints = WebhookEndpointRepository(conn)
+        self.violation_returns = ViolationReturnRepository(conn)
         return self
 
     def commit(self) -> None:

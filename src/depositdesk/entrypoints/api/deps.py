@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from depositdesk.bootstrap import App
+from depositdesk.domain.events import EVENT_ID
 from depositdesk.entrypoints.api.schemas.requests import MARKETPLACE_ID_PATTERN
 from depositdesk.services.access import Principal
 from depositdesk.services.tokens import authenticate
@@ -51,6 +52,18 @@ def page_limit(
 
 ShopId = Annotated[
     str, Path(pattern=MARKETPLACE_ID_PATTERN, description="the shop's id", examples=["shop1"])
+]
+# A violation's id as the marketplace's events carry it (domain/events.EVENT_ID),
+# matched in full: 1-128 printable ASCII characters, `/` included (percent-encoded
+# or not, it stays one path parameter: the routes declare it `{violation_id:path}`).
+VIOLATION_ID_PATTERN = f"^{EVENT_ID.pattern}$"
+ViolationId = Annotated[
+    str,
+    Path(
+        pattern=VIOLATION_ID_PATTERN,
+        description="the violation's id, as in its violation.recorded event",
+        examples=["V-1042"],
+    ),
 ]
 SellerId = Annotated[str, Path(pattern=MARKETPLACE_ID_PATTERN, description="the seller's id")]
 Cursor = Annotated[

@@ -13,8 +13,10 @@ from typing import Generic, Protocol, TypeVar
 
 from depositdesk.domain.eligibility import BlockerCode, RecordSet
 from depositdesk.domain.ledger import Account, JournalEntry, RecordedEntry
+from depositdesk.domain.money import Money
 from depositdesk.domain.notices import Notice, NoticeKind
 from depositdesk.domain.policy import PolicyPack
+from depositdesk.domain.returns import ViolationReturn
 from depositdesk.domain.shop import Seller, Shop
 from depositdesk.domain.shop_state import (
     CategoryActivity,
@@ -25,7 +27,7 @@ from depositdesk.domain.shop_state import (
     ToggleState,
 )
 from depositdesk.services.access import Principal
-from depositdesk.services.paging import ShopCursor
+from depositdesk.services.paging import CreatedCursor, ShopCursor
 
 T = TypeVar("T")
 
@@ -141,6 +143,23 @@ class ProjectionRepository(Protocol):
     ) -> dict[BlockerCode, RecordSet]:
         """Blocker code -> the records behind it, reading only open or running rows;
         with `category`, only that category's orders and their cases (REF-2)."""
+        ...
+
+    def violations(
+        self, shop_id: str, after: CreatedCursor | None, limit: int
+    ) -> list[RecordState]:
+        """The shop's recorded violations, newest first by (opened_at, record id),
+        continuing after `after` (a position: opened_at and record id)."""
+        ...
+
+
+class ViolationReturnRepository(Protocol):
+    """Returns of violation deductions (DEP-9): only ever added."""
+
+    def add(self, ret: ViolationReturn) -> None: ...
+
+    def returned(self, shop_id: str, violation_ids: Iterable[str]) -> dict[str, Money]:
+        """The sum of the returns of each of these violations that has any."""
         ...
 
 

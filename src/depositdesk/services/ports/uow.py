@@ -28,6 +28,7 @@ from depositdesk.services.ports.repositories import (
     SellerRepository,
     ShopRepository,
     TokenRepository,
+    ViolationReturnRepository,
 )
 
 
@@ -91,6 +92,11 @@ class UnitOfWork(Transaction, Protocol):
     @property
     def webhook_endpoints(self) -> WebhookEndpointRepository:
         """Receivers of the webhooks `services/webhooks.publish` writes."""
+        ...
+
+    @property
+    def violation_returns(self) -> ViolationReturnRepository:
+        """Deductions given back after rectification (DEP-9)."""
         ...
 
 

@@ -107,6 +107,13 @@ class PayInIn(Body):
     reference: Line = Field(description="the bank transfer reference")
 
 
+class ReturnIn(Body):
+    """DEP-9: part or all of a violation's deduction, given back."""
+
+    amount: MoneyIn = Field(description="in the shop's currency; at most what is left to return")
+    note: Text | None = Field(default=None, description="why, for the record")
+
+
 class EventsIn(Body):
     events: list[Any] = Field(
         max_length=10_000, description="event objects {id, type, shop_id, occurred_at, data}"
