@@ -158,6 +158,10 @@ def test_dep9_returned_in_two_parts_then_a_third_past_what_is_left_is_refused(
     assert second.json()["remaining"] == gbp("0.00")
     assert second.json()["deposit"]["held"] == gbp("1000.00")
     assert second.json()["deposit"]["status"] == "funded"  # DEP-9 may fund the shop again
+    # The seller is told of each return, then that the deposit is whole again (DEP-6).
+    kinds = [n["kind"] for n in second.json()["deposit"]["notices"]]
+    assert kinds[:3] == ["funded", "returned", "returned"]
+    assert "£200.00" in second.json()["deposit"]["notices"][1]["subject"]
 
     before = stored(app)
     third = give_back(api, "0.01")

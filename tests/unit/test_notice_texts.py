@@ -66,6 +66,12 @@ CONTEXTS: dict[NoticeKind, dict[str, object]] = {
         "owed_after": CNY,
     },
     NoticeKind.FUNDED: {"pos": POSITION, "lifted": ("warning", "listing_suspended")},
+    NoticeKind.RETURNED: {
+        "amount": cny(250),
+        "violation_id": "v-17",
+        "total": cny(400),
+        "held": cny(19000),
+    },
 }
 # A figure each kind must state, per language (babel: grouping and currency sign).
 FIGURES = {
@@ -74,6 +80,7 @@ FIGURES = {
     NoticeKind.ENFORCEMENT: {Language.EN: "CN¥15,000.00", Language.ZH: "¥15,000.00"},
     NoticeKind.OFFSET: {Language.EN: "CN¥300.00", Language.ZH: "¥300.00"},
     NoticeKind.FUNDED: {Language.EN: "CN¥20,000.00", Language.ZH: "¥20,000.00"},
+    NoticeKind.RETURNED: {Language.EN: "CN¥250.00", Language.ZH: "¥250.00"},
 }
 
 

@@ -15,6 +15,7 @@ class NoticeKind(StrEnum):
     ENFORCEMENT = "enforcement"  # DEP-6: a ladder step was applied
     OFFSET = "offset"  # DEP-7: the shortfall was taken from sales proceeds (told after)
     FUNDED = "funded"  # DEP-6: paid in full again; every step lifted
+    RETURNED = "returned"  # DEP-9: a deduction given back after rectification
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from depositdesk.domain.funding import Cause, CauseKind
 from depositdesk.domain.ids import new_id
 from depositdesk.domain.ledger import DepositPosition, violation_return_entry
 from depositdesk.domain.money import Money
+from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.policy import PolicyBook
 from depositdesk.domain.returns import (
     Violation,
@@ -36,6 +37,7 @@ from depositdesk.services.money_moves import (
     replay,
     request_hash,
 )
+from depositdesk.services.notices import issue_notice
 from depositdesk.services.paging import CreatedCursor, Page
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import ShopView, load_shop
@@ -155,10 +157,30 @@ def return_deduction(
     uow.violation_returns.add(
         ViolationReturn(return_id, shop_id, violation_id, money, entry_id, now, who.actor, note)
     )
+    total = violation.returned + money
+    held = DepositPosition.from_balances(view.required, uow.ledger.balances(shop_id)).held
+    data: dict[str, str | int] = {
+        "violation_id": violation_id,
+        "amount_minor": money.minor,
+        "returned_total_minor": total.minor,
+        "held_minor": held.minor,
+        "currency": money.currency,
+    }
+    issue_notice(
+        uow,
+        view,
+        NoticeKind.RETURNED,
+        now,
+        data,
+        None,
+        amount=money,
+        violation_id=violation_id,
+        total=total,
+        held=held,
+    )
     review_funding(
         uow, view, now, Cause(CauseKind.VIOLATION_RETURNED, after=money, ref=violation_id)
     )
-    total = violation.returned + money
     after = deposit(uow, None, now, shop_id)
     publish(
         uow,
