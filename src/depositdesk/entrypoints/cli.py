@@ -6,19 +6,32 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from depositdesk.bootstrap import App, build, migrate
 from depositdesk.domain.errors import DomainError, PolicyProblems
+from depositdesk.domain.money import Money
+from depositdesk.domain.policy_impact import PolicyImpact, Tally
 from depositdesk.entrypoints import worker
 from depositdesk.entrypoints.api.schemas.events import RejectionOut
-from depositdesk.services import policies
+from depositdesk.entrypoints.api.schemas.policies import PolicyImpactOut
+from depositdesk.services import policies, policy_impact
 from depositdesk.services.access import Principal, Role
 from depositdesk.services.ingestion import decode_lines, ingest
 from depositdesk.services.tokens import create_token
@@ -110,11 +123,49 @@ def _print_problems(exc: PolicyProblems) -> None:
     err.print(table)
 
 
+@contextmanager
+def _shop_bar(verb: str, name: str) -> Iterator[policies.Progress]:
+    """A progress bar over the shops of a market, on stderr like `events ingest`'s;
+    it yields the `(done, total)` callback. No shop reviewed (a version that takes
+    effect later, an empty market, a refused file): no bar."""
+    with Progress(
+        TextColumn(f"[bold]{verb}[/bold] {{task.fields[name]}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("shops"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(verb, total=None, name=name)
+
+        def tick(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            yield tick
+        finally:
+            if all(t.total is None for t in progress.tasks):
+                progress.update(task, visible=False)
+
+
+def _read_pack(file: Path) -> str:
+    """The pack's text; a file that is not UTF-8 is a problem like any other (exit 1)."""
+    try:
+        return policy_impact.decode_document(file.read_bytes())
+    except OSError as exc:
+        err.print(f"[red]error:[/red] cannot read {file}: {exc.strerror or exc}")
+        raise typer.Exit(1) from None
+    except PolicyProblems as exc:
+        _print_problems(exc)
+        raise typer.Exit(1) from None
+
+
 @policy_app.command("check")
 def policy_check(file: Path) -> None:
     """Validate a pack; every problem is listed (exit 1)."""
     try:
-        pack = policies.check(file.read_text(encoding="utf-8"))
+        pack = policies.check(_read_pack(file))
     except PolicyProblems as exc:
         _print_problems(exc)
         raise typer.Exit(1) from None
@@ -126,21 +177,137 @@ def policy_check(file: Path) -> None:
 
 @policy_app.command("load")
 def policy_load(file: Path) -> None:
-    """Validate and store a new pack version."""
+    """Validate and store a new pack version; a version in force today reviews every
+    shop of its market at once (top-up notices, POL-4), with a progress bar."""
     application = _ready()
+    document = _read_pack(file)
     try:
-        pack = run(
-            application,
-            policies.load_version,
-            CLI_ADMIN,
-            application.now_refreshed(),
-            document=file.read_text(encoding="utf-8"),
-        )
+        with _shop_bar("reviewing", file.name) as tick:
+            pack = run(
+                application,
+                policies.load_version,
+                CLI_ADMIN,
+                application.now_refreshed(),
+                document=document,
+                progress=tick,
+            )
     except PolicyProblems as exc:
         _print_problems(exc)
         err.print("nothing was loaded; the running version stays in force")
         raise typer.Exit(1) from None
     out.print(f"loaded {pack.pack} version {pack.version} (effective {pack.effective_from})")
+
+
+def _money_cell(money: Money | None) -> str:
+    return "-" if money is None else money.format()
+
+
+def _change(before: Money | None, after: Money | None) -> str:
+    old, new = _money_cell(before), _money_cell(after)
+    return new if old == new else f"{old}→{new}"
+
+
+def _compact_table(title: str, *columns: str, left: int) -> Table:
+    """Narrow enough for 80 columns: no side borders; figures never wrap; the first
+    `left` columns are text, the rest figures."""
+    table = Table(
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True
+    )
+    for n, header in enumerate(columns):
+        table.add_column(header, justify="left" if n < left else "right", no_wrap=True)
+    return table
+
+
+def _impact_table(found: PolicyImpact) -> Table:
+    """Per category (the one that sets each shop's new deposit) and for the market:
+    shops, those that would owe a top-up and what the notices ask, those that would
+    get a difference back and how much."""
+    replaces = f"version {found.replaces.version}" if found.replaces else "nothing (a new market)"
+    when = "today" if found.in_force_now else f"on {found.effective_from} (00:00 UTC)"
+    table = _compact_table(
+        f"{found.pack.pack} version {found.pack.version} ({found.market_name}) replacing "
+        f"{replaces}, takes effect {when}; amounts in {found.currency}",
+        *("category", "deposit", "shops", "top-ups", "owed", "differences", "refundable"),
+        left=2,
+    )
+
+    def row(name: str, deposit: str, t: Tally, style: str | None = None) -> None:
+        table.add_row(
+            name,
+            deposit,
+            str(t.shops),
+            str(t.topup_shops),
+            t.topup_total.format(),
+            str(t.difference_shops),
+            t.difference_total.format(),
+            style=style,
+        )
+
+    for c in found.categories:
+        row(c.code or "(none)", _change(c.deposit_before, c.deposit_after), c.tally)
+    table.add_section()
+    row(f"market {found.pack.pack}", "", found.total, style="bold")
+    return table
+
+
+def _shops_table(found: PolicyImpact) -> Table:
+    table = _compact_table(
+        f"shops that would owe a top-up or get a difference back ({found.currency})",
+        *("shop", "category", "outcome", "due", "required", "held", "amount"),
+        left=4,
+    )
+    for s in found.affected:
+        table.add_row(
+            s.shop_id,
+            s.category or "(none)",
+            s.outcome.value,
+            s.due_at.date().isoformat() if s.due_at else "",
+            _change(s.required_before, s.required_after),
+            s.held.format(),
+            s.amount.format(),
+        )
+    return table
+
+
+@policy_app.command("impact")
+def policy_impact_command(
+    file: Path,
+    shops: Annotated[
+        bool, typer.Option("--shops", help="also list each shop that would owe or get back")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the figures as POST /v1/policies/impact does")
+    ] = False,
+) -> None:
+    """Preview a new version: shops that would owe a top-up or get a difference back,
+    totals per category and for the market (POL-4). Changes nothing; a bad file exits 1
+    with every problem listed."""
+    application = _ready()
+    document = _read_pack(file)
+    try:
+        with _shop_bar("previewing", file.name) as tick:
+            found = read(
+                application,
+                policy_impact.impact,
+                CLI_ADMIN,
+                application.now_refreshed(),
+                document=document,
+                progress=tick,
+            )
+    except PolicyProblems as exc:
+        _print_problems(exc)
+        raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(PolicyImpactOut.of(found).model_dump_json(indent=2) + "\n")
+        return
+    out.print(_impact_table(found))
+    if shops and found.affected:
+        out.print(_shops_table(found))
+    if found.total.becomes_funded_shops:
+        out.print(f"{found.total.becomes_funded_shops} under-funded shop(s) would be funded again")
+    if found.left_out:
+        out.print(f"{found.left_out} terminated or unlinked shop(s) left out")
+    out.print("nothing was stored (preview only)")
 
 
 @policy_app.command("export")
