@@ -356,3 +356,22 @@ def test_openapi_declares_problem_json_and_the_bounds(api: Api) -> None:
     assert key["required"] is True
     clock = doc["components"]["schemas"]["ClockIn"]
     assert clock["oneOf"] == [{"required": ["advance"]}, {"required": ["now"]}]
+
+
+def test_dep3_the_longest_idempotency_key_moves_money_once(api: Api) -> None:
+    """A 200-character key is accepted on both databases (the entry's source holds
+    `payin:` and the whole key) and replays; 201 characters are refused."""
+    api.seller()
+    api.shop(categories=["apparel"])
+    body = {"amount": {"amount": "10.00", "currency": "GBP"}, "reference": "BANK-1"}
+
+    def pay(key: str) -> Any:
+        headers = {**api.integration, "Idempotency-Key": key}
+        return api.c.post("/v1/shops/shop1/deposit/payins", headers=headers, json=body)
+
+    first = pay("k" * 200)
+    assert first.status_code == 201, first.text
+    again = pay("k" * 200)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert pay("k" * 201).status_code == 422
+    assert api.deposit("shop1")["held"]["amount"] == "10.00"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from depositdesk.domain.enforcement import Case
 from depositdesk.domain.money import Money
 from depositdesk.domain.policy import PolicyPack
 from depositdesk.domain.policy_impact import (
@@ -42,9 +43,10 @@ def shop(
     noticed: int | None = None,
     case_due_at: datetime | None = None,
 ) -> ShopStanding:
-    return ShopStanding(
-        shop_id, "s1", status, categories, gbp(held), gbp(receivable), noticed, case_due_at
-    )
+    case = None
+    if noticed is not None and case_due_at is not None:
+        case = Case(case_due_at - timedelta(days=30), case_due_at, noticed)
+    return ShopStanding(shop_id, "s1", status, categories, gbp(held), gbp(receivable), case)
 
 
 def test_pol4_dep1_the_category_that_sets_the_deposit_is_the_highest() -> None:

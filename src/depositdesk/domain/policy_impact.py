@@ -30,10 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 
-from depositdesk.domain.funding import owed
+from depositdesk.domain.enforcement import Case
+from depositdesk.domain.funding import Cause, CauseKind, topup_demand
 from depositdesk.domain.ledger import DepositPosition
 from depositdesk.domain.money import Money
 from depositdesk.domain.policy import Category, PolicyPack, PolicyRef
@@ -68,10 +69,7 @@ class ShopStanding:
     categories: tuple[str, ...]  # the active ones
     held: Money
     receivable: Money
-    # The open under-funding case (DEP-5/6): what its last notice asked and its due
-    # date; None when no case is open.
-    noticed_owed_minor: int | None = None
-    case_due_at: datetime | None = None
+    case: Case | None = None  # the open under-funding case (DEP-5/6), if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,13 +177,14 @@ def _shop(
     old_pos = DepositPosition(old, standing.held, standing.receivable, zero)
     new_pos = DepositPosition(new, standing.held, standing.receivable, zero)
     outcome, amount, due_at = Outcome.UNCHANGED, zero, None
-    if new.minor > old.minor and standing.status is not ShopStatus.PENDING_DEPOSIT:
-        # The rule of domain/funding.topup_demand, on the open case.
-        asked = owed(new_pos)
-        noticed = standing.noticed_owed_minor
-        if asked.is_positive() and (noticed is None or noticed < asked.minor):
-            outcome, amount = Outcome.TOPUP, asked
-            due_at = standing.case_due_at or at + timedelta(days=after.topup_grace_days)
+    if new.minor > old.minor:
+        # Exactly what loading would notify: the rule of domain/funding.topup_demand.
+        cause = Cause(CauseKind.POLICY_CHANGED, old, new, f"{after.pack} version {after.version}")
+        demand = topup_demand(
+            standing.status, new_pos, standing.case, at, after.topup_grace_days, cause
+        )
+        if demand is not None:
+            outcome, amount, due_at = Outcome.TOPUP, demand.owed, demand.due_at
     elif new.minor < old.minor:
         covered = old if standing.held.minor >= old.minor else standing.held
         freed = (covered - new).max0()

@@ -62,7 +62,6 @@ def impact(
     for done, shop_id in enumerate(shop_ids, start=1):
         view = load_shop(uow, None, at, shop_id, book=book)
         pos = position(uow, view)
-        case = view.shop.case
         standings.append(
             ShopStanding(
                 shop_id=view.shop.id,
@@ -71,8 +70,7 @@ def impact(
                 categories=view.categories,
                 held=pos.held,
                 receivable=pos.receivable,
-                noticed_owed_minor=case.noticed_owed_minor if case is not None else None,
-                case_due_at=case.due_at if case is not None else None,
+                case=view.shop.case,
             )
         )
         if progress is not None:

@@ -113,7 +113,7 @@ journal_entries = Table(
     Column("kind", String(40), nullable=False),
     Column("memo", Text, nullable=False),
     Column("at", UTCDateTime, nullable=False),
-    Column("source", String(200), nullable=False),  # request / event that caused it
+    Column("source", String(300), nullable=False),  # request / event that caused it
 )
 
 postings = Table(
