@@ -329,3 +329,87 @@ violation_returns = Table(
     Column("note", Text, nullable=False),
     Index("ix_violation_returns_violation", "shop_id", "violation_id"),
 )
+
+# Proof files (REF-4): content-checked uploads, stored by SHA-256 in the file store.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("seller_id", String(ID), ForeignKey("sellers.id")),  # None: uploaded by staff
+    Column("uploaded_by", String(200), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(40), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("pages", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Refund applications (REF-3..8) and their timeline.
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("shop_id", String(ID), ForeignKey("shops.id"), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("category", String(RID)),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("destination", Text, nullable=False),  # JSON: route, currency, reason
+    Column("attachment_ids", Text, nullable=False),  # JSON list
+    Column("status", String(12), nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("submitted_by", String(200), nullable=False),
+    Column("review_due_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime),
+    Column("decided_by", String(200)),
+    Column("reason_code", String(40)),
+    Column("message", Text),
+    Column("payout_due_at", UTCDateTime),
+    Column("policy_pack", String(40), nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    Index("ix_refunds_shop", "shop_id", "kind", "status"),
+    Index("ix_refunds_queue", "status", "review_due_at"),
+)
+
+refund_steps = Table(
+    "refund_steps",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("refund_id", String(32), ForeignKey("refunds.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("by", String(200), nullable=False),
+)
+
+# Payouts (REF-6, REF-7): one per approved refund, paid once by its payout key.
+payouts = Table(
+    "payouts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("refund_id", String(32), ForeignKey("refunds.id"), nullable=False, unique=True),
+    Column("payout_key", String(64), nullable=False, unique=True),
+    Column("shop_id", String(ID), ForeignKey("shops.id"), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("dest_currency", String(3), nullable=False),
+    Column("dest_amount_minor", BigInteger),
+    Column("fx_rate", String(40)),  # a Decimal, as text
+    Column("fx_source", String(80)),
+    Column("fx_at", UTCDateTime),
+    Column("fee_minor", BigInteger),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("settled_at", UTCDateTime),
+    Column("bank_reference", String(200)),
+    Column("failure_reason", Text),
+    Index("ix_payouts_status", "status"),
+)
