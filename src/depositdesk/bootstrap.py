@@ -48,7 +48,7 @@ def build(
 
     if clock is None:
         clock = SandboxClock(partial(SqlUnitOfWork, engine)) if settings.sandbox else SystemClock()
-    return App(settings, engine, clock, build_gateways(settings, clock))
+    return App(settings, engine, clock, build_gateways(settings, clock, engine))
 
 
 def migrate(app: App) -> None:

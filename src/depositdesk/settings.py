@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,3 +25,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("./data"), description="archives and attachments")
     log_level: str = Field(default="INFO")
     log_json: bool = Field(default=True, description="structured JSON logs")
+    # Payouts and exchange (REF-6, REF-7): README "Payouts and exchange".
+    payout_gateway: Literal["stub", "sandbox", "bank-file"] | None = Field(
+        default=None, description="unset: sandbox when DEPOSITDESK_SANDBOX=1, else bank-file"
+    )
+    bank_file_debtor: str | None = Field(
+        default=None, description="the account EUR bank files pay from: iban:…;bic:…;name:…"
+    )
+    sandbox_payout_fail: Literal["none", "send", "settle"] = Field(
+        default="none", description="make every sandbox payout fail when sent or when settled"
+    )
+    fx_rates_file: Path | None = Field(
+        default=None, description="CSV date,base,quote,rate; unset: the shipped ECB history"
+    )

@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 from depositdesk.adapters.files import LocalFileStore
 from depositdesk.adapters.gateways import build_gateways
 from depositdesk.adapters.mail import SmtpMailer, StubMailer
-from depositdesk.adapters.payouts import StubPayoutGateway
+from depositdesk.adapters.payouts import BankFilePayoutGateway, StubPayoutGateway
 from depositdesk.adapters.webhooks import HttpWebhookSender
 from depositdesk.domain.clock import FixedClock
 from depositdesk.domain.gateway_messages import (
@@ -210,6 +210,7 @@ def test_settings_choose_stub_mail_without_smtp_url(tmp_path: Path) -> None:
     assert "STUB" in (StubMailer.__doc__ or "")
     assert isinstance(real.mailer, SmtpMailer) and real.mailer.port == 2525
     assert isinstance(stubbed.webhooks, HttpWebhookSender)
-    assert isinstance(stubbed.payouts, StubPayoutGateway)
+    # Payouts: bank files unless DEPOSITDESK_PAYOUT_GATEWAY says otherwise.
+    assert isinstance(stubbed.payouts, BankFilePayoutGateway)
     assert isinstance(stubbed.files, LocalFileStore)
     assert stubbed.files.root == tmp_path / "files"

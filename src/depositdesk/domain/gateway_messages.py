@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from depositdesk.domain.money import Money
 
@@ -78,6 +79,10 @@ class PayoutInstruction:
 
     `payout_key` is unique per payout and is shown to the gateway, which pays a key
     at most once: resending the same instruction after a crash cannot pay twice.
+    `amount` is in the deposit's currency (the ledger's); when the destination
+    account holds another currency, `dest_amount` is what the bank transfers, converted
+    at the payout day's rate (REF-7, `domain/fx.convert`). `route` is text; the bank
+    file parses it as `domain/bank_route.PayoutRoute` (`iban:…;bic:…;name:…`).
     """
 
     payout_key: str
@@ -85,17 +90,38 @@ class PayoutInstruction:
     amount: Money
     route: str  # the original payout route, as the gateway names it
     reference: str  # shown to the seller on their statement
+    dest_amount: Money | None = None  # REF-7: set when the destination currency differs
+
+    @property
+    def payable(self) -> Money:
+        """What the bank transfers: `dest_amount` when set, else `amount`."""
+        return self.dest_amount if self.dest_amount is not None else self.amount
 
 
 @dataclass(frozen=True, slots=True)
 class PayoutReceipt:
+    """The gateway took the instruction. A bank's result (paid or failed) comes later:
+    the sandbox says when (`settles_at`) and how (`settles_as`, with
+    `failure_reason`); the bank file names the `file` the payout is in (relative to
+    `DEPOSITDESK_DATA_DIR`), and the operator reports the bank's answer."""
+
     payout_key: str
     gateway_reference: str
     accepted_at: datetime
+    settles_at: datetime | None = None
+    settles_as: Literal["paid", "failed"] | None = None
+    failure_reason: str | None = None
+    file: str | None = None
 
 
 class PayoutKeyReused(ValueError):
     """The same payout key came with a different instruction: a bug, never paid."""
+
+
+class PayoutGatewayError(RuntimeError):
+    """The gateway could not take the instruction (unreachable, misconfigured, or a
+    route it cannot pay to). Nothing was recorded or paid: the caller may retry the
+    same payout key later, or return the payout to review."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -413,3 +413,20 @@ payouts = Table(
     Column("failure_reason", Text),
     Index("ix_payouts_status", "status"),
 )
+
+# The sandbox bank (adapters/payouts.SandboxPayoutGateway): what it was told to pay,
+# by payout key, so every process of one sandbox pays a key at most once (REF-6).
+sandbox_payouts = Table(
+    "sandbox_payouts",
+    metadata,
+    Column("payout_key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # SHA-256 of the instruction
+    Column("instruction", Text, nullable=False),  # the instruction, as JSON
+    Column("shop_id", String(ID), nullable=False, index=True),
+    Column("gateway_reference", String(40), nullable=False),
+    Column("accepted_at", UTCDateTime, nullable=False),
+    Column("settles_at", UTCDateTime, nullable=False),
+    Column("settles_as", String(12), nullable=False),  # paid | failed
+    Column("failure_reason", Text),
+    Column("attempts", Integer, nullable=False),  # send() calls for the key, replays included
+)
