@@ -53,6 +53,17 @@ class Conflict(DomainError):
     status = 409
 
 
+class NotEligible(DomainError):
+    """REF-3: no early refund; `blockers` say what blocks and when it clears."""
+
+    code = "not_eligible"
+    status = 422
+
+    def __init__(self, detail: str, blockers: tuple[object, ...]) -> None:
+        super().__init__(detail)
+        self.blockers = blockers
+
+
 class IdempotencyConflict(DomainError):
     """The same Idempotency-Key came back with a different request (DEP-3)."""
 

@@ -24,10 +24,11 @@ class Account(StrEnum):
     DEPOSIT_HELD = "deposit_held"  # the security deposit owed back to the seller (liability)
     RECEIVABLE = "receivable"  # what the seller owes the platform (asset, DEP-8)
     PROCEEDS = "proceeds"  # the seller's sales proceeds held by the platform (liability)
+    REFUND_RESERVED = "refund_reserved"  # deposit promised back by an open application
 
 
 # Accounts whose natural balance is a credit: shown to people with the sign flipped.
-CREDIT_NORMAL = frozenset({Account.DEPOSIT_HELD, Account.PROCEEDS})
+CREDIT_NORMAL = frozenset({Account.DEPOSIT_HELD, Account.PROCEEDS, Account.REFUND_RESERVED})
 
 
 class EntryKind(StrEnum):
@@ -36,6 +37,8 @@ class EntryKind(StrEnum):
     PROCEEDS_AVAILABLE = "proceeds_available"
     OFFSET = "offset"  # DEP-7: the shortfall taken from sales proceeds
     VIOLATION_RETURN = "violation_return"  # DEP-9: a deduction given back after rectification
+    REFUND_RESERVE = "refund_reserve"  # REF-4: an application's amount set aside
+    REFUND_RELEASE = "refund_release"  # REF-5: rejected or withdrawn, back to the deposit
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,4 +223,26 @@ def violation_return_entry(amount: Money, receivable: Money, violation_id: str) 
         Account.CASH,
         amount,
         receivable,
+    )
+
+
+def refund_reserve_entry(amount: Money, refund_id: str) -> JournalEntry:
+    """REF-4: the application's amount leaves the held deposit for the reservation, so
+    a deduction arriving before the payout can never spend it (DEP-8 takes what is
+    left of the deposit, the rest becoming a receivable)."""
+    return entry(
+        EntryKind.REFUND_RESERVE,
+        f"refund {refund_id}: {amount} reserved for the application",
+        (Account.DEPOSIT_HELD, amount),
+        (Account.REFUND_RESERVED, -amount),
+    )
+
+
+def refund_release_entry(amount: Money, refund_id: str, why: str) -> JournalEntry:
+    """REF-5: a rejected or withdrawn application gives its reservation back."""
+    return entry(
+        EntryKind.REFUND_RELEASE,
+        f"refund {refund_id} {why}: {amount} back to the deposit",
+        (Account.REFUND_RESERVED, amount),
+        (Account.DEPOSIT_HELD, -amount),
     )

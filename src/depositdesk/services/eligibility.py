@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from depositdesk.domain.eligibility import Eligibility, RefundKind, ShopFacts, assess
+from depositdesk.domain.eligibility import (
+    BlockerCode,
+    Eligibility,
+    RecordSet,
+    RefundKind,
+    ShopFacts,
+    assess,
+)
 from depositdesk.domain.errors import ValidationProblem
 from depositdesk.domain.policy import PolicyRef
-from depositdesk.domain.refunds import RefundTimeline, timeline
+from depositdesk.domain.refunds import Refund, RefundTimeline, timeline
 from depositdesk.services.access import Principal
 from depositdesk.services.funding import position
 from depositdesk.services.ports.uow import UnitOfWork
-from depositdesk.services.shop_view import load_shop
+from depositdesk.services.shop_view import ShopView, load_shop
 
 
 class WhatIf(StrEnum):
@@ -67,22 +74,7 @@ def eligibility(
         raise ValidationProblem(
             "category", "difference_only", "category and what_if apply to kind=difference only"
         )
-    difference = refund_kind is RefundKind.DIFFERENCE
-    facts = ShopFacts(
-        shop_id=shop_id,
-        status=view.shop.status,
-        now=now,
-        position=position(uow, view),
-        required_without=(
-            view.pack.required_deposit(c for c in view.categories if c != category)
-            if difference
-            else None
-        ),
-        category=category,
-        category_active=difference and category in view.categories and stop is None,
-        records=uow.projection.blocking_records(shop_id, now, category if difference else None),
-    )
-    result = assess(refund_kind, facts)
+    result = assess_shop(uow, view, now, refund_kind, category, stopped=stop is not None)
     return EligibilityAnswer(
         result=result,
         category=category,
@@ -91,3 +83,43 @@ def eligibility(
         as_of=now,
         policy=view.policy,
     )
+
+
+def assess_shop(
+    uow: UnitOfWork,
+    view: ShopView,
+    now: datetime,
+    kind: RefundKind,
+    category: str | None,
+    *,
+    stopped: bool = False,
+    ignoring: Refund | None = None,
+) -> Eligibility:
+    """REF-1..3 for a loaded shop. `stopped` answers as if the category were stopped
+    now; `ignoring` re-checks an application at decision time (REF-5): its own
+    reservation counts as held again and it is not a pending refund."""
+    difference = kind is RefundKind.DIFFERENCE
+    pos = position(uow, view)
+    if ignoring is not None:
+        pos = replace(pos, held=pos.held + ignoring.amount)
+    records = uow.projection.blocking_records(view.shop.id, now, category if difference else None)
+    pending = [
+        i for i in uow.refunds.open_ids(view.shop.id, kind) if ignoring is None or i != ignoring.id
+    ]
+    if pending:
+        records = {**records, BlockerCode.PENDING_REFUND: RecordSet.of(pending)}
+    facts = ShopFacts(
+        shop_id=view.shop.id,
+        status=view.shop.status,
+        now=now,
+        position=pos,
+        required_without=(
+            view.pack.required_deposit(c for c in view.categories if c != category)
+            if difference
+            else None
+        ),
+        category=category,
+        category_active=difference and category in view.categories and not stopped,
+        records=records,
+    )
+    return assess(kind, facts)

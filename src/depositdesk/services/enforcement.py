@@ -19,7 +19,7 @@ from depositdesk.domain.funding import owed
 from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.shop import ShopStatus
 from depositdesk.domain.timers import Timer
-from depositdesk.services.funding import lift, position, schedule_next_step
+from depositdesk.services.funding import funding_position, lift, schedule_next_step
 from depositdesk.services.notices import issue_notice
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import load_shop
@@ -35,7 +35,7 @@ def on_ladder_due(uow: UnitOfWork, now: datetime, timer: Timer) -> None:
         return  # the case it was set for has closed
     if shop.status.is_final:
         return  # a terminated or unlinked shop is not escalated further
-    pos = position(uow, view)
+    pos = funding_position(uow, view)
     if pos.funded:  # funded by a change that did not review the shop (defensive)
         lift(uow, view, pos, now)
         return

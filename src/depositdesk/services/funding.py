@@ -13,6 +13,7 @@ from datetime import datetime
 from depositdesk.domain.enforcement import LADDER_TIMER, Case, next_step, restrictions, step_time
 from depositdesk.domain.funding import Cause, first_funding, topup_demand
 from depositdesk.domain.ledger import DepositPosition
+from depositdesk.domain.money import Money
 from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.policy import PolicyPack
 from depositdesk.domain.shop import Shop, ShopStatus
@@ -30,12 +31,22 @@ def position(uow: UnitOfWork, view: ShopView) -> DepositPosition:
     return DepositPosition.from_balances(view.required, uow.ledger.balances(view.shop.id))
 
 
+def funding_position(uow: UnitOfWork, view: ShopView) -> DepositPosition:
+    """The position funding rules judge: a shop that is leaving (closing, terminated,
+    unlinked) needs no deposit any more (what it holds is coming back, REF-1), so
+    only what it owes the platform can make it under-funded."""
+    pos = position(uow, view)
+    if view.shop.status.is_closing:
+        return replace(pos, required=Money.zero(pos.required.currency))
+    return pos
+
+
 def review_funding(uow: UnitOfWork, view: ShopView, now: datetime, cause: Cause) -> None:
     """Mark a first full funding (DEP-4); close the open case when the seller is
     funded again (DEP-6: every step lifted); or issue a top-up notice when what the
     seller owes grew (DEP-5), opening a case with its first ladder timer.
     `cause` says why, in the notice."""
-    pos = position(uow, view)
+    pos = funding_position(uow, view)
     shop = view.shop
     if first_funding(shop.status, pos):
         shop = replace(shop, status=ShopStatus.ACTIVE, funded_at=now)

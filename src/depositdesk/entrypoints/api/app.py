@@ -13,7 +13,15 @@ from prometheus_client import Counter, Histogram
 
 from depositdesk.bootstrap import App
 from depositdesk.entrypoints.api import openapi, problems
-from depositdesk.entrypoints.api.routes import events, policies, shops, system, violations, webhooks
+from depositdesk.entrypoints.api.routes import (
+    events,
+    policies,
+    refunds,
+    shops,
+    system,
+    violations,
+    webhooks,
+)
 from depositdesk.entrypoints.api.strict_json import MAX_BODY_BYTES
 
 log = structlog.get_logger("depositdesk.api")
@@ -39,7 +47,7 @@ def create_app(app: App) -> FastAPI:
     api.state.depositdesk = app
     problems.install(api)
     openapi.install(api)
-    for module in (policies, shops, violations, webhooks, events, system):
+    for module in (policies, shops, refunds, violations, webhooks, events, system):
         api.include_router(module.router)
 
     @api.middleware("http")

@@ -65,6 +65,14 @@ ViolationId = Annotated[
         examples=["V-1042"],
     ),
 ]
+RefundId = Annotated[
+    str,
+    Path(
+        pattern="^ref_[0-9a-f]{20}$",
+        description="the refund's id",
+        examples=["ref_188a3c2f9d4e5b6a7c8d"],
+    ),
+]
 SellerId = Annotated[str, Path(pattern=MARKETPLACE_ID_PATTERN, description="the seller's id")]
 Cursor = Annotated[
     str | None,

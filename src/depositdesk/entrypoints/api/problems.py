@@ -10,7 +10,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from depositdesk.domain.errors import DomainError, FieldProblem, PolicyProblems, ValidationProblem
+from depositdesk.domain.eligibility import Blocker
+from depositdesk.domain.errors import (
+    DomainError,
+    FieldProblem,
+    NotEligible,
+    PolicyProblems,
+    ValidationProblem,
+)
+from depositdesk.entrypoints.api.schemas.eligibility import BlockerOut
 from depositdesk.entrypoints.api.schemas.problems import PROBLEM, TITLES
 from depositdesk.entrypoints.api.strict_json import BodyRejected
 
@@ -68,6 +76,13 @@ def install(app: FastAPI) -> None:
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         if isinstance(exc, ValidationProblem):
             return problem(exc.status, exc.code, exc.detail, errors=_errors(exc.problems))
+        if isinstance(exc, NotEligible):  # REF-3: what blocks, and when it clears
+            blockers = [
+                BlockerOut.of(b).model_dump(mode="json")
+                for b in exc.blockers
+                if isinstance(b, Blocker)
+            ]
+            return problem(exc.status, exc.code, exc.detail, blockers=blockers)
         return problem(exc.status, exc.code, exc.detail)
 
     @app.exception_handler(PolicyProblems)

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from depositdesk.domain.eligibility import BlockerCode, RecordSet
+from depositdesk.domain.eligibility import BlockerCode, RecordSet, RefundKind
 from depositdesk.domain.ledger import Account, JournalEntry, RecordedEntry
 from depositdesk.domain.money import Money
 from depositdesk.domain.notices import Notice, NoticeKind
 from depositdesk.domain.policy import PolicyPack
+from depositdesk.domain.refunds import Refund, RefundStep
 from depositdesk.domain.returns import ViolationReturn
 from depositdesk.domain.shop import Seller, Shop
 from depositdesk.domain.shop_state import (
@@ -166,3 +167,22 @@ class ViolationReturnRepository(Protocol):
 class SandboxRepository(Protocol):
     def offset_seconds(self) -> int: ...
     def set_offset_seconds(self, seconds: int) -> None: ...
+
+
+class RefundRepository(Protocol):
+    """Refund applications and their timeline (REF-3..8)."""
+
+    def add(self, refund: Refund) -> None: ...
+    def save(self, refund: Refund) -> None:
+        """Store a changed status and decision."""
+        ...
+
+    def get(self, refund_id: str, lock: bool = False) -> Refund | None: ...
+    def open_ids(self, shop_id: str, kind: RefundKind) -> list[str]:
+        """Applications of this kind still holding a reservation, oldest first."""
+        ...
+
+    def for_shop(self, shop_id: str, after: CreatedCursor | None, limit: int) -> list[Refund]: ...
+    def pending_review(self, limit: int) -> list[Refund]: ...
+    def add_step(self, refund_id: str, step: RefundStep) -> None: ...
+    def steps(self, refund_id: str) -> list[RefundStep]: ...

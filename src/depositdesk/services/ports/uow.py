@@ -24,6 +24,7 @@ from depositdesk.services.ports.repositories import (
     NoticeRepository,
     PolicyRepository,
     ProjectionRepository,
+    RefundRepository,
     SandboxRepository,
     SellerRepository,
     ShopRepository,
@@ -87,6 +88,11 @@ class UnitOfWork(Transaction, Protocol):
     @property
     def timers(self) -> TimerRepository:
         """Deadlines the worker acts on."""
+        ...
+
+    @property
+    def refunds(self) -> RefundRepository:
+        """Refund applications (REF-3..8)."""
         ...
 
     @property

@@ -142,3 +142,45 @@ class ClockIn(Body):
         if (self.advance is None) == (self.now is None):
             raise ValueError("give either advance (an ISO 8601 duration like P3D) or now")
         return self
+
+
+class DestinationIn(Body):
+    """REF-4: another account than the original pay-in route, with the reason."""
+
+    account: Line = Field(description="the account to pay (as your bank names it)")
+    currency: str | None = Field(
+        default=None,
+        json_schema_extra={"pattern": CURRENCY_PATTERN},
+        max_length=3,
+        description="the account's currency; the payout converts at the payout day's rate",
+    )
+    reason: Text = Field(description="why not the original route (recorded; a security signal)")
+
+
+class RefundIn(Body):
+    """REF-3/REF-4: an application for a full or a difference refund."""
+
+    kind: str = Field(max_length=20, description="`full` or `difference`")
+    category: CategoryCode | None = Field(
+        default=None, description="difference refunds: the category left"
+    )
+    reason: Text
+    destination: DestinationIn | None = Field(
+        default=None, description="default: the original pay-in route"
+    )
+    attachment_ids: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=20, description="proof files (POST /v1/attachments)"
+    )
+
+
+class DecisionIn(Body):
+    """REF-5: approve, or reject with a code and a message the seller can act on."""
+
+    decision: str = Field(max_length=10, description="`approve` or `reject`")
+    reason_code: str | None = Field(
+        default=None,
+        max_length=40,
+        description="rejections: proof_invalid, info_incorrect, violation_present, "
+        "not_eligible, other",
+    )
+    message: Text | None = None

@@ -1,0 +1,337 @@
+"""Refund applications: apply, follow, withdraw, review (REF-3..5, REF-7a, REF-8).
+
+An application is gated by eligibility (REF-3: no early refund, ever) and reserves
+its amount in the ledger in the same transaction, so a deduction arriving before
+the payout takes only what is left of the deposit. The reviewer's decision re-checks
+eligibility as if the application were not there (its reservation counted as held
+again); a rejection or withdrawal releases the reservation. Payouts follow an
+approval (REF-6, next slice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from depositdesk.domain.calendar import BusinessCalendar
+from depositdesk.domain.eligibility import Blocker, RefundKind
+from depositdesk.domain.errors import Conflict, NotEligible, NotFound, ValidationProblem
+from depositdesk.domain.ids import new_ordered_id
+from depositdesk.domain.ledger import refund_release_entry, refund_reserve_entry
+from depositdesk.domain.money import check_currency
+from depositdesk.domain.refunds import (
+    ORIGINAL_ROUTE,
+    REJECTION_MESSAGES,
+    Destination,
+    Refund,
+    RefundStatus,
+    RefundStep,
+    RejectionCode,
+    SlaState,
+    sla_state,
+    timeline,
+)
+from depositdesk.services.access import Principal, Role, require, require_shop_role
+from depositdesk.services.eligibility import assess_shop
+from depositdesk.services.money_moves import check_idempotency_key, replay, request_hash
+from depositdesk.services.paging import CreatedCursor, Page
+from depositdesk.services.ports.uow import UnitOfWork
+from depositdesk.services.shop_view import ShopView, load_shop
+from depositdesk.services.webhooks import money_data, publish, time_data
+
+APPLICANTS = (Role.OWNER, Role.ADMIN)  # REF-4: the shop owner or an admin
+REVIEWERS = (Role.REVIEWER, Role.PLATFORM_ADMIN)
+READERS = (Role.PLATFORM_ADMIN, Role.REVIEWER, Role.AUDITOR)
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class RefundView:
+    """An application as its reader sees it, with its timeline and review clock."""
+
+    refund: Refund
+    steps: tuple[RefundStep, ...]
+    sla: SlaState | None  # while submitted
+    expected_arrival: tuple[int, int]  # business days after paying (REF-6)
+
+
+def _text(value: str | None, field: str, *, required: bool) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise ValidationProblem(field, "required", f"{field} is required")
+        return None
+    if len(text) > MAX_TEXT:
+        raise ValidationProblem(field, "max_length", f"at most {MAX_TEXT} characters")
+    return text
+
+
+def _destination(
+    view: ShopView, account: str | None, currency: str | None, reason: str | None
+) -> Destination:
+    """The original pay-in route by default; another account only with a reason."""
+    if account is None:
+        if currency is not None or reason is not None:
+            raise ValidationProblem(
+                "destination.account", "required", "name the account the currency belongs to"
+            )
+        return Destination(ORIGINAL_ROUTE, view.pack.currency)
+    why = _text(reason, "destination.reason", required=True)
+    code = check_currency(currency or view.pack.currency, "destination.currency")
+    return Destination(account, code, why)
+
+
+def _view(uow: UnitOfWork, refund: Refund, now: datetime, pack_view: ShopView) -> RefundView:
+    calendar = BusinessCalendar(pack_view.pack.country, pack_view.pack.timezone)
+    sla = (
+        sla_state(refund.review_due_at, now, calendar)
+        if refund.status is RefundStatus.SUBMITTED
+        else None
+    )
+    return RefundView(
+        refund,
+        tuple(uow.refunds.steps(refund.id)),
+        sla,
+        pack_view.pack.bank_arrival_business_days,
+    )
+
+
+def _step(uow: UnitOfWork, refund: Refund, now: datetime, note: str, by: str) -> None:
+    uow.refunds.add_step(refund.id, RefundStep(now, refund.status, note, by))
+    publish(
+        uow,
+        f"refund.{refund.status.value}",
+        f"{refund.id}:{refund.status.value}:{time_data(now)}",
+        {
+            "refund_id": refund.id,
+            "shop_id": refund.shop_id,
+            "kind": refund.kind.value,
+            "status": refund.status.value,
+            "amount": money_data(refund.amount),
+            "note": note,
+        },
+        now,
+    )
+
+
+def _blocked(result_blockers: tuple[Blocker, ...], what: str) -> NotEligible:
+    codes = ", ".join(b.code.value for b in result_blockers)
+    return NotEligible(f"{what}: not eligible yet ({codes})", result_blockers)
+
+
+def apply(
+    uow: UnitOfWork,
+    who: Principal,
+    now: datetime,
+    shop_id: str,
+    *,
+    kind: str,
+    category: str | None,
+    reason: str,
+    destination_account: str | None = None,
+    destination_currency: str | None = None,
+    destination_reason: str | None = None,
+    attachment_ids: list[str] | None = None,
+    idempotency_key: str | None,
+) -> RefundView:
+    """REF-3/REF-4: apply for a refund; the amount is what eligibility says, reserved."""
+    view = load_shop(uow, who, now, shop_id, lock=True)
+    require_shop_role(who, view.shop.seller_id, shop_id, APPLICANTS, ())
+    key = check_idempotency_key(idempotency_key)
+    fingerprint = request_hash(
+        "refund",
+        shop_id,
+        kind,
+        category,
+        reason,
+        destination_account,
+        destination_currency,
+        destination_reason,
+        sorted(attachment_ids or []),
+    )
+    scope = f"{who.party}:refunds"
+    stored = replay(uow, scope, key, fingerprint, str)
+    if stored is not None:
+        return get_refund(uow, who, now, stored)
+    refund_kind = _kind(kind)
+    if refund_kind is RefundKind.DIFFERENCE:
+        if not category or view.pack.category(category) is None:
+            raise ValidationProblem(
+                "category", "known_category", f"name a category of the {view.pack.pack} pack"
+            )
+    elif category is not None:
+        raise ValidationProblem("category", "difference_only", "a full refund names no category")
+    text = _text(reason, "reason", required=True)
+    assert text is not None
+    destination = _destination(view, destination_account, destination_currency, destination_reason)
+    attachments = tuple(dict.fromkeys(attachment_ids or []))
+    result = assess_shop(uow, view, now, refund_kind, category)
+    if not result.eligible:
+        raise _blocked(result.blockers, f"shop {shop_id}")
+    refund = Refund(
+        id=new_ordered_id("ref"),
+        shop_id=shop_id,
+        kind=refund_kind,
+        category=category,
+        amount=result.amount,
+        reason=text,
+        destination=destination,
+        attachment_ids=attachments,
+        status=RefundStatus.SUBMITTED,
+        submitted_at=now,
+        submitted_by=who.actor,
+        review_due_at=timeline(view.pack, now).review_due_by,
+        policy=view.policy,
+    )
+    uow.refunds.add(refund)
+    uow.ledger.post(
+        shop_id, refund_reserve_entry(refund.amount, refund.id), now, f"refund:{refund.id}"
+    )
+    note = (
+        f"{refund.amount} applied for and reserved; review due by {time_data(refund.review_due_at)}"
+    )
+    if not destination.original:
+        note += f"; paid to account {destination.route} ({destination.change_reason})"
+    _step(uow, refund, now, note, who.actor)
+    uow.idempotency.put(scope, key, fingerprint, refund.id, now)
+    return _view(uow, refund, now, view)
+
+
+def _kind(kind: str) -> RefundKind:
+    try:
+        return RefundKind(kind)
+    except ValueError:
+        raise ValidationProblem(
+            "kind", "refund_kind", "kind must be 'full' or 'difference'"
+        ) from None
+
+
+def _load(
+    uow: UnitOfWork, who: Principal, now: datetime, refund_id: str, lock: bool = False
+) -> tuple[Refund, ShopView]:
+    refund = uow.refunds.get(refund_id, lock=lock)
+    if refund is None:
+        raise NotFound(f"refund {refund_id} not found")
+    try:
+        view = load_shop(uow, who, now, refund.shop_id, lock=lock)
+    except NotFound:
+        raise NotFound(f"refund {refund_id} not found") from None
+    return refund, view
+
+
+def get_refund(uow: UnitOfWork, who: Principal, now: datetime, refund_id: str) -> RefundView:
+    """REF-8: status, timeline and due dates (sellers: their own shops' only)."""
+    refund, view = _load(uow, who, now, refund_id)
+    if not who.is_seller:
+        require(who, *READERS)
+    return _view(uow, refund, now, view)
+
+
+def list_refunds(
+    uow: UnitOfWork,
+    who: Principal,
+    now: datetime,
+    shop_id: str,
+    *,
+    cursor: CreatedCursor | None,
+    limit: int,
+) -> Page[RefundView]:
+    view = load_shop(uow, who, now, shop_id)
+    if not who.is_seller:
+        require(who, *READERS)
+    rows = uow.refunds.for_shop(shop_id, cursor, limit + 1)
+    items = [_view(uow, r, now, view) for r in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return Page(tuple(items), CreatedCursor(last.submitted_at, last.id) if last else None)
+
+
+def withdraw(uow: UnitOfWork, who: Principal, now: datetime, refund_id: str) -> RefundView:
+    """REF-7a: the seller takes back an application before it is approved."""
+    refund, view = _load(uow, who, now, refund_id, lock=True)
+    require_shop_role(who, view.shop.seller_id, view.shop.id, APPLICANTS, ())
+    if refund.status is RefundStatus.WITHDRAWN:
+        return _view(uow, refund, now, view)
+    if refund.status is not RefundStatus.SUBMITTED:
+        raise Conflict(
+            f"refund {refund_id} is {refund.status}; only a submitted one can be withdrawn"
+        )
+    refund = replace(refund, status=RefundStatus.WITHDRAWN, decided_at=now, decided_by=who.actor)
+    _release(uow, refund, now, "withdrawn")
+    uow.refunds.save(refund)
+    _step(
+        uow, refund, now, f"withdrawn by the seller; {refund.amount} back to the deposit", who.actor
+    )
+    return _view(uow, refund, now, view)
+
+
+def _release(uow: UnitOfWork, refund: Refund, now: datetime, why: str) -> None:
+    entry = refund_release_entry(refund.amount, refund.id, why)
+    uow.ledger.post(refund.shop_id, entry, now, f"refund:{refund.id}:{why}")
+
+
+def decide(
+    uow: UnitOfWork,
+    who: Principal,
+    now: datetime,
+    refund_id: str,
+    *,
+    decision: str,
+    reason_code: str | None = None,
+    message: str | None = None,
+) -> RefundView:
+    """REF-5: approve (eligibility re-checked now) or reject with a code and a message
+    the seller can act on. A receivable or a new unrectified violation blocks approval."""
+    require(who, *REVIEWERS)
+    refund, view = _load(uow, who, now, refund_id, lock=True)
+    if refund.status is not RefundStatus.SUBMITTED:
+        raise Conflict(f"refund {refund_id} is {refund.status}; it was decided already")
+    note_text = _text(message, "message", required=False)
+    if decision == "approve":
+        if reason_code is not None:
+            raise ValidationProblem("reason_code", "reject_only", "a reason code is for rejections")
+        result = assess_shop(uow, view, now, refund.kind, refund.category, ignoring=refund)
+        if not result.eligible:
+            raise _blocked(result.blockers, f"refund {refund_id} cannot be approved")
+        window = timedelta(days=view.pack.payout_window_days)
+        refund = replace(
+            refund,
+            status=RefundStatus.APPROVED,
+            decided_at=now,
+            decided_by=who.actor,
+            message=note_text,
+            payout_due_at=now + window,
+        )
+        uow.refunds.save(refund)
+        note = f"approved; payout due by {time_data(now + window)}"
+    elif decision == "reject":
+        try:
+            code = RejectionCode(reason_code or "")
+        except ValueError:
+            codes = ", ".join(c.value for c in RejectionCode)
+            raise ValidationProblem("reason_code", "rejection_code", f"one of {codes}") from None
+        words = note_text or REJECTION_MESSAGES[code]
+        refund = replace(
+            refund,
+            status=RefundStatus.REJECTED,
+            decided_at=now,
+            decided_by=who.actor,
+            reason_code=code,
+            message=words,
+        )
+        _release(uow, refund, now, "rejected")
+        uow.refunds.save(refund)
+        note = f"rejected ({code}): {words}"
+    else:
+        raise ValidationProblem("decision", "decision", "decision must be 'approve' or 'reject'")
+    _step(uow, refund, now, note, who.actor)
+    return _view(uow, refund, now, view)
+
+
+def review_queue(uow: UnitOfWork, who: Principal, now: datetime, *, limit: int) -> Page[RefundView]:
+    """REF-5: submitted applications, the one due first at the top, with SLA state."""
+    require(who, *REVIEWERS)
+    items = []
+    for refund in uow.refunds.pending_review(limit):
+        view = load_shop(uow, None, now, refund.shop_id)
+        items.append(_view(uow, refund, now, view))
+    return Page.of(items)
