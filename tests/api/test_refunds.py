@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from depositdesk.bootstrap import App
 from depositdesk.domain.clock import FixedClock
+from depositdesk.entrypoints.worker import tick
 from tests.builders import ev
 from tests.conftest import START, Api, TokenFactory
 
@@ -176,6 +178,21 @@ def test_ref7a_a_seller_withdraws_and_may_apply_again(closing: Api) -> None:
     assert apply(api, owner, key="a2").status_code == 201
     listed = api.c.get("/v1/shops/shop1/refunds", headers=owner).json()["items"]
     assert [i["status"] for i in listed] == ["submitted", "withdrawn"]
+
+
+def test_ref5_ref8_each_step_is_told_to_the_seller_and_a_late_review_too(
+    closing: Api, app: App, clock: FixedClock
+) -> None:
+    api = closing
+    refund = apply(api, api.owner).json()  # type: ignore[attr-defined]
+    clock.set(datetime(2026, 3, 6, 0, 0, 1, tzinfo=UTC))  # the review is due: not done
+    assert tick(app).timers == 1
+    decide(api, refund["id"], api.reviewer, decision="reject", reason_code="proof_invalid")  # type: ignore[attr-defined]
+    notices = [n for n in api.deposit("shop1")["notices"] if n["kind"] == "refund"]
+    assert [n["data"]["event"] for n in notices] == ["rejected", "review_late", "submitted"]
+    assert "not approved" in notices[0]["subject"] and "Upload a clear PDF" in notices[0]["body"]
+    assert "is late" in notices[1]["subject"]
+    assert tick(app).timers == 0  # the review timer fired once
 
 
 def test_ref5_the_review_queue_puts_the_one_due_first_on_top_with_its_sla(

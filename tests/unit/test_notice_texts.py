@@ -12,7 +12,10 @@ from depositdesk.domain.enforcement import Case
 from depositdesk.domain.funding import Cause, CauseKind, topup_demand
 from depositdesk.domain.ledger import DepositPosition
 from depositdesk.domain.money import Money
+from depositdesk.domain.eligibility import RefundKind
 from depositdesk.domain.notices import NoticeKind
+from depositdesk.domain.policy import PolicyRef
+from depositdesk.domain.refunds import Destination, Refund, RefundStatus, RejectionCode
 from depositdesk.domain.shop import Language, Shop, ShopStatus
 from depositdesk.services.notice_texts import format_day, format_money, render, render_html
 
@@ -41,6 +44,24 @@ def _demand(receivable: int = 0, cause: Cause = CAUSES[0]) -> object:
 
 CASE = Case(NOW, NOW + timedelta(days=30), 1_500_000, "delisted", NOW + timedelta(days=40))
 POSITION = DepositPosition(cny(20000), cny(20000), CNY, CNY)
+REFUND = Refund(
+    "ref_1",
+    "shop1",
+    RefundKind.FULL,
+    None,
+    cny(5000),
+    "closing",
+    Destination("original", "CNY"),
+    (),
+    RefundStatus.SUBMITTED,
+    NOW,
+    "owner:t",
+    NOW + timedelta(days=3),
+    PolicyRef("cn-crossborder", 1),
+    reason_code=RejectionCode.PROOF_INVALID,
+    message="Upload a clearer scan.",
+    payout_due_at=NOW + timedelta(days=30),
+)
 # The context each kind's templates are rendered with (as the services pass it).
 CONTEXTS: dict[NoticeKind, dict[str, object]] = {
     NoticeKind.TOPUP: {"demand": _demand()},
@@ -66,6 +87,12 @@ CONTEXTS: dict[NoticeKind, dict[str, object]] = {
         "owed_after": CNY,
     },
     NoticeKind.FUNDED: {"pos": POSITION, "lifted": ("warning", "listing_suspended")},
+    NoticeKind.REFUND: {
+        "refund": REFUND,
+        "event": "submitted",
+        "sla_days": 3,
+        "arrival": (3, 5),
+    },
     NoticeKind.RETURNED: {
         "amount": cny(250),
         "violation_id": "v-17",
@@ -81,6 +108,7 @@ FIGURES = {
     NoticeKind.OFFSET: {Language.EN: "CN¥300.00", Language.ZH: "¥300.00"},
     NoticeKind.FUNDED: {Language.EN: "CN¥20,000.00", Language.ZH: "¥20,000.00"},
     NoticeKind.RETURNED: {Language.EN: "CN¥250.00", Language.ZH: "¥250.00"},
+    NoticeKind.REFUND: {Language.EN: "CN¥5,000.00", Language.ZH: "¥5,000.00"},
 }
 
 
@@ -95,6 +123,17 @@ def test_dep5_every_kind_renders_in_every_language(kind: NoticeKind, language: L
     assert "\n" not in subject and subject
     assert "Bluefin Home" in body
     assert FIGURES[kind][language] in subject + body
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("event", ["submitted", "approved", "rejected", "withdrawn", "review_late"])
+def test_ref8_every_refund_step_is_told_in_every_language(event: str, language: Language) -> None:
+    context = {**CONTEXTS[NoticeKind.REFUND], "event": event}
+    subject, body = render(NoticeKind.REFUND, language, "Asia/Shanghai", shop=SHOP, **context)
+    assert "ref_1" in subject and "_" not in subject.replace("ref_1", "")  # words, not codes
+    assert FIGURES[NoticeKind.REFUND][language] in body
+    if event == "rejected":
+        assert "Upload a clearer scan." in body
 
 
 @pytest.mark.parametrize("cause", CAUSES, ids=[c.kind.value for c in CAUSES])

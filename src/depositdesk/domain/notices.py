@@ -16,6 +16,7 @@ class NoticeKind(StrEnum):
     OFFSET = "offset"  # DEP-7: the shortfall was taken from sales proceeds (told after)
     FUNDED = "funded"  # DEP-6: paid in full again; every step lifted
     RETURNED = "returned"  # DEP-9: a deduction given back after rectification
+    REFUND = "refund"  # REF-5..8: an application's step (data.event says which)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from depositdesk.domain.errors import Conflict, NotEligible, NotFound, Validatio
 from depositdesk.domain.ids import new_ordered_id
 from depositdesk.domain.ledger import refund_release_entry, refund_reserve_entry
 from depositdesk.domain.money import check_currency
+from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.refunds import (
     ORIGINAL_ROUTE,
     REJECTION_MESSAGES,
@@ -31,9 +32,11 @@ from depositdesk.domain.refunds import (
     sla_state,
     timeline,
 )
+from depositdesk.domain.timers import Timer
 from depositdesk.services.access import Principal, Role, require, require_shop_role
 from depositdesk.services.eligibility import assess_shop
 from depositdesk.services.money_moves import check_idempotency_key, replay, request_hash
+from depositdesk.services.notices import issue_notice
 from depositdesk.services.paging import CreatedCursor, Page
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import ShopView, load_shop
@@ -43,6 +46,7 @@ APPLICANTS = (Role.OWNER, Role.ADMIN)  # REF-4: the shop owner or an admin
 REVIEWERS = (Role.REVIEWER, Role.PLATFORM_ADMIN)
 READERS = (Role.PLATFORM_ADMIN, Role.REVIEWER, Role.AUDITOR)
 MAX_TEXT = 2000
+REVIEW_TIMER = "refund.review_due"  # timer kind: an application's review is due
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,22 +100,58 @@ def _view(uow: UnitOfWork, refund: Refund, now: datetime, pack_view: ShopView) -
     )
 
 
-def _step(uow: UnitOfWork, refund: Refund, now: datetime, note: str, by: str) -> None:
+def _step(
+    uow: UnitOfWork, view: ShopView, refund: Refund, now: datetime, note: str, by: str
+) -> None:
+    """A timeline line, the seller's notice (EN/ZH, emailed) and `refund.<status>`."""
     uow.refunds.add_step(refund.id, RefundStep(now, refund.status, note, by))
+    _tell(uow, view, refund, now, refund.status.value)
+
+
+def _tell(uow: UnitOfWork, view: ShopView, refund: Refund, now: datetime, event: str) -> None:
+    data: dict[str, str | int] = {
+        "refund_id": refund.id,
+        "event": event,
+        "amount_minor": refund.amount.minor,
+        "currency": refund.amount.currency,
+    }
+    due = refund.payout_due_at if event == "approved" else refund.review_due_at
+    issue_notice(
+        uow,
+        view,
+        NoticeKind.REFUND,
+        now,
+        data,
+        due,
+        refund=refund,
+        event=event,
+        sla_days=view.pack.review_sla_business_days,
+        arrival=view.pack.bank_arrival_business_days,
+    )
     publish(
         uow,
-        f"refund.{refund.status.value}",
-        f"{refund.id}:{refund.status.value}:{time_data(now)}",
+        f"refund.{event}",
+        f"{refund.id}:{event}",
         {
             "refund_id": refund.id,
             "shop_id": refund.shop_id,
             "kind": refund.kind.value,
             "status": refund.status.value,
             "amount": money_data(refund.amount),
-            "note": note,
+            "review_due_at": time_data(refund.review_due_at),
         },
         now,
     )
+
+
+def on_review_due(uow: UnitOfWork, now: datetime, timer: Timer) -> None:
+    """REF-5: the review's due time passed; a still-submitted application is late:
+    the seller is told (the queue shows it `late`)."""
+    refund = uow.refunds.get(timer.subject, lock=True)
+    if refund is None or refund.status is not RefundStatus.SUBMITTED:
+        return
+    view = load_shop(uow, None, now, refund.shop_id)
+    _tell(uow, view, refund, now, "review_late")
 
 
 def _blocked(result_blockers: tuple[Blocker, ...], what: str) -> NotEligible:
@@ -192,7 +232,10 @@ def apply(
     )
     if not destination.original:
         note += f"; paid to account {destination.route} ({destination.change_reason})"
-    _step(uow, refund, now, note, who.actor)
+    _step(uow, view, refund, now, note, who.actor)
+    uow.timers.schedule(
+        Timer.new(REVIEW_TIMER, refund.id, refund.review_due_at, now, {"shop_id": shop_id})
+    )
     uow.idempotency.put(scope, key, fingerprint, refund.id, now)
     return _view(uow, refund, now, view)
 
@@ -258,9 +301,9 @@ def withdraw(uow: UnitOfWork, who: Principal, now: datetime, refund_id: str) -> 
     refund = replace(refund, status=RefundStatus.WITHDRAWN, decided_at=now, decided_by=who.actor)
     _release(uow, refund, now, "withdrawn")
     uow.refunds.save(refund)
-    _step(
-        uow, refund, now, f"withdrawn by the seller; {refund.amount} back to the deposit", who.actor
-    )
+    uow.timers.cancel(REVIEW_TIMER, refund.id, now)
+    note = f"withdrawn by the seller; {refund.amount} back to the deposit"
+    _step(uow, view, refund, now, note, who.actor)
     return _view(uow, refund, now, view)
 
 
@@ -323,7 +366,8 @@ def decide(
         note = f"rejected ({code}): {words}"
     else:
         raise ValidationProblem("decision", "decision", "decision must be 'approve' or 'reject'")
-    _step(uow, refund, now, note, who.actor)
+    uow.timers.cancel(REVIEW_TIMER, refund.id, now)
+    _step(uow, view, refund, now, note, who.actor)
     return _view(uow, refund, now, view)
 
 

@@ -16,7 +16,7 @@ import structlog
 
 from depositdesk.domain.enforcement import LADDER_TIMER
 from depositdesk.domain.timers import Timer
-from depositdesk.services import enforcement, policies
+from depositdesk.services import enforcement, policies, refunds
 from depositdesk.services.ports.uow import UnitOfWork, UowFactory
 
 Handler = Callable[[UnitOfWork, datetime, Timer], None]
@@ -24,6 +24,7 @@ Handler = Callable[[UnitOfWork, datetime, Timer], None]
 HANDLERS: dict[str, Handler] = {
     policies.POLICY_EFFECTIVE: policies.on_version_effective,
     LADDER_TIMER: enforcement.on_ladder_due,
+    refunds.REVIEW_TIMER: refunds.on_review_due,
 }
 RETRY_AFTER = timedelta(minutes=5)
 log = structlog.get_logger("depositdesk.timers")
