@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(default="dev-only-change-me", description="signs sessions")
     data_dir: Path = Field(default=Path("./data"), description="archives and attachments")
+    # Proof files (REF-4). At most 15 MiB: the API refuses any body over 16 MiB unread.
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, le=15 * 1024 * 1024, description="largest proof file"
+    )
+    # At most Pillow's own decompression-bomb limit (89,478,485).
+    attachment_max_pixels: int = Field(
+        default=40_000_000, ge=1, le=89_478_485, description="largest image, width x height"
+    )
     log_level: str = Field(default="INFO")
     log_json: bool = Field(default=True, description="structured JSON logs")
     # Payouts and exchange (REF-6, REF-7): README "Payouts and exchange".

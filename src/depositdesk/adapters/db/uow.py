@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from depositdesk.adapters.db.attachments_repo import AttachmentRepository
 from depositdesk.adapters.db.events_repo import EventRepository
 from depositdesk.adapters.db.idempotency_repo import IdempotencyRepository
 from depositdesk.adapters.db.ledger_repo import LedgerRepository
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.refunds = RefundRepository(conn, self.postgres)
         self.webhook_endpoints = WebhookEndpointRepository(conn)
         self.violation_returns = ViolationReturnRepository(conn)
+        self.attachments = AttachmentRepository(conn)
         return self
 
     def commit(self) -> None:

@@ -14,6 +14,7 @@ from prometheus_client import Counter, Histogram
 from depositdesk.bootstrap import App
 from depositdesk.entrypoints.api import openapi, problems
 from depositdesk.entrypoints.api.routes import (
+    attachments,
     events,
     policies,
     refunds,
@@ -47,7 +48,7 @@ def create_app(app: App) -> FastAPI:
     api.state.depositdesk = app
     problems.install(api)
     openapi.install(api)
-    for module in (policies, shops, refunds, violations, webhooks, events, system):
+    for module in (policies, shops, refunds, violations, webhooks, events, attachments, system):
         api.include_router(module.router)
 
     @api.middleware("http")

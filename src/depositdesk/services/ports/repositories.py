@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from depositdesk.domain.attachments import Attachment
 from depositdesk.domain.eligibility import BlockerCode, RecordSet, RefundKind
 from depositdesk.domain.ledger import Account, JournalEntry, RecordedEntry
 from depositdesk.domain.money import Money
@@ -167,6 +168,14 @@ class ViolationReturnRepository(Protocol):
 class SandboxRepository(Protocol):
     def offset_seconds(self) -> int: ...
     def set_offset_seconds(self, seconds: int) -> None: ...
+
+
+class AttachmentRepository(Protocol):
+    """Proof files' records (REF-4); their bytes are in the FileStore."""
+
+    def add(self, attachment: Attachment) -> None: ...
+    def get(self, attachment_id: str) -> Attachment | None: ...
+    def many(self, attachment_ids: Iterable[str]) -> dict[str, Attachment]: ...
 
 
 class RefundRepository(Protocol):

@@ -18,6 +18,7 @@ from depositdesk.services.ports.outbox import (
     WebhookEndpointRepository,
 )
 from depositdesk.services.ports.repositories import (
+    AttachmentRepository,
     EventRepository,
     IdempotencyRepository,
     LedgerRepository,
@@ -103,6 +104,11 @@ class UnitOfWork(Transaction, Protocol):
     @property
     def violation_returns(self) -> ViolationReturnRepository:
         """Deductions given back after rectification (DEP-9)."""
+        ...
+
+    @property
+    def attachments(self) -> AttachmentRepository:
+        """Proof files' records (REF-4)."""
         ...
 
 
