@@ -389,6 +389,28 @@ def test_truncated_or_corrupt_files_are_refused(
     nothing_stored(app)
 
 
+def test_ref4_a_pdf_over_500_pages_is_refused(api: Api, app: App, owner: dict[str, str]) -> None:
+    assert uploaded(api, owner, pdf_bytes(500), "long.pdf")["pages"] == 500
+    refused(upload(api, owner, pdf_bytes(501), "longer.pdf"), 422, "file", "too_many_pages")
+    assert rows(app) == 1
+
+
+def test_a_password_protected_pdf_is_refused_a_restricted_one_is_taken(
+    api: Api, app: App, owner: dict[str, str]
+) -> None:
+    def encrypted(user_password: str) -> bytes:
+        writer = PdfWriter()
+        writer.add_blank_page(width=595, height=842)
+        writer.encrypt(user_password=user_password, owner_password="bank", algorithm="RC4-128")
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    refused(upload(api, owner, encrypted("secret"), "locked.pdf"), 422, "file", "encrypted")
+    # Statements often come with an owner password only (no editing): anyone can open them.
+    assert uploaded(api, owner, encrypted(""), "statement.pdf")["pages"] == 1
+
+
 def test_an_empty_file_is_refused(api: Api, app: App, owner: dict[str, str]) -> None:
     refused(upload(api, owner, b"", "proof.pdf"), 422, "file", "empty")
     nothing_stored(app)

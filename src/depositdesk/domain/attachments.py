@@ -121,7 +121,8 @@ def filename_problems(name: str | None) -> list[FieldProblem]:
 def check_upload(data: bytes, filename: str | None, limits: Limits) -> tuple[str, Recognised]:
     """The name to store and what the file is, or ValidationProblem (422) naming
     every problem of both: `bad_filename` on `file.filename`; `empty`,
-    `unsupported_type`, `corrupt`, `too_many_pixels` or `too_many_pages` on `file`.
+    `unsupported_type`, `corrupt`, `encrypted`, `too_many_pixels` or `too_many_pages`
+    on `file`.
     Over `limits.max_bytes` it is FileTooLarge (413) alone."""
     if len(data) > limits.max_bytes:
         raise FileTooLarge(limits.max_bytes)
@@ -152,10 +153,17 @@ def _recognise(data: bytes, limits: Limits) -> Recognised:
 
 
 def _pdf(data: bytes, limits: Limits) -> Recognised:
+    encrypted = False
     try:
         reader = PdfReader(io.BytesIO(data), strict=True)
-        pages = len(reader.pages)
+        encrypted = reader.is_encrypted
+        pages = len(reader.pages)  # an owner password alone does not stop this
     except Exception as exc:  # pypdf raises many kinds on hostile input
+        if encrypted:  # a user password, or AES (pypdf needs `cryptography`, not installed)
+            raise _Refused(
+                "encrypted",
+                "the PDF is password-protected or encrypted; upload it without protection",
+            ) from None
         raise _Refused("corrupt", f"the PDF cannot be read ({_reason(exc)})") from None
     if pages == 0:
         raise _Refused("empty", "the PDF has no pages")

@@ -48,21 +48,21 @@ class _Reading:
     error: BodyRejected | None = None
     too_large: bool = False
 
-    def part_begin(self) -> None:
+    def on_part_begin(self) -> None:
         self.disposition, self.in_file = b"", False
 
-    def header_field(self, data: bytes, start: int, end: int) -> None:
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self.header_name += data[start:end]
 
-    def header_value_(self, data: bytes, start: int, end: int) -> None:
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
         self.header_value += data[start:end]
 
-    def header_end(self) -> None:
+    def on_header_end(self) -> None:
         if bytes(self.header_name).strip().lower() == b"content-disposition":
             self.disposition = bytes(self.header_value)
         self.header_name, self.header_value = bytearray(), bytearray()
 
-    def headers_finished(self) -> None:
+    def on_headers_finished(self) -> None:
         if self.error is not None:
             return
         kind, options = parse_options_header(self.disposition)
@@ -89,15 +89,15 @@ class _Reading:
             except UnicodeDecodeError:
                 self.error = BodyRejected(FILENAME, "bad_filename", "the filename is not UTF-8")
 
-    def part_data(self, data: bytes, start: int, end: int) -> None:
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self.in_file and not self.too_large:
             self.data += data[start:end]
             self.too_large = len(self.data) > self.max_bytes
 
-    def part_end(self) -> None:
+    def on_part_end(self) -> None:
         self.in_file = False
 
-    def end(self) -> None:
+    def on_end(self) -> None:
         self.ended = True
 
 
@@ -126,14 +126,14 @@ async def read_file_part(request: Request, field_name: str, max_bytes: int) -> U
         parser = MultipartParser(
             boundary,
             {
-                "on_part_begin": reading.part_begin,
-                "on_header_field": reading.header_field,
-                "on_header_value": reading.header_value_,
-                "on_header_end": reading.header_end,
-                "on_headers_finished": reading.headers_finished,
-                "on_part_data": reading.part_data,
-                "on_part_end": reading.part_end,
-                "on_end": reading.end,
+                "on_part_begin": reading.on_part_begin,
+                "on_header_field": reading.on_header_field,
+                "on_header_value": reading.on_header_value,
+                "on_header_end": reading.on_header_end,
+                "on_headers_finished": reading.on_headers_finished,
+                "on_part_data": reading.on_part_data,
+                "on_part_end": reading.on_part_end,
+                "on_end": reading.on_end,
             },
             max_header_count=MAX_PART_HEADERS,
             max_header_size=MAX_PART_HEADER_BYTES,
