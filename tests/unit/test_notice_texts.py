@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from jinja2 import UndefinedError
 
+from depositdesk.domain.eligibility import RefundKind
 from depositdesk.domain.enforcement import Case
 from depositdesk.domain.funding import Cause, CauseKind, topup_demand
 from depositdesk.domain.ledger import DepositPosition
 from depositdesk.domain.money import Money
-from depositdesk.domain.eligibility import RefundKind
 from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.policy import PolicyRef
 from depositdesk.domain.refunds import Destination, Refund, RefundStatus, RejectionCode

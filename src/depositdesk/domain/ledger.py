@@ -39,6 +39,7 @@ class EntryKind(StrEnum):
     VIOLATION_RETURN = "violation_return"  # DEP-9: a deduction given back after rectification
     REFUND_RESERVE = "refund_reserve"  # REF-4: an application's amount set aside
     REFUND_RELEASE = "refund_release"  # REF-5: rejected or withdrawn, back to the deposit
+    REFUND_PAYOUT = "refund_payout"  # REF-6: the bank paid the seller
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import structlog
 
 from depositdesk.bootstrap import App
+from depositdesk.services import payouts
 from depositdesk.services.outbox import send_due
 from depositdesk.services.timers import run_due
 
@@ -25,14 +26,17 @@ class Tick:
     sent: int  # outbox messages sent
     retrying: int
     failed: int
+    payouts: int = 0  # payouts handed to the payout gateway (REF-6)
 
 
 def tick(app: App) -> Tick:
-    """One round: every timer due now, then the outbox messages due now."""
+    """One round: every timer due now, then the payouts and the outbox messages due now
+    (payouts first: a payout's notices go out in the same round)."""
     now = app.now_refreshed()
     timers = run_due(app.uow, now)
+    paid = payouts.send_due(app.uow, app.gateways, now)
     report = send_due(app.uow, app.gateways, now)
-    return Tick(timers, report.sent, report.retrying, report.failed)
+    return Tick(timers, report.sent, report.retrying, report.failed, paid.sent)
 
 
 def run(app: App, stop: threading.Event, interval: float = 1.0) -> None:

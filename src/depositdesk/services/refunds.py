@@ -20,6 +20,7 @@ from depositdesk.domain.ids import new_ordered_id
 from depositdesk.domain.ledger import refund_release_entry, refund_reserve_entry
 from depositdesk.domain.money import check_currency
 from depositdesk.domain.notices import NoticeKind
+from depositdesk.domain.payouts import Payout, PayoutStatus
 from depositdesk.domain.refunds import (
     ORIGINAL_ROUTE,
     REJECTION_MESSAGES,
@@ -34,6 +35,7 @@ from depositdesk.domain.refunds import (
 )
 from depositdesk.domain.timers import Timer
 from depositdesk.services.access import Principal, Role, require, require_shop_role
+from depositdesk.services.attachments import owned_by
 from depositdesk.services.eligibility import assess_shop
 from depositdesk.services.money_moves import check_idempotency_key, replay, request_hash
 from depositdesk.services.notices import issue_notice
@@ -57,6 +59,7 @@ class RefundView:
     steps: tuple[RefundStep, ...]
     sla: SlaState | None  # while submitted
     expected_arrival: tuple[int, int]  # business days after paying (REF-6)
+    payout: Payout | None = None
 
 
 def _text(value: str | None, field: str, *, required: bool) -> str | None:
@@ -97,10 +100,11 @@ def _view(uow: UnitOfWork, refund: Refund, now: datetime, pack_view: ShopView) -
         tuple(uow.refunds.steps(refund.id)),
         sla,
         pack_view.pack.bank_arrival_business_days,
+        uow.payouts.for_refund(refund.id),
     )
 
 
-def _step(
+def record_step(
     uow: UnitOfWork, view: ShopView, refund: Refund, now: datetime, note: str, by: str
 ) -> None:
     """A timeline line, the seller's notice (EN/ZH, emailed) and `refund.<status>`."""
@@ -204,7 +208,9 @@ def apply(
     text = _text(reason, "reason", required=True)
     assert text is not None
     destination = _destination(view, destination_account, destination_currency, destination_reason)
-    attachments = tuple(dict.fromkeys(attachment_ids or []))
+    # REF-4: proof files the seller's users uploaded (another's or unknown: refused).
+    proofs = owned_by(uow, view.shop.seller_id, attachment_ids or [])
+    attachments = tuple(a.id for a in proofs)
     result = assess_shop(uow, view, now, refund_kind, category)
     if not result.eligible:
         raise _blocked(result.blockers, f"shop {shop_id}")
@@ -232,7 +238,7 @@ def apply(
     )
     if not destination.original:
         note += f"; paid to account {destination.route} ({destination.change_reason})"
-    _step(uow, view, refund, now, note, who.actor)
+    record_step(uow, view, refund, now, note, who.actor)
     uow.timers.schedule(
         Timer.new(REVIEW_TIMER, refund.id, refund.review_due_at, now, {"shop_id": shop_id})
     )
@@ -303,7 +309,7 @@ def withdraw(uow: UnitOfWork, who: Principal, now: datetime, refund_id: str) -> 
     uow.refunds.save(refund)
     uow.timers.cancel(REVIEW_TIMER, refund.id, now)
     note = f"withdrawn by the seller; {refund.amount} back to the deposit"
-    _step(uow, view, refund, now, note, who.actor)
+    record_step(uow, view, refund, now, note, who.actor)
     return _view(uow, refund, now, view)
 
 
@@ -326,7 +332,8 @@ def decide(
     the seller can act on. A receivable or a new unrectified violation blocks approval."""
     require(who, *REVIEWERS)
     refund, view = _load(uow, who, now, refund_id, lock=True)
-    if refund.status is not RefundStatus.SUBMITTED:
+    retry = refund.status is RefundStatus.FAILED  # REF-6: a failed payout is back in review
+    if refund.status is not RefundStatus.SUBMITTED and not retry:
         raise Conflict(f"refund {refund_id} is {refund.status}; it was decided already")
     note_text = _text(message, "message", required=False)
     if decision == "approve":
@@ -345,6 +352,7 @@ def decide(
             payout_due_at=now + window,
         )
         uow.refunds.save(refund)
+        _payout_for(uow, refund, now)
         note = f"approved; payout due by {time_data(now + window)}"
     elif decision == "reject":
         try:
@@ -367,8 +375,43 @@ def decide(
     else:
         raise ValidationProblem("decision", "decision", "decision must be 'approve' or 'reject'")
     uow.timers.cancel(REVIEW_TIMER, refund.id, now)
-    _step(uow, view, refund, now, note, who.actor)
+    record_step(uow, view, refund, now, note, who.actor)
     return _view(uow, refund, now, view)
+
+
+def _payout_for(uow: UnitOfWork, refund: Refund, now: datetime) -> None:
+    """A pending payout for an approved refund (REF-6). Each try has its own payout
+    key, never reused: a payout that failed at the bank is tried again under a new one."""
+    earlier = uow.payouts.for_refund(refund.id)
+    if earlier is not None:
+        key = f"dd-{refund.id}-{earlier.attempts + 1}"
+        uow.payouts.save(
+            replace(
+                earlier,
+                payout_key=key,
+                status=PayoutStatus.PENDING,
+                dest_amount=None,
+                fx=None,
+                sent_at=None,
+                settled_at=None,
+                bank_reference=None,
+                failure_reason=None,
+            )
+        )
+        return
+    uow.payouts.add(
+        Payout(
+            id=new_ordered_id("po"),
+            refund_id=refund.id,
+            payout_key=f"dd-{refund.id}",
+            shop_id=refund.shop_id,
+            amount=refund.amount,
+            dest_currency=refund.destination.currency,
+            status=PayoutStatus.PENDING,
+            attempts=0,
+            created_at=now,
+        )
+    )
 
 
 def review_queue(uow: UnitOfWork, who: Principal, now: datetime, *, limit: int) -> Page[RefundView]:

@@ -33,9 +33,19 @@ class TimerRepository:
         )
 
     def cancel(self, kind: str, subject: str, at: datetime) -> int:
+        """On PostgreSQL a timer a worker holds right now is skipped, not waited for:
+        the worker locked the timer and then waits for the subject's row, which the
+        caller (a pay-in lifting the ladder) already holds, so waiting would deadlock.
+        The skipped timer's handler runs after this transaction commits, finds its
+        reason gone (the case closed) and does nothing."""
+        ids = select(timers.c.id).where(
+            _NOT_DONE, timers.c.kind == kind, timers.c.subject == subject
+        )
+        if self.postgres:
+            ids = ids.with_for_update(skip_locked=True)
         statement = (
             update(timers)
-            .where(_NOT_DONE, timers.c.kind == kind, timers.c.subject == subject)
+            .where(timers.c.id.in_(ids.scalar_subquery()))
             .values(done_at=at, cancelled=True)
         )
         return int(self.conn.execute(statement).rowcount)

@@ -11,6 +11,7 @@ from depositdesk.adapters.db.events_repo import EventRepository
 from depositdesk.adapters.db.idempotency_repo import IdempotencyRepository
 from depositdesk.adapters.db.ledger_repo import LedgerRepository
 from depositdesk.adapters.db.outbox_repo import OutboxRepository
+from depositdesk.adapters.db.payouts_repo import PayoutRepository
 from depositdesk.adapters.db.projection_repo import ProjectionRepository
 from depositdesk.adapters.db.refunds_repo import RefundRepository
 from depositdesk.adapters.db.repositories import (
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(conn, self.postgres)
         self.timers = TimerRepository(conn, self.postgres)
         self.refunds = RefundRepository(conn, self.postgres)
+        self.payouts = PayoutRepository(conn, self.postgres)
         self.webhook_endpoints = WebhookEndpointRepository(conn)
         self.violation_returns = ViolationReturnRepository(conn)
         self.attachments = AttachmentRepository(conn)

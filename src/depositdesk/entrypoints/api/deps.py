@@ -73,6 +73,7 @@ RefundId = Annotated[
         examples=["ref_188a3c2f9d4e5b6a7c8d"],
     ),
 ]
+PayoutId = Annotated[str, Path(pattern="^po_[0-9a-f]{20}$", description="the payout's id")]
 SellerId = Annotated[str, Path(pattern=MARKETPLACE_ID_PATTERN, description="the seller's id")]
 Cursor = Annotated[
     str | None,

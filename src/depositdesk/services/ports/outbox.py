@@ -73,7 +73,9 @@ class TimerRepository(Protocol):
 
     def cancel(self, kind: str, subject: str, at: datetime) -> int:
         """Mark every not-done timer of `kind` for `subject` done (cancelled) at `at`,
-        so it never fires; returns how many there were."""
+        so it never fires; returns how many there were. A timer a worker is running
+        at that moment (PostgreSQL) is left to it: its handler must find its reason
+        gone and do nothing (every handler checks)."""
         ...
 
     def claim_due(self, now: datetime, limit: int) -> list[Timer]:

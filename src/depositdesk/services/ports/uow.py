@@ -23,6 +23,7 @@ from depositdesk.services.ports.repositories import (
     IdempotencyRepository,
     LedgerRepository,
     NoticeRepository,
+    PayoutRepository,
     PolicyRepository,
     ProjectionRepository,
     RefundRepository,
@@ -89,6 +90,11 @@ class UnitOfWork(Transaction, Protocol):
     @property
     def timers(self) -> TimerRepository:
         """Deadlines the worker acts on."""
+        ...
+
+    @property
+    def payouts(self) -> PayoutRepository:
+        """Payouts of approved refunds (REF-6)."""
         ...
 
     @property

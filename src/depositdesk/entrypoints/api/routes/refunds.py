@@ -8,16 +8,17 @@ from depositdesk.entrypoints.api import cursors
 from depositdesk.entrypoints.api.deps import (
     Call,
     Cursor,
+    PayoutId,
     RefundId,
     ShopId,
     get_call,
     page_limit,
 )
 from depositdesk.entrypoints.api.schemas.problems import problem_responses
-from depositdesk.entrypoints.api.schemas.refunds import RefundOut, RefundPageOut
-from depositdesk.entrypoints.api.schemas.requests import DecisionIn, RefundIn
+from depositdesk.entrypoints.api.schemas.refunds import PayoutOut, RefundOut, RefundPageOut
+from depositdesk.entrypoints.api.schemas.requests import DecisionIn, PayoutResultIn, RefundIn
 from depositdesk.entrypoints.api.strict_json import StrictJsonRoute
-from depositdesk.services import refunds
+from depositdesk.services import payouts, refunds
 from depositdesk.services.paging import Page
 from depositdesk.services.usecase import read, run
 
@@ -120,3 +121,24 @@ def decide(refund_id: RefundId, body: DecisionIn, c: Call = Depends(get_call)) -
 def review_queue(limit: int = Depends(page_limit), c: Call = Depends(get_call)) -> RefundPageOut:
     page: Page[refunds.RefundView] = read(c.app, refunds.review_queue, c.who, c.now, limit=limit)
     return RefundPageOut.of(page, None)
+
+
+@router.post(
+    "/payouts/{payout_id}/result",
+    summary="The bank's answer for a payout (REF-6; integration): paid or failed, once",
+    responses=WRITES,
+)
+def payout_result(
+    payout_id: PayoutId, body: PayoutResultIn, c: Call = Depends(get_call)
+) -> PayoutOut:
+    payout = run(
+        c.app,
+        payouts.record_result,
+        c.who,
+        c.now,
+        payout_id,
+        status=body.status,
+        bank_reference=body.bank_reference,
+        reason=body.reason,
+    )
+    return PayoutOut.of(payout)

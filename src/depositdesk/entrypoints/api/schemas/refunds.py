@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from depositdesk.domain.eligibility import RefundKind
+from depositdesk.domain.payouts import Payout, PayoutStatus
 from depositdesk.domain.refunds import RefundStatus, RejectionCode, SlaState
 from depositdesk.entrypoints.api.schemas.common import MoneyOut, Out, PolicyRefOut, Time
 from depositdesk.services.paging import Page
@@ -28,6 +29,48 @@ class ArrivalOut(Out):
     to_business_days: int
 
 
+class FxOut(Out):
+    """REF-7: the rate of the payout day, its own day and its source."""
+
+    rate: str  # a decimal, as text
+    rate_date: str  # YYYY-MM-DD
+    source: str
+
+
+class PayoutOut(Out):
+    id: str
+    status: PayoutStatus
+    amount: MoneyOut  # in the deposit's currency
+    dest_amount: MoneyOut | None  # what the bank transfers, when converted
+    fx: FxOut | None
+    fee: MoneyOut | None
+    bank_reference: str | None
+    sent_at: Time | None
+    settled_at: Time | None
+    failure_reason: str | None
+
+    @classmethod
+    def of(cls, p: Payout) -> PayoutOut:
+        return cls(
+            id=p.id,
+            status=p.status,
+            amount=MoneyOut.of(p.amount),
+            dest_amount=MoneyOut.of(p.dest_amount) if p.dest_amount else None,
+            fx=FxOut(
+                rate=format(p.fx.rate, "f"),
+                rate_date=p.fx.rate_date.isoformat(),
+                source=p.fx.source,
+            )
+            if p.fx
+            else None,
+            fee=MoneyOut.of(p.fee) if p.fee else None,
+            bank_reference=p.bank_reference,
+            sent_at=p.sent_at,
+            settled_at=p.settled_at,
+            failure_reason=p.failure_reason,
+        )
+
+
 class RefundOut(Out):
     id: str
     shop_id: str
@@ -47,6 +90,7 @@ class RefundOut(Out):
     payout_due_at: Time | None
     expected_arrival: ArrivalOut
     timeline: list[StepOut]
+    payout: PayoutOut | None
     policy: PolicyRefOut
 
     @classmethod
@@ -76,6 +120,7 @@ class RefundOut(Out):
             payout_due_at=r.payout_due_at,
             expected_arrival=ArrivalOut(from_business_days=low, to_business_days=high),
             timeline=[StepOut(at=s.at, status=s.status, note=s.note) for s in view.steps],
+            payout=PayoutOut.of(view.payout) if view.payout else None,
             policy=PolicyRefOut.of(r.policy),
         )
 

@@ -184,3 +184,11 @@ class DecisionIn(Body):
         "not_eligible, other",
     )
     message: Text | None = None
+
+
+class PayoutResultIn(Body):
+    """REF-6: the bank's answer for a payout (integration)."""
+
+    status: str = Field(max_length=10, description="`paid` or `failed`")
+    bank_reference: Line | None = None
+    reason: Text | None = Field(default=None, description="failed: why the bank did not pay")

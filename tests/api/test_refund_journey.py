@@ -1,0 +1,216 @@
+"""REF-1..8 end to end through the HTTP API, with the sandbox bank: a closing shop
+blocked by an after-sales period, the clock past it, an application paid to a CNY
+account, review, a payout sent once at the day's rate, the bank's answer, and the
+ledger at the end."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfWriter
+from sqlalchemy import Engine
+
+from depositdesk.bootstrap import App, build
+from depositdesk.domain.clock import FixedClock
+from depositdesk.entrypoints.api.app import create_app
+from depositdesk.entrypoints.worker import tick
+from depositdesk.services import policies
+from depositdesk.services.usecase import run
+from depositdesk.settings import Settings
+from tests.builders import ev, placed
+from tests.conftest import ADMIN, START, Api, TokenFactory
+
+
+@pytest.fixture
+def bank_app(engine: Engine, clock: FixedClock, tmp_path: Path) -> App:
+    settings = Settings(
+        database_url=str(engine.url), data_dir=tmp_path / "data", payout_gateway="sandbox"
+    )
+    application = build(settings, clock=clock, engine=engine)
+    run(application, policies.ensure_default_packs, ADMIN, clock.now())
+    return application
+
+
+@pytest.fixture
+def journey(bank_app: App) -> Iterator[tuple[App, Api, TokenFactory]]:
+    from depositdesk.services.tokens import create_token
+
+    def auth(role: str, seller: str | None = None) -> dict[str, str]:
+        issued = run(
+            bank_app, create_token, ADMIN, bank_app.clock.now(), role=role, seller_id=seller
+        )
+        return {"Authorization": f"Bearer {issued.token}"}
+
+    with TestClient(create_app(bank_app)) as client:
+        yield bank_app, Api(client, auth), auth
+
+
+def _refund(api: Api, refund_id: str, who: dict[str, str]) -> dict[str, Any]:
+    r = api.c.get(f"/v1/refunds/{refund_id}", headers=who)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_ref1_to_ref8_the_whole_journey(
+    journey: tuple[App, Api, TokenFactory], clock: FixedClock
+) -> None:
+    app, api, auth = journey
+    api.seller()
+    owner, reviewer, integration = auth("owner", "s1"), auth("reviewer"), auth("integration")
+    api.shop(categories=["apparel"])  # gb: 1,000 GBP, 30-day after-sales period
+    assert api.pay_in("shop1", "1000.00").status_code == 201
+    day = START.isoformat()
+    api.events(placed("o1", "o1", day), ev("d1", "order.delivered", day, order_id="o1"))
+    api.c.post("/v1/shops/shop1/terminate", headers=api.admin, json={"reason": "seller leaves"})
+
+    # REF-3: blocked while the after-sales period runs, with the date it clears.
+    body = {
+        "kind": "full",
+        "reason": "closing the UK shop",
+        "destination": {
+            "account": "CN-ICBC-6222",
+            "currency": "CNY",
+            "reason": "UK account closed",
+        },
+    }
+    early = api.c.post(
+        "/v1/shops/shop1/refunds", headers={**owner, "Idempotency-Key": "j1"}, json=body
+    )
+    assert early.status_code == 422 and early.json()["code"] == "not_eligible"
+    [blocker] = early.json()["blockers"]
+    assert blocker["code"] == "after_sales_period" and blocker["records"] == ["o1"]
+    clock.set(START + timedelta(days=31))
+
+    # REF-4: the proof, a real PDF, uploaded first; another seller's file is refused.
+    pdf = io.BytesIO()
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.write(pdf)
+    upload = api.c.post(
+        "/v1/attachments",
+        headers=owner,
+        files={"file": ("closure-letter.pdf", pdf.getvalue(), "application/pdf")},
+    )
+    assert upload.status_code == 201, upload.text
+    proof = upload.json()["id"]
+    api.seller("s2")
+    foreign = api.c.post(
+        "/v1/attachments",
+        headers=auth("owner", "s2"),
+        files={"file": ("x.pdf", pdf.getvalue(), "application/pdf")},
+    ).json()["id"]
+    refused = api.c.post(
+        "/v1/shops/shop1/refunds",
+        headers={**owner, "Idempotency-Key": "j3"},
+        json={**body, "attachment_ids": [proof, foreign]},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["rule"] == "unknown_attachment"
+    body = {**body, "attachment_ids": [proof]}
+    applied = api.c.post(
+        "/v1/shops/shop1/refunds", headers={**owner, "Idempotency-Key": "j2"}, json=body
+    )
+    assert applied.status_code == 201, applied.text
+    refund_id = applied.json()["id"]
+    assert applied.json()["attachment_ids"] == [proof]
+    assert api.deposit("shop1")["held"]["amount"] == "0.00"  # reserved
+
+    approved = api.c.post(
+        f"/v1/refunds/{refund_id}/decision", headers=reviewer, json={"decision": "approve"}
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["payout"]["status"] == "pending"
+
+    # REF-6/REF-7: the worker sends it once, converted at the day's rate, stored.
+    assert tick(app).payouts == 1
+    assert tick(app).payouts == 0
+    refund = _refund(api, refund_id, owner)
+    payout = refund["payout"]
+    assert refund["status"] == "paying" and payout["status"] == "sent"
+    rate = Decimal(payout["fx"]["rate"])
+    assert payout["fx"]["source"] and payout["fx"]["rate_date"] <= clock.now().date().isoformat()
+    expected = (Decimal("1000.00") * rate).quantize(Decimal("0.01"))
+    assert payout["dest_amount"] == {"amount": str(expected), "currency": "CNY"}
+    assert app.gateways.payouts.calls(f"dd-{refund_id}") == 1  # type: ignore[attr-defined]
+
+    # The sandbox bank answers a day later; the refund is paid and the ledger shows it.
+    clock.advance(timedelta(days=1, minutes=1))
+    tick(app)
+    refund = _refund(api, refund_id, owner)
+    assert refund["status"] == "paid" and refund["payout"]["status"] == "paid"
+    assert [s["status"] for s in refund["timeline"]] == ["submitted", "approved", "paying", "paid"]
+    deposit = api.deposit("shop1")
+    assert deposit["held"]["amount"] == "0.00"
+    ledger = api.c.get("/v1/shops/shop1/ledger", headers=api.admin).json()
+    assert ledger["entries"][0]["kind"] == "refund_payout"
+    assert ledger["balances"]["refund_reserved"] == {"amount": "0.00", "currency": "GBP"}
+    kinds = [n["data"].get("event") for n in deposit["notices"] if n["kind"] == "refund"]
+    assert kinds[:2] == ["paid", "paying"]
+
+    # A bank result is final: the same answer again is harmless, another one refused.
+    payout_id = refund["payout"]["id"]
+    again = api.c.post(
+        f"/v1/payouts/{payout_id}/result", headers=integration, json={"status": "paid"}
+    )
+    assert again.status_code == 200
+    other = api.c.post(
+        f"/v1/payouts/{payout_id}/result",
+        headers=integration,
+        json={"status": "failed", "reason": "account closed"},
+    )
+    assert other.status_code == 409
+    assert (
+        api.c.post(
+            f"/v1/payouts/{payout_id}/result", headers=owner, json={"status": "paid"}
+        ).status_code
+        == 403
+    )
+    unknown = api.c.post(
+        "/v1/payouts/po_0123456789abcdef0123/result", headers=integration, json={"status": "paid"}
+    )
+    assert unknown.status_code == 404
+    assert app.gateways.payouts.calls(f"dd-{refund_id}") == 1  # type: ignore[attr-defined]
+
+
+def test_ref6_a_failed_payout_returns_to_review_and_is_paid_under_a_new_key(
+    journey: tuple[App, Api, TokenFactory], clock: FixedClock
+) -> None:
+    app, api, auth = journey
+    api.seller()
+    owner, reviewer, integration = auth("owner", "s1"), auth("reviewer"), auth("integration")
+    api.shop(categories=["apparel"])
+    api.pay_in("shop1", "1000.00")
+    api.c.post("/v1/shops/shop1/terminate", headers=api.admin, json={"reason": "ended"})
+    refund_id = api.c.post(
+        "/v1/shops/shop1/refunds",
+        headers={**owner, "Idempotency-Key": "f1"},
+        json={"kind": "full", "reason": "closing"},
+    ).json()["id"]
+    api.c.post(f"/v1/refunds/{refund_id}/decision", headers=reviewer, json={"decision": "approve"})
+    tick(app)
+    payout_id = _refund(api, refund_id, owner)["payout"]["id"]
+    failed = api.c.post(
+        f"/v1/payouts/{payout_id}/result",
+        headers=integration,
+        json={"status": "failed", "reason": "beneficiary account closed"},
+    )
+    assert failed.status_code == 200, failed.text
+    refund = _refund(api, refund_id, owner)
+    assert refund["status"] == "failed"  # back with the reviewers, still reserved
+    assert api.deposit("shop1")["held"]["amount"] == "0.00"
+    again = api.c.post(
+        f"/v1/refunds/{refund_id}/decision", headers=reviewer, json={"decision": "approve"}
+    )
+    assert again.status_code == 200, again.text
+    tick(app)
+    assert app.gateways.payouts.calls(f"dd-{refund_id}-2") == 1  # type: ignore[attr-defined]
+    clock.advance(timedelta(days=2))
+    tick(app)
+    assert _refund(api, refund_id, owner)["status"] == "paid"
