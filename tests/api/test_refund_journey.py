@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -214,3 +214,38 @@ def test_ref6_a_failed_payout_returns_to_review_and_is_paid_under_a_new_key(
     clock.advance(timedelta(days=2))
     tick(app)
     assert _refund(api, refund_id, owner)["status"] == "paid"
+
+
+def test_ref7_a_payout_without_a_rate_for_the_day_waits_and_holds_up_no_other(
+    journey: tuple[App, Api, TokenFactory], clock: FixedClock
+) -> None:
+    """The shipped ECB history ends in late October 2026: a CNY payout in November has
+    no rate outside the sandbox; it is retried later (then fails back to review), while
+    a GBP payout behind it goes out in the same round."""
+    app, api, auth = journey
+    api.seller()
+    owner, reviewer = auth("owner", "s1"), auth("reviewer")
+    clock.set(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    ids = []
+    for shop, account in (
+        ("shop1", {"account": "CN-1", "currency": "CNY", "reason": "moved"}),
+        ("shop2", None),
+    ):
+        api.shop(shop, categories=["apparel"])
+        api.pay_in(shop, "1000.00")
+        api.c.post(f"/v1/shops/{shop}/terminate", headers=api.admin, json={"reason": "ended"})
+        body: dict[str, Any] = {"kind": "full", "reason": "closing"}
+        if account:
+            body["destination"] = account
+        r = api.c.post(
+            f"/v1/shops/{shop}/refunds", headers={**owner, "Idempotency-Key": shop}, json=body
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+        api.c.post(
+            f"/v1/refunds/{ids[-1]}/decision", headers=reviewer, json={"decision": "approve"}
+        )
+    assert tick(app).payouts == 1  # the GBP one
+    cny, gbp = (_refund(api, i, owner) for i in ids)
+    assert gbp["payout"]["status"] == "sent"
+    assert cny["status"] == "approved" and "no exchange rate" in cny["payout"]["failure_reason"]

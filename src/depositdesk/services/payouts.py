@@ -29,7 +29,7 @@ from typing import Protocol
 import structlog
 
 from depositdesk.domain.errors import Conflict, NotFound, ValidationProblem
-from depositdesk.domain.fx import convert
+from depositdesk.domain.fx import RateUnavailable, convert
 from depositdesk.domain.gateway_messages import PayoutInstruction, PayoutReceipt
 from depositdesk.domain.payouts import Fx, Payout, PayoutStatus, payout_entry
 from depositdesk.domain.refunds import Refund, RefundStatus
@@ -74,6 +74,11 @@ def send_due(uow_factory: UowFactory, banks: Banks, now: datetime, limit: int = 
         if claimed is None:
             break
         payout, instruction, refund = claimed
+        if isinstance(instruction, str):  # no rate for the day: tried again later
+            outcome = _refused(uow_factory, payout, refund, now, instruction)
+            retrying += outcome == "retrying"
+            failed += outcome == "failed"
+            continue
         try:
             receipt = banks.payouts.send(instruction)
         except Exception as exc:
@@ -88,19 +93,28 @@ def send_due(uow_factory: UowFactory, banks: Banks, now: datetime, limit: int = 
 
 def _claim(
     uow_factory: UowFactory, banks: Banks, now: datetime
-) -> tuple[Payout, PayoutInstruction, Refund] | None:
+) -> tuple[Payout, PayoutInstruction | str, Refund] | None:
+    """The next payout, leased, with its instruction; or with the reason it cannot be
+    sent yet (no exchange rate for the day, REF-7): it is then retried like a refusal,
+    so one payout without a rate never holds up the others."""
     with uow_factory() as uow:
         payout = uow.payouts.claim_due(now, now - LEASE)
         if payout is None:
             return None
         refund = uow.refunds.get(payout.refund_id)
         assert refund is not None
-        dest_amount, fx = None, payout.fx
+        dest_amount, fx, problem = None, payout.fx, None
         if payout.dest_currency != payout.amount.currency:
             if fx is None:  # REF-7: the rate of the day it is sent, kept for resends
-                quote = banks.rates.quote(payout.amount.currency, payout.dest_currency, now.date())
-                fx = Fx(quote.rate, quote.rate_date, quote.source)
-                dest_amount = convert(payout.amount, payout.dest_currency, quote)
+                try:
+                    quote = banks.rates.quote(
+                        payout.amount.currency, payout.dest_currency, now.date()
+                    )
+                except RateUnavailable as exc:
+                    problem = f"no exchange rate: {exc.detail}"
+                else:
+                    fx = Fx(quote.rate, quote.rate_date, quote.source)
+                    dest_amount = convert(payout.amount, payout.dest_currency, quote)
             else:
                 dest_amount = payout.dest_amount
         payout = replace(
@@ -113,6 +127,8 @@ def _claim(
         )
         uow.payouts.save(payout)
         uow.commit()
+    if problem is not None:
+        return payout, problem, refund
     instruction = PayoutInstruction(
         payout_key=payout.payout_key,
         shop_id=payout.shop_id,
