@@ -1,4 +1,5 @@
-"""Fixtures of the integration tests: a real SMTP server (aiosmtpd) on loopback."""
+"""Fixtures of the integration tests: a real SMTP server (aiosmtpd) on loopback, and
+the worker processes a test starts (tests/integration/worker_process.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import email
 import email.message
 import email.policy
 import socket
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,3 +42,17 @@ def smtp_server() -> Iterator[tuple[str, Inbox]]:
         yield f"smtp://127.0.0.1:{controller.port}", inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def spawned() -> Iterator[list[subprocess.Popen[str]]]:
+    """Worker processes of a test: any still running at its end is killed."""
+    workers: list[subprocess.Popen[str]] = []
+    yield workers
+    for worker in workers:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=30)
+        for pipe in (worker.stdin, worker.stdout, worker.stderr):
+            if pipe is not None and not pipe.closed:
+                pipe.close()

@@ -11,7 +11,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,11 +30,8 @@ from depositdesk.services.usecase import run
 from depositdesk.settings import Settings
 from tests.conftest import ADMIN, START
 from tests.integration.conftest import Inbox, free_port
-from tests.integration.worker_process import database_url, result_of
+from tests.integration.worker_process import database_url, go, result_of, spawn
 from tests.ladder_shops import ladder_seller, template_shop
-
-ROOT = Path(__file__).resolve().parents[2]
-WORKER = [sys.executable, "-m", "tests.integration.worker_process"]
 
 
 class StallingInbox(Inbox):
@@ -68,45 +64,12 @@ def stalling_smtp() -> Iterator[tuple[str, StallingInbox]]:
         controller.stop()
 
 
-@pytest.fixture
-def spawned() -> Iterator[list[subprocess.Popen[str]]]:
-    """Worker processes of a test: any still running at its end is killed."""
-    workers: list[subprocess.Popen[str]] = []
-    yield workers
-    for worker in workers:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait(timeout=30)
-        for pipe in (worker.stdin, worker.stdout, worker.stderr):
-            if pipe is not None and not pipe.closed:
-                pipe.close()
-
-
 def _worker_round(
     spawned: list[subprocess.Popen[str]], db_url: str, smtp_url: str, now: datetime
 ) -> subprocess.Popen[str]:
     """`tick` (one worker round) in its own process, the clock at `now`; it starts
-    when `_go` tells it (so its start-up overlaps the test's other steps)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPOSITDESK_")}
-    env |= {"DEPOSITDESK_DATABASE_URL": db_url, "DEPOSITDESK_SMTP_URL": smtp_url}
-    worker = subprocess.Popen(
-        [*WORKER, "--now", now.isoformat(), "--round", "--wait"],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    spawned.append(worker)
-    return worker
-
-
-def _go(worker: subprocess.Popen[str]) -> None:
-    assert worker.stdin is not None and worker.stdout is not None
-    assert worker.stdout.readline().strip() == "ready"
-    worker.stdin.write("go\n")
-    worker.stdin.flush()
+    when `go` tells it (so its start-up overlaps the test's other steps)."""
+    return spawn(spawned, db_url, now, "--round", "--wait", env={"DEPOSITDESK_SMTP_URL": smtp_url})
 
 
 def test_dep5_notice_email_survives_sigkill_between_send_and_mark(
@@ -134,7 +97,7 @@ def test_dep5_notice_email_survives_sigkill_between_send_and_mark(
 
     # 1. A worker sends the email; the server has it, the worker waits for its answer
     #    and is killed there: the row was leased (claimed), never marked.
-    _go(first)
+    go(first)
     assert inbox.first_received.wait(timeout=90), "the first worker sent nothing"
     os.kill(first.pid, signal.SIGKILL)
     first.communicate(timeout=30)
@@ -152,7 +115,7 @@ def test_dep5_notice_email_survives_sigkill_between_send_and_mark(
     assert len(inbox.messages) == 1
 
     # 3. A worker restarted after the lease sends it again, and records it.
-    _go(second)
+    go(second)
     out, err = second.communicate(timeout=90)
     assert second.returncode == 0, err
     assert result_of(out)["sent"] == 1
