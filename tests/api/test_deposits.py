@@ -106,13 +106,15 @@ def test_dep5_category_change_raising_requirement_issues_topup_notice(api: Api) 
     assert [n["id"] for n in listed["items"]] == [notice["id"]]
 
 
-def test_dep5_lowering_categories_issues_no_notice(api: Api) -> None:
+def test_dep5_lowering_categories_issues_no_topup_notice(api: Api) -> None:
     api.seller()
     api.shop(categories=["apparel", "jewellery"])
     api.pay_in("shop1", "4000.00")
     r = api.c.put("/v1/shops/shop1/categories", headers=api.admin, json={"categories": ["apparel"]})
     assert r.json()["required_deposit"]["amount"] == "1000.00"
-    assert api.deposit("shop1")["notices"] == []
+    # Only the offer of the difference (REF-2, tests/api/test_difference_offers.py).
+    [notice] = api.deposit("shop1")["notices"]
+    assert notice["kind"] == "difference_available" and "£3,000.00" in notice["subject"]
 
 
 def test_dep8_violation_deducts_consumer_loss_and_uncovered_part_is_receivable(api: Api) -> None:

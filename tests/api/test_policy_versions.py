@@ -30,7 +30,8 @@ def test_pol4_lowered_requirement_makes_the_difference_refundable(app: App, api:
     api.shop(market="us", categories=["apparel"])
     api.pay_in("shop1", "500.00", "USD")
     run(app, policies.load_version, ADMIN, app.clock.now(), document=us_version_2(app, "200.00"))
-    assert api.deposit("shop1")["notices"] == []
+    [notice] = api.deposit("shop1")["notices"]  # no top-up; the difference is offered
+    assert notice["kind"] == "difference_available" and "$300.00" in notice["subject"]
     elig = api.eligibility("shop1", kind="difference", category="apparel")
     assert elig["amount"] == {"amount": "500.00", "currency": "USD"}  # all of it, if stopped
 

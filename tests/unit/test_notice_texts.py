@@ -17,6 +17,7 @@ from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.policy import PolicyRef
 from depositdesk.domain.refunds import Destination, Refund, RefundStatus, RejectionCode
 from depositdesk.domain.shop import Language, Shop, ShopStatus
+from depositdesk.services.difference_offers import DifferenceOffer
 from depositdesk.services.notice_texts import format_day, format_money, render, render_html
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -62,6 +63,13 @@ REFUND = Refund(
     message="Upload a clearer scan.",
     payout_due_at=NOW + timedelta(days=30),
 )
+# A category stopped (REF-2) and a policy version that lowered the requirement (POL-4).
+STOPPED = DifferenceOffer(
+    cny(15000), cny(20000), cny(20000), cny(5000), "electronics", "Electronics", None
+)
+LOWERED = DifferenceOffer(
+    cny(3000), cny(20000), cny(20000), cny(17000), None, None, PolicyRef("cn-crossborder", 2)
+)
 # The context each kind's templates are rendered with (as the services pass it).
 CONTEXTS: dict[NoticeKind, dict[str, object]] = {
     NoticeKind.TOPUP: {"demand": _demand()},
@@ -99,6 +107,7 @@ CONTEXTS: dict[NoticeKind, dict[str, object]] = {
         "total": cny(400),
         "held": cny(19000),
     },
+    NoticeKind.DIFFERENCE_AVAILABLE: {"offer": STOPPED, "sla_days": 3},
 }
 # A figure each kind must state, per language (babel: grouping and currency sign).
 FIGURES = {
@@ -109,6 +118,7 @@ FIGURES = {
     NoticeKind.FUNDED: {Language.EN: "CN¥20,000.00", Language.ZH: "¥20,000.00"},
     NoticeKind.RETURNED: {Language.EN: "CN¥250.00", Language.ZH: "¥250.00"},
     NoticeKind.REFUND: {Language.EN: "CN¥5,000.00", Language.ZH: "¥5,000.00"},
+    NoticeKind.DIFFERENCE_AVAILABLE: {Language.EN: "CN¥15,000.00", Language.ZH: "¥15,000.00"},
 }
 
 
@@ -134,6 +144,28 @@ def test_ref8_every_refund_step_is_told_in_every_language(event: str, language: 
     assert FIGURES[NoticeKind.REFUND][language] in body
     if event == "rejected":
         assert "Upload a clearer scan." in body
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("offer", [STOPPED, LOWERED], ids=["category", "policy"])
+def test_ref2_a_difference_offer_says_why_how_much_and_how_to_apply(
+    offer: DifferenceOffer, language: Language
+) -> None:
+    subject, body = render(
+        NoticeKind.DIFFERENCE_AVAILABLE, language, shop=SHOP, offer=offer, sla_days=3
+    )
+    amount = format_money(offer.amount, language)
+    assert amount in subject and amount in body
+    assert format_money(offer.before, language) in body
+    assert format_money(offer.required, language) in body
+    assert '"difference"' in body and "/v1/shops/shop1/refunds" in body  # how to apply
+    if offer.category:
+        assert offer.key == "category:electronics"
+        assert '"electronics"' in body and "Electronics" in body
+    else:
+        assert offer.key == "policy:cn-crossborder:2"
+        assert "category" not in body and "cn-crossborder" in body
+        assert ("第 2 版" if language is Language.ZH else "Version 2") in body
 
 
 @pytest.mark.parametrize("cause", CAUSES, ids=[c.kind.value for c in CAUSES])

@@ -17,6 +17,7 @@ class NoticeKind(StrEnum):
     FUNDED = "funded"  # DEP-6: paid in full again; every step lifted
     RETURNED = "returned"  # DEP-9: a deduction given back after rectification
     REFUND = "refund"  # REF-5..8: an application's step (data.event says which)
+    DIFFERENCE_AVAILABLE = "difference_available"  # REF-2/POL-4: a difference can come back
 
 
 @dataclass(frozen=True, slots=True)

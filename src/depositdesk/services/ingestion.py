@@ -50,6 +50,7 @@ from depositdesk.domain.shop_state import (
 )
 from depositdesk.services.access import Principal, Role, require
 from depositdesk.services.deposit_events import apply_money_events
+from depositdesk.services.difference_offers import offer_after_stops
 from depositdesk.services.ports.repositories import EventRow, OrderKey, RecordKey, ToggleKey
 from depositdesk.services.ports.uow import UnitOfWork, UowFactory
 
@@ -416,6 +417,7 @@ def _project(
     deductions = _project_records(uow, record_events)
     _project_toggles(uow, toggle_events)
     proceeds: list[Event] = []
+    stopped: dict[str, list[str]] = {}  # shop -> categories active until this chunk
     for e in other:
         if e.type == "category.stopped":
             current = next(
@@ -425,9 +427,12 @@ def _project(
             updated = apply_category_stop(current, e)
             if updated != current:
                 uow.shops.upsert_category(e.shop_id, updated)
+                if current is not None and current.active:
+                    stopped.setdefault(e.shop_id, []).append(updated.category)
         elif e.type == "proceeds.available":
             proceeds.append(e)
     apply_money_events(uow, deductions + proceeds, book, now)
+    offer_after_stops(uow, stopped, now, book)  # REF-2: a difference may come back
 
 
 def _project_orders(

@@ -14,6 +14,7 @@ from depositdesk.domain.policy import PolicyBook, PolicyPack
 from depositdesk.domain.policy_toml import load_default_packs, parse_pack
 from depositdesk.domain.timers import Timer
 from depositdesk.services.access import Principal, Role, require
+from depositdesk.services.difference_offers import offer_after_lowering
 from depositdesk.services.funding import review_funding
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import load_shop
@@ -99,9 +100,10 @@ def load_version(
 
     A version that takes effect later changes nothing today: a timer at its
     `effective_from` (00:00 UTC) gives the same notices then (`on_version_effective`).
-    A lowered requirement needs no notice: the difference shows at once in the
-    shop's difference-refund eligibility (REF-2), and a shop it funds again has its
-    enforcement steps lifted. `progress` is told as each shop of the market is done.
+    A lowered requirement funds an under-funded shop again (its enforcement steps
+    lifted) and, where the shop now holds more than it needs, offers the difference
+    (REF-2, services/difference_offers.py). `progress` is told as each shop of the
+    market is done.
     """
     require(who, Role.PLATFORM_ADMIN)
     before = _book(uow)
@@ -140,7 +142,8 @@ def _review_market(
 ) -> None:
     """POL-4 with DEP-5/DEP-6: every shop of the market whose required deposit changed
     from `before` to `after` is reviewed: a rise gets a top-up notice; a fall may
-    fund an under-funded shop again, which lifts its enforcement steps."""
+    fund an under-funded shop again, which lifts its enforcement steps, and may offer
+    the difference back (REF-2)."""
     shop_ids = uow.shops.ids_in_market(pack.pack)
     for done, shop_id in enumerate(shop_ids, start=1):
         old = load_shop(uow, None, now, shop_id, book=before)
@@ -149,6 +152,8 @@ def _review_market(
             ref = f"{pack.pack} version {pack.version}"
             cause = Cause(CauseKind.POLICY_CHANGED, old.required, new.required, ref)
             review_funding(uow, new, now, cause)
+            if new.required.minor < old.required.minor:
+                offer_after_lowering(uow, new, old.required, now)  # REF-2
         if progress is not None:
             progress(done, len(shop_ids))
 

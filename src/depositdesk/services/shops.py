@@ -12,6 +12,7 @@ from depositdesk.domain.policy import PolicyBook, PolicyPack
 from depositdesk.domain.shop import Shop, ShopStatus
 from depositdesk.domain.shop_state import CategoryActivity
 from depositdesk.services.access import Principal, Role, require, require_shop_role
+from depositdesk.services.difference_offers import offer_after_stop
 from depositdesk.services.funding import review_funding
 from depositdesk.services.paging import Page, ShopCursor
 from depositdesk.services.ports.uow import UnitOfWork
@@ -101,9 +102,11 @@ def set_categories(
     codes = _check_categories(view.pack, categories)
     before = view.required
     by = f"api:{who.actor}"
+    stopped = []
     for activity in uow.shops.categories(shop_id):
         if activity.active and activity.category not in codes:
             uow.shops.upsert_category(shop_id, CategoryActivity(activity.category, False, now, by))
+            stopped.append(activity.category)
     for code in codes:
         if code not in view.categories:
             uow.shops.upsert_category(shop_id, CategoryActivity(code, True, now, by))
@@ -113,6 +116,7 @@ def set_categories(
         # which lifts its enforcement steps (DEP-6).
         cause = Cause(CauseKind.CATEGORIES_CHANGED, before, view.required)
         review_funding(uow, view, now, cause)
+        offer_after_stop(uow, view, stopped, now)  # REF-2: the difference may come back
     return load_shop(uow, None, now, shop_id)
 
 

@@ -16,7 +16,7 @@ import structlog
 
 from depositdesk.domain.enforcement import LADDER_TIMER
 from depositdesk.domain.timers import Timer
-from depositdesk.services import enforcement, payouts, policies, refunds
+from depositdesk.services import difference_offers, enforcement, payouts, policies, refunds
 from depositdesk.services.ports.uow import UnitOfWork, UowFactory
 
 Handler = Callable[[UnitOfWork, datetime, Timer], None]
@@ -26,6 +26,7 @@ HANDLERS: dict[str, Handler] = {
     LADDER_TIMER: enforcement.on_ladder_due,
     refunds.REVIEW_TIMER: refunds.on_review_due,
     payouts.SETTLE_TIMER: payouts.on_settle,
+    difference_offers.OFFER_TIMER: difference_offers.on_offer_due,
 }
 RETRY_AFTER = timedelta(minutes=5)
 log = structlog.get_logger("depositdesk.timers")

@@ -326,6 +326,14 @@ class NoticeRepository:
         row = self.conn.execute(q).mappings().first()
         return None if row is None else _notice(row)
 
+    def of_kind(self, shop_id: str, kind: NoticeKind) -> list[Notice]:
+        q = (
+            select(notices)
+            .where(notices.c.shop_id == shop_id, notices.c.kind == kind)
+            .order_by(notices.c.created_at, notices.c.id)
+        )
+        return [_notice(row) for row in self.conn.execute(q).mappings()]
+
     def for_shops(self, shop_ids: list[str] | None, limit: int) -> list[Notice]:
         """Newest first; all shops when `shop_ids` is None."""
         q = select(notices).order_by(notices.c.created_at.desc(), notices.c.id.desc()).limit(limit)
