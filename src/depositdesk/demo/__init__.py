@@ -4,7 +4,8 @@
 (never raw SQL), and creates fresh bearer tokens on every run: tokens are stored
 hashed, so they can only be shown at the moment they are made. `plans.py` holds
 the sellers and shops, `event_maker.py` and `scenarios.py` their events, built
-with `events.py` (the event builder the tests and benchmarks use too).
+with `events.py` (the event builder the tests and benchmarks use too), and
+`refund_stages.py` the refunds made through the services at past moments.
 
 What the seeded shops show (ids are marketplace-style, e.g. ``acme-uk-01``):
 
@@ -14,7 +15,7 @@ acme-uk-01      healthy, busy GB shop; apparel 1,000 + beauty 1,500 → required
                 creators, tickets, open orders, orders in after-sales windows
 acme-uk-02      stopped selling electronics (``category.stopped``) after its last
                 electronics order finished: a difference refund of 1,500 GBP is
-                eligible (REF-2)
+                eligible and offered in a ``difference_available`` notice (REF-2)
 acme-cn-01      apparel 2,000 + home 5,000 → 5,000 CNY (DEP-1), paid in two
                 instalments; an open dispute, an open complaint, an unpaid fine
                 and an outstanding advertising charge (REF-1 blockers)
@@ -33,6 +34,17 @@ cedar-us-03     a 200 USD short-shipment deduction left the deposit short;
 eagle-uk-01…06  jewellery added (required 1,000 → 4,000 GBP) and never topped
                 up: one shop on each enforcement ladder step, from ``warning``
                 (01) to ``marketplace_suspended`` (06) (DEP-6)
+falcon-uk-01…07 stopped electronics 45 days ago (required 2,500 → 1,000 GBP):
+                each got one ``difference_available`` notice (REF-2) and applied
+                for the 1,500 GBP difference; each refund stands at one stage
+                (``refund_stages.py``): 01 ``submitted``, review on time; 02
+                ``submitted``, review late (``review_late`` notice, queue
+                ``late``); 03 ``approved``, payout pending (the demo's worker
+                sends it on its first round); 04 ``paying``, sent, the sandbox
+                bank settles it a day later; 05 ``paid`` to a CNY account at the
+                payout day's ECB rate (rate, date, source and bank reference on
+                the payout, REF-7); 06 ``rejected`` (``proof_invalid``, with the
+                reviewer's message); 07 ``withdrawn`` by the seller
 ==============  ===============================================================
 
 Everything happens relative to the clock's "now": shops were opened a few

@@ -28,6 +28,7 @@ SELLERS = (
     SellerPlan("demo-cedar", "Cedar Beauty Inc.", "finance@cedar.example"),
     SellerPlan("demo-dragon", "Dragon Electronics Ltd", "accounts@dragon.example"),
     SellerPlan("demo-eagle", "Eagle Outdoor Ltd", "billing@eagle.example"),
+    SellerPlan("demo-falcon", "Falcon Sports Ltd", "refunds@falcon.example"),
 )
 
 
@@ -130,6 +131,19 @@ SHOPS = (
         )
         for i in range(6)
     ),
+    *(
+        ShopPlan(
+            f"falcon-uk-0{i + 1}",
+            "demo-falcon",
+            f"Falcon Sports UK {i + 1}",
+            "gb",
+            ("apparel", "electronics"),
+            170,
+            36,
+            ("2500.00",),
+        )
+        for i in range(7)
+    ),
 )
 
 # DEP-6: the eagle-uk shops add jewellery (required 1,000 → 4,000 GBP) this many days
@@ -142,3 +156,8 @@ CATEGORY_ADDED_DAYS_AGO = 3  # bluefin-cn-01 adds electronics
 TERMINATED_DAYS_AGO = 12  # dragon-uk-01's contract ends
 STOPPED_DAYS_AGO = 75  # acme-uk-02 stops electronics
 LAST_ELECTRONICS_ORDER_DAYS_AGO = 82  # ... after its last electronics order
+# The falcon-uk shops sell electronics until this many days ago (60-day after-sales
+# periods in gb), then stop it, each one's difference refund standing at one stage
+# (demo/refund_stages.py).
+FALCON_LAST_ELECTRONICS_ORDER_DAYS_AGO = 120
+FALCON_STOPPED_DAYS_AGO = 45

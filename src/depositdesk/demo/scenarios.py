@@ -9,6 +9,7 @@ from datetime import datetime
 from depositdesk.demo.event_maker import EventMaker
 from depositdesk.demo.events import EventJson, proceeds_available, violation_recorded
 from depositdesk.demo.plans import (
+    FALCON_LAST_ELECTRONICS_ORDER_DAYS_AGO,
     LAST_ELECTRONICS_ORDER_DAYS_AGO,
     SHOPS,
     STOPPED_DAYS_AGO,
@@ -129,6 +130,22 @@ def _eagle_uk(ev: EventMaker) -> None:
     ev.tickets(3, leave_open=1)
 
 
+def _falcon_uk(ev: EventMaker) -> None:
+    """Electronics sold and delivered until ~120 days ago, apparel still sold: the
+    electronics difference (1,500 GBP) can come back once the seller stops it (REF-2);
+    what happens to each shop's refund is in demo/refund_stages.py."""
+    n_elec = ev.shop.orders // 3
+    ev.place_orders(
+        n_elec,
+        ["electronics"],
+        ev.shop.opened_days_ago - 2,
+        FALCON_LAST_ELECTRONICS_ORDER_DAYS_AGO,
+        must_deliver=True,
+    )
+    ev.place_orders(ev.shop.orders - n_elec, ["apparel"], ev.shop.opened_days_ago - 2)
+    ev.tickets(4, leave_open=1)
+
+
 def _dragon_uk_01(ev: EventMaker) -> None:
     """Terminated 12 days ago: all orders before the cutoff, all delivered by now,
     every case, dispute, complaint, fine and charge closed; only after-sales
@@ -160,6 +177,7 @@ SCENARIOS: dict[str, Callable[[EventMaker], None]] = {
     "dragon-uk-01": _dragon_uk_01,
     "cedar-us-03": _cedar_us_03,
     **{f"eagle-uk-0{i}": _eagle_uk for i in range(1, 7)},
+    **{f"falcon-uk-0{i}": _falcon_uk for i in range(1, 8)},
 }
 
 

@@ -18,6 +18,7 @@ from depositdesk.demo.plans import (
     SHOPS,
     TERMINATED_DAYS_AGO,
 )
+from depositdesk.demo.refund_stages import make_refunds
 from depositdesk.demo.scenarios import build_events
 from depositdesk.domain.errors import NotFound
 from depositdesk.services.access import Principal, Role
@@ -41,6 +42,7 @@ TOKENS = (  # (role, seller, who): one token each, printed by `depositdesk demo`
     ("owner", "demo-acme", "demo-acme"),
     ("staff", "demo-acme", "demo-acme"),
     ("owner", "demo-cedar", "demo-cedar"),
+    ("owner", "demo-falcon", "demo-falcon"),
 )
 
 
@@ -111,8 +113,8 @@ def _after_events(uow: UnitOfWork, now: datetime) -> None:
 
 
 def _replay_timers(application: App, now: datetime) -> int:
-    """Run the timers day by day up to now, so each ladder step carries the date it
-    would have had with a worker running all along (DEP-6)."""
+    """Run the timers day by day up to now, so each ladder step (DEP-6) and each late
+    review (REF-5) carries the date it would have had with a worker running all along."""
     at = now - timedelta(days=max(LADDER_CATEGORY_ADDED_DAYS_AGO))
     ran = 0
     while at < now:
@@ -152,6 +154,7 @@ def _seed_data(application: App, console: Console) -> None:
             progress=lambda n: progress.advance(task, n),
         )
     run(application, _after_events, application.now_refreshed())
+    make_refunds(application, application.now_refreshed())
     _replay_timers(application, application.now_refreshed())
     if result.rejected:
         console.print(f"[yellow]{len(result.rejected)} demo events were rejected[/yellow]")
