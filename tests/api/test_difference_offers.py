@@ -176,3 +176,29 @@ def test_ref2_a_leaving_shop_is_offered_nothing(api: Api) -> None:
     assert r.status_code == 200, r.text
     api.events(ev("e4", "category.stopped", "2026-03-02T09:30:00Z", category="electronics"))
     assert offers(api) == []  # its whole deposit comes back under REF-1
+
+
+def test_ref2_after_a_policy_lowering_the_seller_applies_without_a_category(
+    app: App, api: Api, auth: TokenFactory
+) -> None:
+    """REF-2 "or a policy lowers it": `kind=difference` with no category is the
+    lowered requirement; eligibility and the application agree on the amount."""
+    api.seller()
+    api.shop(market="us", categories=["apparel"])  # 500 USD
+    api.pay_in("shop1", "500.00", "USD")
+    run(app, policies.load_version, ADMIN, START, document=us_version_2(app, "200.00"))
+    elig = api.eligibility("shop1", kind="difference")
+    assert elig["eligible"] is True and elig["amount"]["amount"] == "300.00"
+    owner = auth("owner", seller="s1")
+    r = api.c.post(
+        "/v1/shops/shop1/refunds",
+        headers={**owner, "Idempotency-Key": "lowered"},
+        json={"kind": "difference", "reason": "the us policy lowered the deposit"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["amount"] == {"amount": "300.00", "currency": "USD"}
+    assert r.json()["category"] is None
+    deposit = api.deposit("shop1")
+    assert deposit["held"]["amount"] == "200.00" and deposit["status"] == "funded"
+    again = api.eligibility("shop1", kind="difference")
+    assert {b["code"] for b in again["blockers"]} == {"no_deposit", "pending_refund"}

@@ -61,10 +61,12 @@ def eligibility(
     stop = WhatIf(_choice(WhatIf, what_if, "what_if", "what_if")) if what_if is not None else None
     if refund_kind is RefundKind.DIFFERENCE:
         if not category:
-            raise ValidationProblem(
-                "category", "required", "a difference refund names the category it leaves"
-            )
-        if view.pack.category(category) is None:
+            # REF-2 "or a policy lowers it": no category left, the lowered requirement.
+            if stop is not None:
+                raise ValidationProblem(
+                    "category", "required", "what_if=stop names the category to stop"
+                )
+        elif view.pack.category(category) is None:
             raise ValidationProblem(
                 "category",
                 "known_category",
@@ -102,7 +104,13 @@ def assess_shop(
     pos = position(uow, view)
     if ignoring is not None:
         pos = replace(pos, held=pos.held + ignoring.amount)
-    records = uow.projection.blocking_records(view.shop.id, now, category if difference else None)
+    if difference and category is None:
+        # A policy lowered the requirement (REF-2): no category is left, so no order or
+        # case blocks; the deposit's own blockers (receivable, pending refund) still do.
+        records = {}
+    else:
+        scope = category if difference else None
+        records = uow.projection.blocking_records(view.shop.id, now, scope)
     pending = [
         i for i in uow.refunds.open_ids(view.shop.id, kind) if ignoring is None or i != ignoring.id
     ]

@@ -199,7 +199,8 @@ def apply(
         return get_refund(uow, who, now, stored)
     refund_kind = _kind(kind)
     if refund_kind is RefundKind.DIFFERENCE:
-        if not category or view.pack.category(category) is None:
+        # No category: the requirement a policy lowered (REF-2).
+        if category is not None and view.pack.category(category) is None:
             raise ValidationProblem(
                 "category", "known_category", f"name a category of the {view.pack.pack} pack"
             )
