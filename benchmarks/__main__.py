@@ -1,9 +1,12 @@
-"""`python -m benchmarks` (`make bench`): both benchmarks, then a summary.
+"""`python -m benchmarks` (`make bench`): every benchmark, then a summary.
 
 Options: `--events N` (ingestion, default 1,000,000), `--chunk N` (events per
 ingest() transaction, default ingest()'s own), `--orders N` (finished orders of the
 big eligibility shop, default 1,000,000), `--calls N` (timed eligibility calls per
-shop and kind, default 300), `--only ingestion|eligibility`.
+shop and kind, default 300), `--shops N` (shops with a due ladder step for the timer
+sweep, default 100,000; it runs on SQLite and on the PostgreSQL of
+DEPOSITDESK_BENCH_POSTGRES_URL, skipped when that is not reachable),
+`--only ingestion|eligibility|timers`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks import eligibility, ingestion
+from benchmarks import bench_timer_sweep, eligibility, ingestion
 from benchmarks._common import Report
 
 
@@ -43,7 +46,13 @@ def main(argv: list[str] | None = None) -> None:
         default=ingestion.CHUNK,
         help=f"events per ingest() transaction (default {ingestion.CHUNK:,})",
     )
-    parser.add_argument("--only", choices=("ingestion", "eligibility"), default=None)
+    parser.add_argument(
+        "--shops",
+        type=int,
+        default=bench_timer_sweep.SHOPS,
+        help="shops with a due ladder step in the timer sweep (default 100,000)",
+    )
+    parser.add_argument("--only", choices=("ingestion", "eligibility", "timers"), default=None)
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -53,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         reports.append(ingestion.bench(args.events, chunk=args.chunk))
     if args.only in (None, "eligibility"):
         reports.append(eligibility.bench(big=args.orders, calls=args.calls))
+    if args.only in (None, "timers"):
+        reports.append(bench_timer_sweep.bench(shops=args.shops))
 
     print()
     print("=" * 100)
