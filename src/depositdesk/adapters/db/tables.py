@@ -289,6 +289,7 @@ timers = Table(
     Index(
         "ix_timers_due",
         "due_at",
+        "id",  # the claim's order: one row read even when thousands share a due time
         sqlite_where=text("done_at IS NULL"),
         postgresql_where=text("done_at IS NULL"),
     ),
