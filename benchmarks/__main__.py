@@ -6,7 +6,9 @@ big eligibility shop, default 1,000,000), `--calls N` (timed eligibility calls p
 shop and kind, default 300), `--shops N` (shops with a due ladder step for the timer
 sweep, default 100,000; it runs on SQLite and on the PostgreSQL of
 DEPOSITDESK_BENCH_POSTGRES_URL, skipped when that is not reachable),
-`--only ingestion|eligibility|timers`.
+`--applications N` (refund applications taken through submit, approve, payout and
+paid in the sandbox, default 10,000; SQLite and that PostgreSQL too),
+`--only ingestion|eligibility|timers|refunds`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks import bench_timer_sweep, eligibility, ingestion
+from benchmarks import bench_refunds, bench_timer_sweep, eligibility, ingestion
 from benchmarks._common import Report
 
 
@@ -52,7 +54,15 @@ def main(argv: list[str] | None = None) -> None:
         default=bench_timer_sweep.SHOPS,
         help="shops with a due ladder step in the timer sweep (default 100,000)",
     )
-    parser.add_argument("--only", choices=("ingestion", "eligibility", "timers"), default=None)
+    parser.add_argument(
+        "--applications",
+        type=int,
+        default=bench_refunds.APPLICATIONS,
+        help="refund applications through submit, approve, payout, paid (default 10,000)",
+    )
+    parser.add_argument(
+        "--only", choices=("ingestion", "eligibility", "timers", "refunds"), default=None
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -64,6 +74,8 @@ def main(argv: list[str] | None = None) -> None:
         reports.append(eligibility.bench(big=args.orders, calls=args.calls))
     if args.only in (None, "timers"):
         reports.append(bench_timer_sweep.bench(shops=args.shops))
+    if args.only in (None, "refunds"):
+        reports.append(bench_refunds.bench(applications=args.applications))
 
     print()
     print("=" * 100)
