@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -83,6 +84,10 @@ shops = Table(
     Column("closure_violation_id", String(RID)),
     Column("closure_violation_type", String(RID)),
     Column("closure_flagged_at", UTCDateTime),
+    # REF-4/6: the account the deposit came from (the latest pay-in that named one),
+    # where a refund to "the original route" is paid.
+    Column("payin_route", Text),
+    Column("payin_route_at", UTCDateTime),
 )
 
 shop_categories = Table(
@@ -412,7 +417,24 @@ payouts = Table(
     Column("settled_at", UTCDateTime),
     Column("bank_reference", String(200)),
     Column("failure_reason", Text),
+    Column("route", Text),  # the account paid, fixed when the payout is made
     Index("ix_payouts_status", "status"),
+)
+
+# Security signals (UNL-1): things that hold a sensitive request for manual review,
+# recorded when they happen, once per source (a refund naming another payout account).
+security_signals = Table(
+    "security_signals",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("seller_id", String(ID), ForeignKey("sellers.id"), nullable=False),
+    Column("shop_id", String(ID), ForeignKey("shops.id")),
+    Column("kind", String(40), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "source"),
+    Index("ix_security_signals_seller", "seller_id", "at"),
 )
 
 # The sandbox bank (adapters/payouts.SandboxPayoutGateway): what it was told to pay,
