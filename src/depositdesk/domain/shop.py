@@ -69,6 +69,9 @@ class Shop:
     termination_reason: str | None = None
     case: Case | None = None  # DEP-5/6: the open under-funding case, if any
     closure_flag: ClosureFlag | None = None  # DEP-8
+    # REF-4/6: the account the deposit came from (route text, domain/bank_route), as
+    # the latest pay-in that named one gave it; refunds "to the original route" go here.
+    payin_route: str | None = None
 
     @property
     def enforcement_step(self) -> str | None:

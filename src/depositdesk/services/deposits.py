@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from depositdesk.domain.bank_route import PayoutRoute
 from depositdesk.domain.enforcement import Case, next_step, restrictions, step_time
 from depositdesk.domain.errors import ValidationProblem
 from depositdesk.domain.funding import Cause, CauseKind, FundingStatus, funding_status, owed
@@ -123,17 +124,21 @@ def pay_in(
     currency: str | None,
     reference: str,
     idempotency_key: str | None,
+    payer: str | None = None,
 ) -> PayIn:
     """DEP-4: record a pay-in once per idempotency key (DEP-3).
 
-    `currency` None takes the shop's. The shop row is locked first, so concurrent
-    retries of one key queue behind each other and all but the first find the
-    stored result and replay it.
+    `currency` None takes the shop's. `payer` is the account the money came from
+    (route text, `domain/bank_route`): it becomes the shop's original route, where a
+    refund is paid unless the seller names another account (REF-4, REF-6).
+
+    The shop row is locked first, so concurrent retries of one key queue behind
+    each other and all but the first find the stored result and replay it.
     """
     require(who, Role.INTEGRATION, Role.PLATFORM_ADMIN)
     key = check_idempotency_key(idempotency_key)
     view = load_shop(uow, who, now, shop_id, lock=True)
-    fingerprint = request_hash("payin", shop_id, amount, currency, reference)
+    fingerprint = request_hash("payin", shop_id, amount, currency, reference, payer)
     # Keys belong to the party and the endpoint (as Stripe scopes them per account),
     # not to a token: the same key from two platform tokens is one request.
     scope = f"{who.party}:payins"
@@ -147,11 +152,15 @@ def pay_in(
             "required",
             "reference (the bank transfer reference) must be 1-200 characters",
         )
+    route = PayoutRoute.parse(payer, "payer").format() if payer is not None else None
     balances = uow.ledger.balances(shop_id)
     before = DepositPosition.from_balances(view.required, balances)
     entry = payin_entry(money, before.receivable, reference.strip())
     check_balance_limit(balances, entry, "pay-in")
     entry_id = uow.ledger.post(shop_id, entry, now, f"payin:{key}")
+    if route is not None and route != view.shop.payin_route:
+        view = replace(view, shop=replace(view.shop, payin_route=route))
+        uow.shops.save(view.shop)
     review_funding(uow, view, now, Cause(CauseKind.PAY_IN))
     result = PayIn(
         entry_id, shop_id, money, reference.strip(), now, deposit(uow, None, now, shop_id)

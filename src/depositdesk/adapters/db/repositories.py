@@ -109,6 +109,7 @@ def _shop(row: RowMapping) -> Shop:
         termination_reason=row["termination_reason"],
         case=_case(row),
         closure_flag=_closure_flag(row),
+        payin_route=row["payin_route"],
     )
 
 
@@ -150,6 +151,7 @@ def _shop_values(shop: Shop) -> dict[str, object]:
         "closure_violation_id": flag.violation_id if flag else None,
         "closure_violation_type": flag.violation_type if flag else None,
         "closure_flagged_at": flag.flagged_at if flag else None,
+        "payin_route": shop.payin_route,
     }
 
 

@@ -87,7 +87,6 @@ shops = Table(
     # REF-4/6: the account the deposit came from (the latest pay-in that named one),
     # where a refund to "the original route" is paid.
     Column("payin_route", Text),
-    Column("payin_route_at", UTCDateTime),
 )
 
 shop_categories = Table(

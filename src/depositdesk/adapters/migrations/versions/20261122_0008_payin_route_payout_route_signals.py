@@ -24,7 +24,6 @@ UTC = depositdesk.adapters.db.types.UTCDateTime
 def upgrade() -> None:
     with op.batch_alter_table("shops", schema=None) as batch_op:
         batch_op.add_column(sa.Column("payin_route", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("payin_route_at", UTC(), nullable=True))
     with op.batch_alter_table("payouts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("route", sa.Text(), nullable=True))
     op.create_table(
@@ -56,5 +55,4 @@ def downgrade() -> None:
     with op.batch_alter_table("payouts", schema=None) as batch_op:
         batch_op.drop_column("route")
     with op.batch_alter_table("shops", schema=None) as batch_op:
-        batch_op.drop_column("payin_route_at")
         batch_op.drop_column("payin_route")

@@ -113,6 +113,7 @@ def pay_in(
         currency=body.amount.currency,
         reference=body.reference,
         idempotency_key=idempotency_key,
+        payer=body.payer,
     )
     return PayInOut.of(result)
 

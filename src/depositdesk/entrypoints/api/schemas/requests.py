@@ -52,6 +52,8 @@ MarketplaceId = Annotated[str, documented(MARKETPLACE_ID_PATTERN, 64)]
 CategoryCode = Annotated[str, documented(CATEGORY_PATTERN, 40)]
 # A name or reference: one line, printable.
 Line = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_one_line)]
+# A bank route (domain/bank_route): key:value pairs joined by ";", on one line.
+Route = Annotated[str, StringConstraints(min_length=1, max_length=400), AfterValidator(_one_line)]
 # Free text (reasons, notes): line breaks allowed, no other control characters.
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_text)]
 
@@ -105,6 +107,14 @@ class TerminateIn(Body):
 class PayInIn(Body):
     amount: MoneyIn
     reference: Line = Field(description="the bank transfer reference")
+    payer: Route | None = Field(
+        default=None,
+        description=(
+            "the account the money came from, as route text "
+            "(`iban:…;bic:…;name:…` or `account:…;bank:…;name:…`): refunds to the "
+            "original route are paid there (REF-6)"
+        ),
+    )
 
 
 class ReturnIn(Body):
