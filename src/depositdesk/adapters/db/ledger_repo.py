@@ -1,56 +1,189 @@
-"""The journal: entries and postings are only ever inserted (DEP-3)."""
+"""The journal and its running balances (DEP-3).
+
+Entries and postings are only ever inserted. Each account's balance is kept in
+`account_balances`, changed in the transaction of the entry by an upsert that adds
+the entry's postings (`balance_minor = balance_minor + :delta`), so two transactions
+posting to one shop cannot lose an update, and reading a balance reads a few rows
+however long the shop's history (as pgledger and Blnk keep theirs).
+
+Balances read or written in a unit of work are remembered for the rest of it: money
+writers lock the shop before they read (architecture.md), so nobody else changes them
+meanwhile, and a pay-in that reads its balances three times queries them once.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select, text
 
-from depositdesk.adapters.db.tables import journal_entries, postings
+from depositdesk.adapters.db.bulk import chunks, compiled_many
+from depositdesk.adapters.db.tables import account_balances, journal_entries, postings
+from depositdesk.adapters.db.types import UTCDateTime
 from depositdesk.domain.ledger import Account, EntryKind, JournalEntry, Posting, RecordedEntry
 from depositdesk.domain.money import Money
+
+BalanceKey = tuple[Account, str]
+# One entry to book: (shop id, entry, booked at, source).
+Booking = tuple[str, JournalEntry, datetime, str]
+
+_ENTRY_NAMES = ("id", "shop_id", "kind", "memo", "at", "source")
+_POSTING_NAMES = ("entry_id", "shop_id", "account", "currency", "amount_minor")
+_BALANCE_NAMES = ("shop_id", "account", "currency", "balance_minor")
+
+
+def _deltas(entry: JournalEntry) -> dict[BalanceKey, int]:
+    """What the entry adds to each (account, currency): one row per key, as an upsert
+    may touch each row once."""
+    out: dict[BalanceKey, int] = defaultdict(int)
+    for p in entry.postings:
+        out[(p.account, p.amount.currency)] += p.amount.minor
+    return out
+
+
+def _insert(table: Table, names: tuple[str, ...]) -> Callable[[], Any]:
+    return lambda: insert(table).values({n: bindparam(n, type_=table.c[n].type) for n in names})
 
 
 class LedgerRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+        self._balances: dict[str, dict[BalanceKey, int]] = {}
 
+    # -- writes -------------------------------------------------------------------
     def post(self, shop_id: str, entry: JournalEntry, at: datetime, source: str) -> int:
-        entry_id = self.conn.execute(
-            insert(journal_entries)
-            .values(
-                shop_id=shop_id,
-                kind=entry.kind.value,
-                memo=entry.memo,
-                at=at,
-                source=source,
-            )
-            .returning(journal_entries.c.id)
-        ).scalar_one()
-        self.conn.execute(
-            insert(postings),
-            [
-                {
-                    "entry_id": entry_id,
-                    "shop_id": shop_id,
-                    "account": p.account.value,
-                    "currency": p.amount.currency,
-                    "amount_minor": p.amount.minor,
-                }
-                for p in entry.postings
-            ],
-        )
-        return int(entry_id)
+        """Append a balanced entry and add it to the running balances; its id."""
+        if self.postgres:
+            return self._post_pg(shop_id, entry, at, source)
+        return self.post_many([(shop_id, entry, at, source)])[0]
 
-    def balances(self, shop_id: str) -> dict[tuple[Account, str], int]:
-        """Sum of postings per (account, currency), in minor units."""
-        q = (
-            select(postings.c.account, postings.c.currency, func.sum(postings.c.amount_minor))
-            .where(postings.c.shop_id == shop_id)
-            .group_by(postings.c.account, postings.c.currency)
+    def _post_pg(self, shop_id: str, entry: JournalEntry, at: datetime, source: str) -> int:
+        """One round trip: the entry, its postings and the balances in one statement
+        (data-modifying CTEs), which answers the id and the new balances."""
+        deltas = _deltas(entry)
+        params: dict[str, Any] = {
+            "shop": shop_id,
+            "kind": entry.kind.value,
+            "memo": entry.memo,
+            "at": at,
+            "source": source,
+        }
+        rows = []
+        for i, p in enumerate(entry.postings):
+            rows.append(f"({i}, :a{i}, :c{i}, CAST(:m{i} AS BIGINT))")
+            params |= {
+                f"a{i}": p.account.value,
+                f"c{i}": p.amount.currency,
+                f"m{i}": p.amount.minor,
+            }
+        sums = []
+        for i, ((account, currency), delta) in enumerate(deltas.items()):
+            sums.append(f"(:shop, :ba{i}, :bc{i}, CAST(:bm{i} AS BIGINT))")
+            params |= {f"ba{i}": account.value, f"bc{i}": currency, f"bm{i}": delta}
+        sql = (
+            "WITH e AS (INSERT INTO journal_entries (shop_id, kind, memo, at, source) "
+            "VALUES (:shop, :kind, :memo, :at, :source) RETURNING id), "
+            "p AS (INSERT INTO postings (entry_id, shop_id, account, currency, amount_minor) "
+            "SELECT e.id, :shop, v.account, v.currency, v.amount FROM e, "
+            f"(VALUES {', '.join(rows)}) AS v(n, account, currency, amount) ORDER BY v.n), "
+            "b AS (INSERT INTO account_balances (shop_id, account, currency, balance_minor) "
+            f"VALUES {', '.join(sums)} ON CONFLICT (shop_id, account, currency) DO UPDATE "
+            "SET balance_minor = account_balances.balance_minor + EXCLUDED.balance_minor "
+            "RETURNING account, currency, balance_minor) "
+            "SELECT (SELECT id FROM e), b.account, b.currency, b.balance_minor FROM b"
         )
-        return {(Account(a), c): int(s) for a, c, s in self.conn.execute(q)}
+        stmt = text(sql).bindparams(bindparam("at", type_=UTCDateTime()))
+        result = list(self.conn.execute(stmt, params))
+        known = self._balances.get(shop_id)
+        if known is not None:
+            for _, account, currency, balance in result:
+                known[(Account(account), currency)] = int(balance)
+        return int(result[0][0])
+
+    def post_many(self, bookings: list[Booking]) -> list[int]:
+        """Append entries in a few statements (ids reserved up front, then executemany
+        of entries, postings and the summed balance changes); their ids in order."""
+        if not bookings:
+            return []
+        ids = self._reserve_ids(len(bookings))
+        entry_rows = []
+        posting_rows = []
+        deltas: dict[tuple[str, Account, str], int] = defaultdict(int)
+        for entry_id, (shop_id, entry, at, source) in zip(ids, bookings, strict=True):
+            entry_rows.append((entry_id, shop_id, entry.kind.value, entry.memo, at, source))
+            for p in entry.postings:
+                posting_rows.append(
+                    (entry_id, shop_id, p.account.value, p.amount.currency, p.amount.minor)
+                )
+                deltas[(shop_id, p.account, p.amount.currency)] += p.amount.minor
+        conn = self.conn
+        compiled_many(
+            conn, "ledger.entries", _insert(journal_entries, _ENTRY_NAMES), _ENTRY_NAMES
+        ).run(conn, entry_rows)
+        compiled_many(
+            conn, "ledger.postings", _insert(postings, _POSTING_NAMES), _POSTING_NAMES
+        ).run(conn, posting_rows)
+        self._add_to_balances(deltas)
+        return ids
+
+    def _reserve_ids(self, n: int) -> list[int]:
+        if self.postgres:
+            q = text(
+                "SELECT nextval(pg_get_serial_sequence('journal_entries', 'id')) "
+                "FROM generate_series(1, :n)"
+            )
+            return sorted(int(i) for i in self.conn.execute(q, {"n": n}).scalars())
+        # SQLite has one writer at a time (BEGIN IMMEDIATE): the ids after the largest
+        # are free until this transaction ends, as a rowid table would give them.
+        top = self.conn.exec_driver_sql("SELECT max(id) FROM journal_entries").scalar()
+        first = int(top or 0) + 1
+        return list(range(first, first + n))
+
+    def _add_to_balances(self, deltas: dict[tuple[str, Account, str], int]) -> None:
+        rows = [(s, a.value, c, d) for (s, a, c), d in deltas.items()]
+        compiled_many(self.conn, "ledger.balances", self._balance_upsert, _BALANCE_NAMES).run(
+            self.conn, rows
+        )
+        for (shop_id, account, currency), delta in deltas.items():
+            known = self._balances.get(shop_id)
+            if known is not None:
+                known[(account, currency)] = known.get((account, currency), 0) + delta
+
+    def _balance_upsert(self) -> Any:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = (pg_insert if self.postgres else sqlite_insert)(account_balances)
+        return stmt.on_conflict_do_update(
+            index_elements=["shop_id", "account", "currency"],
+            set_={"balance_minor": account_balances.c.balance_minor + stmt.excluded.balance_minor},
+        )
+
+    # -- reads ----------------------------------------------------------------------
+    def balances(self, shop_id: str) -> dict[tuple[Account, str], int]:
+        """Each (account, currency)'s balance in minor units: the stored running
+        balance, the sum of the account's postings."""
+        known = self._balances.get(shop_id)
+        if known is None:
+            known = self.balances_of([shop_id])[shop_id]
+        return dict(known)
+
+    def balances_of(self, shop_ids: Iterable[str]) -> dict[str, dict[tuple[Account, str], int]]:
+        """The balances of many shops, one query per 500 not yet read in this unit of work."""
+        wanted = sorted(set(shop_ids))
+        missing = [s for s in wanted if s not in self._balances]
+        b = account_balances.c
+        for part in chunks(missing):
+            for s in part:
+                self._balances[s] = {}
+            q = select(b.shop_id, b.account, b.currency, b.balance_minor).where(b.shop_id.in_(part))
+            for shop_id, account, currency, balance in self.conn.execute(q):
+                self._balances[shop_id][(Account(account), currency)] = int(balance)
+        return {s: dict(self._balances[s]) for s in wanted}
 
     def entries(self, shop_id: str, limit: int, before_id: int | None) -> list[RecordedEntry]:
         """Newest first; `before_id` continues a page."""

@@ -134,6 +134,18 @@ postings = Table(
     Index("ix_postings_shop_account", "shop_id", "account", "currency"),
 )
 
+# DEP-3: each account's running balance, kept by LedgerRepository.post in the
+# transaction of the entry (as pgledger and Blnk keep theirs), so reading a balance
+# costs the same whatever the shop's history. Always the sum of the account's postings.
+account_balances = Table(
+    "account_balances",
+    metadata,
+    Column("shop_id", String(ID), ForeignKey("shops.id"), primary_key=True),
+    Column("account", String(40), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("balance_minor", BigInteger, nullable=False),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,

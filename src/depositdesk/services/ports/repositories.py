@@ -121,7 +121,17 @@ class LedgerRepository(Protocol):
         """Append a balanced entry (DEP-3); returns its id."""
         ...
 
-    def balances(self, shop_id: str) -> dict[tuple[Account, str], int]: ...
+    def post_many(self, bookings: list[tuple[str, JournalEntry, datetime, str]]) -> list[int]:
+        """Append entries (shop id, entry, at, source) in a few statements; their ids."""
+        ...
+
+    def balances(self, shop_id: str) -> dict[tuple[Account, str], int]:
+        """Each (account, currency)'s running balance: the sum of its postings (DEP-3)."""
+        ...
+
+    def balances_of(self, shop_ids: Iterable[str]) -> dict[str, dict[tuple[Account, str], int]]:
+        """The balances of many shops at once."""
+        ...
 
     def entries(self, shop_id: str, limit: int, before_id: int | None) -> list[RecordedEntry]:
         """Newest first; `before_id` continues a page."""
