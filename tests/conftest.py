@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 
 from depositdesk.adapters.db.engine import make_engine, upgrade
@@ -36,6 +37,11 @@ PG_URL = os.environ.get(
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 ADMIN = Principal.system(Role.PLATFORM_ADMIN, "test")
 INTEGRATION = Principal.system(Role.INTEGRATION, "test")
+
+# Property tests judge results, not speed: on a loaded 2-core CI machine a single
+# example can take longer than Hypothesis's 200 ms default deadline.
+hypothesis_settings.register_profile("depositdesk", deadline=None)
+hypothesis_settings.load_profile("depositdesk")
 
 
 def _postgres_engine(schema: str) -> Engine | str:
@@ -178,14 +184,25 @@ class Api:
         return r.json()
 
     def pay_in(
-        self, shop_id: str, amount: str, currency: str = "GBP", key: str | None = None
+        self,
+        shop_id: str,
+        amount: str,
+        currency: str = "GBP",
+        key: str | None = None,
+        payer: str | None = None,
     ) -> Any:
         self._n += 1
         key = key or f"key-{self._n}"
+        body: dict[str, Any] = {
+            "amount": {"amount": amount, "currency": currency},
+            "reference": f"BANK-{key}",
+        }
+        if payer is not None:
+            body["payer"] = payer
         return self.c.post(
             f"/v1/shops/{shop_id}/deposit/payins",
             headers={**self.integration, "Idempotency-Key": key},
-            json={"amount": {"amount": amount, "currency": currency}, "reference": f"BANK-{key}"},
+            json=body,
         )
 
     def events(self, *events: dict[str, Any]) -> dict[str, Any]:

@@ -249,3 +249,118 @@ def test_ref7_a_payout_without_a_rate_for_the_day_waits_and_holds_up_no_other(
     cny, gbp = (_refund(api, i, owner) for i in ids)
     assert gbp["payout"]["status"] == "sent"
     assert cny["status"] == "approved" and "no exchange rate" in cny["payout"]["failure_reason"]
+
+
+PAYER = "iban:GB82 WEST 1234 5698 7654 32;bic:westgb22;name:Falcon Trading Ltd"
+PAYER_ROUTE = "iban:GB82WEST12345698765432;bic:WESTGB22;name:Falcon Trading Ltd"
+
+
+def test_ref6_a_refund_to_the_original_route_pays_the_account_the_deposit_came_from(
+    journey: tuple[App, Api, TokenFactory],
+) -> None:
+    app, api, auth = journey
+    api.seller()
+    owner, reviewer = auth("owner", "s1"), auth("reviewer")
+    api.shop(categories=["apparel"])
+    # A payer that is no account is refused, naming the field and the rule; nothing moves.
+    bad = api.pay_in("shop1", "1000.00", payer="iban:GB00 WEST 1234;name:X")
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "payer.iban"
+    assert bad.json()["errors"][0]["rule"] == "iban"
+    assert api.deposit("shop1")["held"]["amount"] == "0.00"
+
+    assert api.pay_in("shop1", "1000.00", payer=PAYER).status_code == 201
+    api.c.post("/v1/shops/shop1/terminate", headers=api.admin, json={"reason": "ended"})
+    # Shown before applying: where the money goes, and that nothing is taken on the way.
+    quote = api.c.get("/v1/shops/shop1/eligibility?kind=full", headers=owner).json()
+    assert quote["payout"] == {
+        "currency": "GBP",
+        "account": PAYER_ROUTE,
+        "sent": {"amount": "1000.00", "currency": "GBP"},
+        "fx": None,
+        "bank_fee": None,
+        "arrives": {"amount": "1000.00", "currency": "GBP"},
+    }
+    r = api.c.post(
+        "/v1/shops/shop1/refunds",
+        headers={**owner, "Idempotency-Key": "o1"},
+        json={"kind": "full", "reason": "closing"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["destination"]["route"] == "original"
+    assert r.json()["destination"]["account"] == PAYER_ROUTE
+    refund_id = r.json()["id"]
+    decided = api.c.post(
+        f"/v1/refunds/{refund_id}/decision", headers=reviewer, json={"decision": "approve"}
+    )
+    assert decided.status_code == 200, decided.text
+    assert tick(app).payouts == 1
+    [payment] = app.gateways.payouts.payments("shop1")  # type: ignore[attr-defined]
+    assert payment.instruction.route == PAYER_ROUTE  # not the word "original"
+
+
+def test_ref7_the_rate_and_the_bank_fee_are_shown_before_applying_and_told_when_paid(
+    journey: tuple[App, Api, TokenFactory], clock: FixedClock
+) -> None:
+    app, api, auth = journey
+    api.seller()
+    owner, reviewer = auth("owner", "s1"), auth("reviewer")
+    api.shop(categories=["apparel"])
+    assert api.pay_in("shop1", "1000.00").status_code == 201
+    api.c.post("/v1/shops/shop1/terminate", headers=api.admin, json={"reason": "ended"})
+
+    # Before applying: a CNY account gets 1,000 GBP at today's rate, less the fee its
+    # bank takes (the gb pack: 100.00 CNY).
+    quote = api.c.get("/v1/shops/shop1/eligibility?kind=full&currency=CNY", headers=owner)
+    assert quote.status_code == 200, quote.text
+    estimate = quote.json()["payout"]
+    rate = Decimal(estimate["fx"]["rate"])
+    sent = (Decimal("1000.00") * rate).quantize(Decimal("0.01"))
+    assert estimate["sent"] == {"amount": str(sent), "currency": "CNY"}
+    assert estimate["bank_fee"] == {"amount": "100.00", "currency": "CNY"}
+    assert estimate["arrives"] == {"amount": str(sent - 100), "currency": "CNY"}
+    assert estimate["account"] is None  # an account the seller will name
+    unknown = api.c.get("/v1/shops/shop1/eligibility?kind=full&currency=ZZZ", headers=owner)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "currency"
+
+    destination = {"account": "CN-ICBC-6222", "currency": "CNY", "reason": "UK account closed"}
+    r = api.c.post(
+        "/v1/shops/shop1/refunds",
+        headers={**owner, "Idempotency-Key": "f1"},
+        json={"kind": "full", "reason": "closing", "destination": destination},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["bank_fee"] == {"amount": "100.00", "currency": "CNY"}
+    refund_id = r.json()["id"]
+    approved = api.c.post(
+        f"/v1/refunds/{refund_id}/decision", headers=reviewer, json={"decision": "approve"}
+    ).json()
+    assert approved["payout"]["fee"] == {"amount": "100.00", "currency": "CNY"}
+    assert "100.00" in approved["timeline"][-1]["note"]
+    assert tick(app).payouts == 1
+    clock.advance(timedelta(days=1, minutes=1))
+    tick(app)  # the sandbox bank answers
+
+    refund = _refund(api, refund_id, owner)
+    payout = refund["payout"]
+    assert refund["status"] == "paid" and payout["fee"] == {"amount": "100.00", "currency": "CNY"}
+    # The ledger keeps the deposit's currency exact: the fee is the receiving bank's.
+    ledger = api.c.get("/v1/shops/shop1/ledger", headers=api.admin).json()
+    assert ledger["entries"][0]["kind"] == "refund_payout"
+    assert [p["amount"] for p in ledger["entries"][0]["postings"]] == [
+        {"amount": "1000.00", "currency": "GBP"},
+        {"amount": "-1000.00", "currency": "GBP"},
+    ]
+    # The paying and paid notices say what was sent, at which rate, and the fee.
+    notices = {
+        n["data"]["event"]: n
+        for n in api.deposit("shop1")["notices"]
+        if n["kind"] == "refund" and n["data"]["event"] in ("paying", "paid")
+    }
+    converted = f"{Decimal(payout['dest_amount']['amount']):,.2f}"
+    for event in ("paying", "paid"):
+        notice = notices[event]
+        assert converted in notice["subject"] and converted in notice["body"]
+        assert payout["fx"]["rate"] in notice["body"] and "100.00" in notice["body"]
+        assert notice["data"]["sent_minor"] == int(Decimal(payout["dest_amount"]["amount"]) * 100)
+        assert notice["data"]["bank_fee_minor"] == 10000

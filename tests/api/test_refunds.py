@@ -64,8 +64,14 @@ def test_ref4_an_application_reserves_its_amount_and_a_retry_replays(closing: Ap
     assert r.status_code == 201, r.text
     refund = r.json()
     assert refund["status"] == "submitted" and refund["amount"]["amount"] == "1000.00"
-    assert refund["destination"] == {"route": "original", "currency": "GBP", "change_reason": None}
+    assert refund["destination"] == {
+        "route": "original",
+        "currency": "GBP",
+        "change_reason": None,
+        "account": None,  # no pay-in named the account it came from
+    }
     assert refund["sla"] == "on_time"
+    assert refund["security_signals"] == []  # the original route: nothing changed
     # REF-5: 3 business days in the gb calendar, from Monday 2 March: end of Thursday 5th.
     assert refund["review_due_at"] == "2026-03-06T00:00:00Z"
     assert [s["status"] for s in refund["timeline"]] == ["submitted"]
@@ -83,7 +89,9 @@ def test_ref4_an_application_reserves_its_amount_and_a_retry_replays(closing: Ap
     assert api.c.get(f"/v1/refunds/{refund['id']}", headers=api.owner).json() == refund  # type: ignore[attr-defined]
 
 
-def test_ref4_another_account_needs_a_reason_and_is_recorded(closing: Api) -> None:
+def test_ref4_another_account_needs_a_reason_and_is_recorded(
+    closing: Api, clock: FixedClock
+) -> None:
     api = closing
     owner = api.owner  # type: ignore[attr-defined]
     no_reason = apply(api, owner, destination={"account": "GB00 BANK 1234", "currency": "CNY"})
@@ -103,8 +111,21 @@ def test_ref4_another_account_needs_a_reason_and_is_recorded(closing: Api) -> No
         "route": "GB00 BANK 1234",
         "currency": "CNY",
         "change_reason": "old account closed",
+        "account": "GB00 BANK 1234",
     }
     assert "GB00 BANK 1234" in r.json()["timeline"][0]["note"]
+    # UNL-1: a changed payout account is a security signal, shown with the application
+    # (for the reviewer, and the seller sees why an unlink would wait for a person).
+    [signal] = r.json()["security_signals"]
+    assert signal["kind"] == "payout_account_changed" and signal["shop_id"] == "shop1"
+    assert "GB00 BANK 1234" in signal["detail"] and "old account closed" in signal["detail"]
+    refund_id = r.json()["id"]
+    seen = api.c.get(f"/v1/refunds/{refund_id}", headers=api.reviewer)  # type: ignore[attr-defined]
+    assert [s["kind"] for s in seen.json()["security_signals"]] == ["payout_account_changed"]
+    # The gb pack's window is 7 days (payout_account_change_days): then it no longer counts.
+    clock.advance(timedelta(days=7, seconds=1))
+    later = api.c.get(f"/v1/refunds/{refund_id}", headers=api.reviewer)  # type: ignore[attr-defined]
+    assert later.json()["security_signals"] == []
 
 
 def test_ref4_only_the_owner_or_an_admin_of_the_shops_seller_applies(

@@ -9,11 +9,13 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from depositdesk.bootstrap import App, build
+from depositdesk.demo.plans import FALCON_ACCOUNT
 from depositdesk.demo.refund_stages import FX_ACCOUNT, REJECTION, STAGES
 from depositdesk.demo.seed import seed
 from depositdesk.domain.clock import FixedClock
 from depositdesk.domain.eligibility import BlockerCode
 from depositdesk.domain.funding import FundingStatus
+from depositdesk.domain.money import Money
 from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.payouts import PayoutStatus
 from depositdesk.domain.policy import LADDER_STEPS
@@ -118,6 +120,8 @@ def _refunds_at_every_stage(app: App) -> None:
     assert paying.refund.status is RefundStatus.PAYING
     assert paying.payout is not None and paying.payout.status is PayoutStatus.SENT
     assert paying.payout.bank_reference and paying.payout.fx is None
+    # REF-6: to the original route, the account falcon's pay-ins named.
+    assert paying.payout.route == FALCON_ACCOUNT and paying.account == FALCON_ACCOUNT
 
     paid = views["falcon-uk-05"]
     assert paid.refund.status is RefundStatus.PAID
@@ -127,6 +131,7 @@ def _refunds_at_every_stage(app: App) -> None:
     assert payout.fx is not None and payout.dest_amount is not None
     assert payout.dest_amount.currency == "CNY" and payout.fx.rate > 5  # GBP -> CNY
     assert payout.bank_reference == "ICBC-DEMO-20481"
+    assert payout.fee == Money("CNY", 10_000)  # REF-7: the gb pack's CNY bank fee
     assert [s.status for s in paid.steps] == [
         RefundStatus.SUBMITTED,
         RefundStatus.APPROVED,

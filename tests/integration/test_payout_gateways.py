@@ -267,6 +267,9 @@ def test_ref6_bank_file_refuses_what_it_cannot_pay_and_records_nothing(tmp_path:
         gateway.send(eur("payout-e2", 100, route="account:123;name:No Iban"))
     with pytest.raises(PayoutGatewayError, match="not a valid IBAN"):
         gateway.send(eur("payout-e3", 100, route="iban:FR1420041010050500013M02607;name:X"))
+    # "original": no pay-in named the account the deposit came from; no bank can pay it.
+    with pytest.raises(PayoutGatewayError, match="no account to pay"):
+        gateway.send(gbp_to_cny("payout-o1", route="original"))
 
     assert gateway.entries() == []
     assert not (tmp_path / "bank-files" / "journal.jsonl").exists()

@@ -3,7 +3,9 @@ money and dates the way the reader's locale writes them (babel)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from jinja2 import UndefinedError
@@ -14,6 +16,7 @@ from depositdesk.domain.funding import Cause, CauseKind, topup_demand
 from depositdesk.domain.ledger import DepositPosition
 from depositdesk.domain.money import Money
 from depositdesk.domain.notices import NoticeKind
+from depositdesk.domain.payouts import Fx, Payout, PayoutStatus
 from depositdesk.domain.policy import PolicyRef
 from depositdesk.domain.refunds import Destination, Refund, RefundStatus, RejectionCode
 from depositdesk.domain.shop import Language, Shop, ShopStatus
@@ -100,6 +103,7 @@ CONTEXTS: dict[NoticeKind, dict[str, object]] = {
         "event": "submitted",
         "sla_days": 3,
         "arrival": (3, 5),
+        "payout": None,
     },
     NoticeKind.RETURNED: {
         "amount": cny(250),
@@ -216,3 +220,55 @@ def test_the_html_email_escapes_the_text() -> None:
 def test_a_template_field_that_is_missing_fails_loudly() -> None:
     with pytest.raises(UndefinedError):
         render(NoticeKind.TOPUP, Language.EN, shop=SHOP)
+
+
+# A CNY deposit paid to a USD account: converted on the payout day, with the fee the
+# receiving bank takes (the cn-crossborder pack's USD bank fee).
+CONVERTED = Payout(
+    "po_1",
+    "ref_1",
+    "dd-ref_1",
+    "shop1",
+    cny(5000),
+    "USD",
+    PayoutStatus.SENT,
+    1,
+    NOW,
+    dest_amount=Money("USD", 70312),
+    fx=Fx(Decimal("0.140624"), date(2026, 2, 27), "ECB"),
+    fee=Money("USD", 1500),
+    bank_reference="SBX-42",
+)
+SENT_AMOUNT = {lang: format_money(Money("USD", 70312), lang) for lang in Language}
+FEE = {lang: format_money(Money("USD", 1500), lang) for lang in Language}
+RATE_DAY = {Language.EN: "February 27, 2026", Language.ZH: "2026年2月27日"}
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("event", ["paying", "paid"])
+def test_ref7_payout_notices_show_what_was_sent_the_rate_and_the_bank_fee(
+    event: str, language: Language
+) -> None:
+    context = {**CONTEXTS[NoticeKind.REFUND], "event": event, "payout": CONVERTED}
+    subject, body = render(NoticeKind.REFUND, language, "Asia/Shanghai", shop=SHOP, **context)
+    assert SENT_AMOUNT[language] in subject
+    assert SENT_AMOUNT[language] in body and "0.140624" in body and "ECB" in body
+    assert RATE_DAY[language] in body  # the rate's own day (a Friday), not the send day
+    assert FEE[language] in body
+    if event == "paid":
+        assert "SBX-42" in body
+    # Without a conversion or a fee, neither is mentioned.
+    plain = replace(CONVERTED, dest_currency="CNY", dest_amount=None, fx=None, fee=None)
+    _, body = render(
+        NoticeKind.REFUND, language, "Asia/Shanghai", shop=SHOP, **{**context, "payout": plain}
+    )
+    assert "0.140624" not in body and FEE[language] not in body
+    assert FIGURES[NoticeKind.REFUND][language] in body
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_ref7_an_approval_names_the_receiving_banks_fee(language: Language) -> None:
+    pending = replace(CONVERTED, status=PayoutStatus.PENDING, dest_amount=None, fx=None)
+    context = {**CONTEXTS[NoticeKind.REFUND], "event": "approved", "payout": pending}
+    _, body = render(NoticeKind.REFUND, language, "Asia/Shanghai", shop=SHOP, **context)
+    assert FEE[language] in body

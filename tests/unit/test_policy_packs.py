@@ -484,3 +484,37 @@ def test_pol1_dump_parse_round_trip_for_generated_packs(pack: PolicyPack) -> Non
     assert parsed == pack
     assert parsed.source == text
     assert dump_pack(parsed) == text
+
+
+FEES = """
+[[bank_fees]]
+currency = "CNY"
+fee = "100.00"
+
+[[bank_fees]]
+currency = "JPY"
+fee = "1500"
+"""
+
+
+def test_ref7_bank_fees_are_per_destination_currency_in_that_currency() -> None:
+    pack = parse_pack(pack_text() + FEES)
+    assert pack.bank_fee("CNY") == Money("CNY", 10000)
+    assert pack.bank_fee("JPY") == Money("JPY", 1500)  # no minor unit: 1,500 yen
+    assert pack.bank_fee("GBP") is None  # not listed: the bank takes nothing
+    assert parse_pack(pack_text()).bank_fees == ()  # the section is optional
+
+
+def test_pol3_bank_fees_list_every_problem() -> None:
+    bad = (
+        FEES.replace('fee = "100.00"', 'fee = "-1.00"')
+        .replace('"JPY"', '"XYZ"')
+        .replace('fee = "1500"', 'fee = "15"\nextra = 1')
+    )
+    bad += '\n[[bank_fees]]\ncurrency = "CNY"\nfee = "1.000"\n'
+    assert by_field(problems_of(pack_text() + bad)) == {
+        "bank_fees[0].fee": {"non_negative"},
+        "bank_fees[1].currency": {"iso_4217"},
+        "bank_fees[1].extra": {"unknown_key"},
+        "bank_fees[2].currency": {"unique"},
+    }

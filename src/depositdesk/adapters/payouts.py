@@ -91,6 +91,7 @@ from depositdesk.domain.gateway_messages import (
     PayoutReceipt,
 )
 from depositdesk.domain.money import Money
+from depositdesk.domain.refunds import ORIGINAL_ROUTE
 
 log = structlog.get_logger("depositdesk.payouts")
 
@@ -412,6 +413,14 @@ class BankFilePayoutGateway:
 
     def send(self, instruction: PayoutInstruction) -> PayoutReceipt:
         _check_payable(instruction)
+        if instruction.route == ORIGINAL_ROUTE:
+            # The bank needs an account; "original" means no pay-in named its payer.
+            raise PayoutGatewayError(
+                f"bank file: payout {instruction.payout_key!r} has no account to pay: it "
+                "goes to the original route, and no pay-in of the shop named the payer "
+                "account (record it with the pay-in's `payer`, or approve a refund that "
+                "names an account)"
+            )
         print_ = fingerprint(instruction)
         with self._locked():
             self._catch_up()

@@ -42,11 +42,16 @@ class ShopPlan:
     opened_days_ago: int
     orders: int
     payins: tuple[str, ...] = ()  # amounts in major units, paid a few days apart
+    payer: str | None = None  # the account the pay-ins came from (REF-6's original route)
 
     @property
     def currency(self) -> str:
         return _market_currencies()[self.market]
 
+
+# Falcon's pay-ins name the account they came from: its refunds to the original route
+# are paid there (the sample IBAN of ISO 13616).
+FALCON_ACCOUNT = "iban:GB82WEST12345698765432;bic:WESTGB22;name:Falcon Sports Ltd"
 
 SHOPS = (
     ShopPlan(
@@ -141,6 +146,7 @@ SHOPS = (
             170,
             36,
             ("2500.00",),
+            FALCON_ACCOUNT,
         )
         for i in range(7)
     ),

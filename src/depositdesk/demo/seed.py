@@ -82,6 +82,7 @@ def _setup(uow: UnitOfWork, now: datetime) -> None:
                 currency=plan.currency,
                 reference=f"TRF-{plan.id.upper()}-{i + 1:02d}",
                 idempotency_key=key,
+                payer=plan.payer,
             )
     # REF-9: the platform ends a contract; no new orders after this moment.
     terminate(

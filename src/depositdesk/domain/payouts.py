@@ -51,6 +51,33 @@ class Payout:
     settled_at: datetime | None = None
     bank_reference: str | None = None
     failure_reason: str | None = None
+    # The account paid (route text), fixed when the payout is made: the seller's
+    # named account, or the one the deposit came from (a pay-in's `payer`); None when
+    # the original route is asked for and no pay-in named its account.
+    route: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutEstimate:
+    """REF-7, shown before applying: what a refund of `amount` would send to an
+    account in `currency` at today's rate, what that account's bank takes, and what
+    arrives. Indicative: the payout uses the rate of the day it is sent."""
+
+    currency: str
+    sent: Money | None  # None: no rate for today
+    fx: Fx | None  # None: same currency, or no rate
+    bank_fee: Money | None
+    arrives: Money | None  # sent minus the fee, never below zero
+    account: str | None  # the account paid; None: the original route, unknown
+
+
+def estimate(
+    sent: Money | None, fx: Fx | None, bank_fee: Money | None, account: str | None, currency: str
+) -> PayoutEstimate:
+    arrives = sent
+    if sent is not None and bank_fee is not None and bank_fee.currency == sent.currency:
+        arrives = Money(sent.currency, max(sent.minor - bank_fee.minor, 0))
+    return PayoutEstimate(currency, sent, fx, bank_fee, arrives, account)
 
 
 def payout_entry(amount: Money, refund_id: str, bank_reference: str) -> JournalEntry:

@@ -47,6 +47,20 @@ class LadderStep:
 
 
 @dataclass(frozen=True, slots=True)
+class BankFee:
+    """REF-7, POL-2: what the bank of a destination account in `fee.currency`
+    charges on an incoming refund. The seller bears it: it is shown before applying
+    and recorded with the payout, and the ledger is not touched (the platform sends
+    the whole amount; the receiving bank takes its fee)."""
+
+    fee: Money  # in the destination account's currency
+
+    @property
+    def currency(self) -> str:
+        return self.fee.currency
+
+
+@dataclass(frozen=True, slots=True)
 class SecurityThresholds:
     step_up_minutes: int
     payout_account_change_days: int
@@ -83,6 +97,7 @@ class PolicyPack:
     closure_violation_types: tuple[str, ...] = ()
     max_amount: Money | None = None  # None: DEFAULT_MAX_AMOUNT_UNITS of the currency
     rectification_days: int = DEFAULT_RECTIFICATION_DAYS  # DEP-9
+    bank_fees: tuple[BankFee, ...] = ()  # REF-7: by destination currency
     source: str = field(default="", compare=False, repr=False)
 
     @property
@@ -99,6 +114,13 @@ class PolicyPack:
         for category in self.categories:
             if category.code == code:
                 return category
+        return None
+
+    def bank_fee(self, dest_currency: str) -> Money | None:
+        """REF-7: the fee the bank of an account in `dest_currency` charges, if any."""
+        for fee in self.bank_fees:
+            if fee.currency == dest_currency:
+                return fee.fee
         return None
 
     def category_codes(self) -> tuple[str, ...]:

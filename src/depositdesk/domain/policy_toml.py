@@ -30,6 +30,7 @@ from depositdesk.domain.policy import (
     DEFAULT_RECTIFICATION_DAYS,
     LADDER_STEPS,
     MAX_AMOUNT_CAP_MINOR,
+    BankFee,
     Category,
     LadderStep,
     PolicyPack,
@@ -66,11 +67,13 @@ _TOP_LEVEL_KEYS = (
     "rectification_days",
     "max_amount",
     "security",
+    "bank_fees",
     "categories",
     "ladder",
 )
 _CATEGORY_KEYS = ("code", "name", "deposit", "after_sales_days")
 _LADDER_KEYS = ("step", "after_days")
+_BANK_FEE_KEYS = ("currency", "fee")
 _SECURITY_KEYS = (
     "step_up_minutes",
     "payout_account_change_days",
@@ -231,6 +234,7 @@ def parse_pack(text: str) -> PolicyPack:
         else DEFAULT_RECTIFICATION_DAYS
     )
     security = _security(r, doc)
+    bank_fees = _bank_fees(r, doc)
     categories = _categories(r, doc, currency)
     ladder = _ladder(r, doc)
     max_amount = _max_amount(r, doc, currency)
@@ -265,6 +269,7 @@ def parse_pack(text: str) -> PolicyPack:
         closure_violation_types=_ok(violation_types),
         rectification_days=_ok(rectification),
         max_amount=max_amount,
+        bank_fees=_ok(bank_fees),
         source=text,
     )
 
@@ -400,6 +405,46 @@ def _security(r: _Reader, doc: Mapping[str, object]) -> SecurityThresholds | Non
         max_failed_second_factor=max_failed,
         lock_minutes=lock,
     )
+
+
+def _bank_fees(r: _Reader, doc: Mapping[str, object]) -> tuple[BankFee, ...] | None:
+    """REF-7: optional `[[bank_fees]]`, one per destination currency, each
+    `{currency, fee}` with the fee in that currency."""
+    value = doc.get("bank_fees")
+    if value is None:
+        return ()
+    items = r.array(value, "bank_fees")
+    if items is None:
+        return None
+    result: list[BankFee] = []
+    seen: set[str] = set()
+    ok = True
+    for index, item in enumerate(items):
+        at = f"bank_fees[{index}]"
+        table = r.table(item, at)
+        if table is None:
+            ok = False
+            continue
+        r.unknown_keys(table, _BANK_FEE_KEYS, at)
+        code = r.string(table, "currency", at)
+        if code is not None:
+            try:
+                code = check_currency(code, f"{at}.currency")
+            except ValidationProblem as problem:
+                r.problems.extend(problem.problems)
+                code = None
+        if code is not None:
+            if code in seen:
+                r.add(f"{at}.currency", "unique", f"a fee for {code} is given twice")
+                code = None
+            else:
+                seen.add(code)
+        fee = _amount(r, table, "fee", at, code) if code is not None else None
+        if code is None or fee is None:
+            ok = False
+            continue
+        result.append(BankFee(fee))
+    return tuple(result) if ok else None
 
 
 def _categories(
@@ -596,6 +641,11 @@ def dump_pack(pack: PolicyPack) -> str:
             for c in pack.categories
         ],
         "ladder": [{"step": s.step, "after_days": s.after_days} for s in pack.ladder],
+        **(
+            {"bank_fees": [{"currency": f.currency, "fee": f.fee.format()} for f in pack.bank_fees]}
+            if pack.bank_fees
+            else {}
+        ),
     }
     header = (
         f"# depositdesk policy pack {pack.pack!r}, version {pack.version}.\n"

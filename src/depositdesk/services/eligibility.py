@@ -15,10 +15,14 @@ from depositdesk.domain.eligibility import (
     assess,
 )
 from depositdesk.domain.errors import ValidationProblem
+from depositdesk.domain.money import check_currency
+from depositdesk.domain.payouts import PayoutEstimate
 from depositdesk.domain.policy import PolicyRef
 from depositdesk.domain.refunds import Refund, RefundTimeline, timeline
 from depositdesk.services.access import Principal
 from depositdesk.services.funding import position
+from depositdesk.services.payout_estimates import estimate_payout
+from depositdesk.services.ports.rates import RateSource
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import ShopView, load_shop
 
@@ -35,6 +39,9 @@ class EligibilityAnswer:
     timeline: RefundTimeline | None  # what follows an application made at earliest_at
     as_of: datetime
     policy: PolicyRef
+    # REF-7 before applying: what a refund of the amount would send and what arrives,
+    # to the original route or an account in the currency asked about.
+    payout: PayoutEstimate | None = None
 
 
 def _choice(enum: type[RefundKind] | type[WhatIf], value: str, field: str, rule: str) -> str:
@@ -55,8 +62,13 @@ def eligibility(
     kind: str,
     category: str | None = None,
     what_if: str | None = None,
+    currency: str | None = None,
+    rates: RateSource | None = None,
 ) -> EligibilityAnswer:
+    """REF-1..3; with `rates`, also what the payout would be (REF-7): to the original
+    route, or to an account in `currency` when given."""
     view = load_shop(uow, who, now, shop_id)
+    dest_currency = check_currency(currency, "currency") if currency else view.pack.currency
     refund_kind = RefundKind(_choice(RefundKind, kind, "kind", "refund_kind"))
     stop = WhatIf(_choice(WhatIf, what_if, "what_if", "what_if")) if what_if is not None else None
     if refund_kind is RefundKind.DIFFERENCE:
@@ -77,6 +89,12 @@ def eligibility(
             "category", "difference_only", "category and what_if apply to kind=difference only"
         )
     result = assess_shop(uow, view, now, refund_kind, category, stopped=stop is not None)
+    payout = None
+    if rates is not None:
+        # No currency: the original route (in the deposit's currency); with one: an
+        # account the seller would name, not known yet.
+        account = view.shop.payin_route if currency is None else None
+        payout = estimate_payout(view, result.amount, dest_currency, account, rates, now)
     return EligibilityAnswer(
         result=result,
         category=category,
@@ -84,6 +102,7 @@ def eligibility(
         timeline=timeline(view.pack, result.earliest_at) if result.earliest_at else None,
         as_of=now,
         policy=view.policy,
+        payout=payout,
     )
 
 

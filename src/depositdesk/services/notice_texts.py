@@ -10,7 +10,7 @@ writes them (babel): `£1,000.00` and `1 April 2026` in English, `¥15,000.00` a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,8 +64,15 @@ def _date(ctx: Context, value: datetime) -> str:
     return format_day(value, ctx["_language"], ctx["_timezone"])
 
 
+@pass_context
+def _day(ctx: Context, value: date) -> str:
+    """A calendar day as it is (an exchange rate's day): no time zone to apply."""
+    return format_date(value, format="long", locale=LOCALES[ctx["_language"]])
+
+
 _env.filters["money"] = _money
 _env.filters["date"] = _date
+_env.filters["day"] = _day
 
 
 def render(

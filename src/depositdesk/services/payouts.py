@@ -32,7 +32,7 @@ from depositdesk.domain.errors import Conflict, NotFound, ValidationProblem
 from depositdesk.domain.fx import RateUnavailable, convert
 from depositdesk.domain.gateway_messages import PayoutInstruction, PayoutReceipt
 from depositdesk.domain.payouts import Fx, Payout, PayoutStatus, payout_entry
-from depositdesk.domain.refunds import Refund, RefundStatus
+from depositdesk.domain.refunds import ORIGINAL_ROUTE, Refund, RefundStatus
 from depositdesk.domain.timers import Timer
 from depositdesk.services.access import Principal, Role, require
 from depositdesk.services.ports.gateways import PayoutGateway
@@ -133,7 +133,7 @@ def _claim(
         payout_key=payout.payout_key,
         shop_id=payout.shop_id,
         amount=payout.amount,
-        route=refund.destination.route,
+        route=payout.route or ORIGINAL_ROUTE,
         reference=f"deposit refund {refund.id}",
         dest_amount=payout.dest_amount,
     )
@@ -158,7 +158,9 @@ def _sent(uow_factory: UowFactory, payout: Payout, receipt: PayoutReceipt, now: 
         note = f"{paid} sent to the bank (reference {receipt.gateway_reference})"
         if payout.fx is not None:
             note += f" at {payout.fx.rate} ({payout.fx.source}, {payout.fx.rate_date})"
-        record_step(uow, view, refund, now, note, SYSTEM.actor)
+        if payout.fee is not None:
+            note += f"; the receiving bank takes its fee of {payout.fee}"
+        record_step(uow, view, refund, now, note, SYSTEM.actor, payout)
         _publish(uow, payout, now)
         if receipt.settles_at is not None and receipt.settles_as is not None:
             payload: dict[str, object] = {
@@ -202,7 +204,7 @@ def _fail(uow: UnitOfWork, payout: Payout, now: datetime, reason: str) -> None:
     uow.refunds.save(refund)
     view = load_shop(uow, None, now, refund.shop_id)
     note = f"payout failed ({reason}); the refund is back with the reviewers, still reserved"
-    record_step(uow, view, refund, now, note, SYSTEM.actor)
+    record_step(uow, view, refund, now, note, SYSTEM.actor, payout)
     _publish(uow, payout, now)
 
 
@@ -275,7 +277,8 @@ def record_result(
     uow.refunds.save(refund)
     view = load_shop(uow, None, now, refund.shop_id)
     paid = payout.dest_amount or payout.amount
-    record_step(uow, view, refund, now, f"paid: {paid}, bank reference {reference}", who.actor)
+    note = f"paid: {paid}, bank reference {reference}"
+    record_step(uow, view, refund, now, note, who.actor, payout)
     _publish(uow, payout, now)
     uow.timers.cancel(SETTLE_TIMER, payout.id, now)
     return payout

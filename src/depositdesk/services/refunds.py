@@ -18,7 +18,7 @@ from depositdesk.domain.eligibility import Blocker, RefundKind
 from depositdesk.domain.errors import Conflict, NotEligible, NotFound, ValidationProblem
 from depositdesk.domain.ids import new_ordered_id
 from depositdesk.domain.ledger import refund_release_entry, refund_reserve_entry
-from depositdesk.domain.money import check_currency
+from depositdesk.domain.money import Money, check_currency
 from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.payouts import Payout, PayoutStatus
 from depositdesk.domain.refunds import (
@@ -33,6 +33,7 @@ from depositdesk.domain.refunds import (
     sla_state,
     timeline,
 )
+from depositdesk.domain.security_signals import SecuritySignal, SignalKind
 from depositdesk.domain.timers import Timer
 from depositdesk.services.access import Principal, Role, require, require_shop_role
 from depositdesk.services.attachments import owned_by
@@ -40,6 +41,7 @@ from depositdesk.services.eligibility import assess_shop
 from depositdesk.services.money_moves import check_idempotency_key, replay, request_hash
 from depositdesk.services.notices import issue_notice
 from depositdesk.services.paging import CreatedCursor, Page
+from depositdesk.services.payout_estimates import payout_route
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import ShopView, load_shop
 from depositdesk.services.webhooks import money_data, publish, time_data
@@ -60,6 +62,14 @@ class RefundView:
     sla: SlaState | None  # while submitted
     expected_arrival: tuple[int, int]  # business days after paying (REF-6)
     payout: Payout | None = None
+    # REF-6: the account paid (the payout's, else where it would go today); None
+    # when the original route is asked for and no pay-in named its account.
+    account: str | None = None
+    # REF-7: the fee the receiving bank takes (the payout's, else the policy's today).
+    bank_fee: Money | None = None
+    # UNL-1: the seller's security signals within the policy's window (a payout
+    # account changed), for the reviewer and the seller to see.
+    signals: tuple[SecuritySignal, ...] = ()
 
 
 def _text(value: str | None, field: str, *, required: bool) -> str | None:
@@ -95,30 +105,58 @@ def _view(uow: UnitOfWork, refund: Refund, now: datetime, pack_view: ShopView) -
         if refund.status is RefundStatus.SUBMITTED
         else None
     )
+    payout = uow.payouts.for_refund(refund.id)
+    window = timedelta(days=pack_view.pack.security.payout_account_change_days)
+    signals = uow.signals.since(pack_view.shop.seller_id, now - window)
     return RefundView(
         refund,
         tuple(uow.refunds.steps(refund.id)),
         sla,
         pack_view.pack.bank_arrival_business_days,
-        uow.payouts.for_refund(refund.id),
+        payout,
+        payout.route if payout else payout_route(pack_view, refund.destination),
+        payout.fee if payout else pack_view.pack.bank_fee(refund.destination.currency),
+        tuple(signals),
     )
 
 
 def record_step(
-    uow: UnitOfWork, view: ShopView, refund: Refund, now: datetime, note: str, by: str
+    uow: UnitOfWork,
+    view: ShopView,
+    refund: Refund,
+    now: datetime,
+    note: str,
+    by: str,
+    payout: Payout | None = None,
 ) -> None:
-    """A timeline line, the seller's notice (EN/ZH, emailed) and `refund.<status>`."""
+    """A timeline line, the seller's notice (EN/ZH, emailed) and `refund.<status>`;
+    a payout step's notice says what was sent, at which rate, and the bank's fee."""
     uow.refunds.add_step(refund.id, RefundStep(now, refund.status, note, by))
-    _tell(uow, view, refund, now, refund.status.value)
+    _tell(uow, view, refund, now, refund.status.value, payout)
 
 
-def _tell(uow: UnitOfWork, view: ShopView, refund: Refund, now: datetime, event: str) -> None:
+def _tell(
+    uow: UnitOfWork,
+    view: ShopView,
+    refund: Refund,
+    now: datetime,
+    event: str,
+    payout: Payout | None = None,
+) -> None:
     data: dict[str, str | int] = {
         "refund_id": refund.id,
         "event": event,
         "amount_minor": refund.amount.minor,
         "currency": refund.amount.currency,
     }
+    if payout is not None:
+        data["payout_id"] = payout.id
+        if payout.dest_amount is not None:
+            data["sent_minor"] = payout.dest_amount.minor
+            data["sent_currency"] = payout.dest_amount.currency
+        if payout.fee is not None:
+            data["bank_fee_minor"] = payout.fee.minor
+            data["bank_fee_currency"] = payout.fee.currency
     due = refund.payout_due_at if event == "approved" else refund.review_due_at
     issue_notice(
         uow,
@@ -131,6 +169,7 @@ def _tell(uow: UnitOfWork, view: ShopView, refund: Refund, now: datetime, event:
         event=event,
         sla_days=view.pack.review_sla_business_days,
         arrival=view.pack.bank_arrival_business_days,
+        payout=payout,
     )
     publish(
         uow,
@@ -231,6 +270,24 @@ def apply(
         policy=view.policy,
     )
     uow.refunds.add(refund)
+    if not destination.original:
+        # UNL-1: another account than the deposit's is a security signal: a sensitive
+        # request (an unlink) within the policy's window waits for a person.
+        uow.signals.add(
+            SecuritySignal(
+                id=new_ordered_id("sig"),
+                seller_id=view.shop.seller_id,
+                shop_id=shop_id,
+                kind=SignalKind.PAYOUT_ACCOUNT_CHANGED,
+                source=f"refund:{refund.id}",
+                detail=(
+                    f"refund {refund.id} is to be paid to account {destination.route} "
+                    f"({destination.currency}) instead of the account the deposit came "
+                    f"from: {destination.change_reason}"
+                ),
+                at=now,
+            )
+        )
     uow.ledger.post(
         shop_id, refund_reserve_entry(refund.amount, refund.id), now, f"refund:{refund.id}"
     )
@@ -337,6 +394,7 @@ def decide(
     if refund.status is not RefundStatus.SUBMITTED and not retry:
         raise Conflict(f"refund {refund_id} is {refund.status}; it was decided already")
     note_text = _text(message, "message", required=False)
+    payout: Payout | None = None
     if decision == "approve":
         if reason_code is not None:
             raise ValidationProblem("reason_code", "reject_only", "a reason code is for rejections")
@@ -353,8 +411,12 @@ def decide(
             payout_due_at=now + window,
         )
         uow.refunds.save(refund)
-        _payout_for(uow, refund, now)
+        payout = _payout_for(uow, view, refund, now)
         note = f"approved; payout due by {time_data(now + window)}"
+        if payout.route is None:
+            note += "; no pay-in named the account the deposit came from"
+        if payout.fee is not None:
+            note += f"; the receiving bank's fee: {payout.fee}"
     elif decision == "reject":
         try:
             code = RejectionCode(reason_code or "")
@@ -376,43 +438,49 @@ def decide(
     else:
         raise ValidationProblem("decision", "decision", "decision must be 'approve' or 'reject'")
     uow.timers.cancel(REVIEW_TIMER, refund.id, now)
-    record_step(uow, view, refund, now, note, who.actor)
+    record_step(uow, view, refund, now, note, who.actor, payout)
     return _view(uow, refund, now, view)
 
 
-def _payout_for(uow: UnitOfWork, refund: Refund, now: datetime) -> None:
-    """A pending payout for an approved refund (REF-6). Each try has its own payout
-    key, never reused: a payout that failed at the bank is tried again under a new one."""
+def _payout_for(uow: UnitOfWork, view: ShopView, refund: Refund, now: datetime) -> Payout:
+    """A pending payout for an approved refund (REF-6), with the account it pays and
+    the bank fee the policy says that account's bank charges (REF-7), both fixed now.
+    Each try has its own payout key, never reused: a payout that failed at the bank
+    is tried again under a new one."""
+    route = payout_route(view, refund.destination)
+    fee = view.pack.bank_fee(refund.destination.currency)
     earlier = uow.payouts.for_refund(refund.id)
     if earlier is not None:
-        key = f"dd-{refund.id}-{earlier.attempts + 1}"
-        uow.payouts.save(
-            replace(
-                earlier,
-                payout_key=key,
-                status=PayoutStatus.PENDING,
-                dest_amount=None,
-                fx=None,
-                sent_at=None,
-                settled_at=None,
-                bank_reference=None,
-                failure_reason=None,
-            )
-        )
-        return
-    uow.payouts.add(
-        Payout(
-            id=new_ordered_id("po"),
-            refund_id=refund.id,
-            payout_key=f"dd-{refund.id}",
-            shop_id=refund.shop_id,
-            amount=refund.amount,
-            dest_currency=refund.destination.currency,
+        payout = replace(
+            earlier,
+            payout_key=f"dd-{refund.id}-{earlier.attempts + 1}",
             status=PayoutStatus.PENDING,
-            attempts=0,
-            created_at=now,
+            dest_amount=None,
+            fx=None,
+            sent_at=None,
+            settled_at=None,
+            bank_reference=None,
+            failure_reason=None,
+            route=route,
+            fee=fee,
         )
+        uow.payouts.save(payout)
+        return payout
+    payout = Payout(
+        id=new_ordered_id("po"),
+        refund_id=refund.id,
+        payout_key=f"dd-{refund.id}",
+        shop_id=refund.shop_id,
+        amount=refund.amount,
+        dest_currency=refund.destination.currency,
+        status=PayoutStatus.PENDING,
+        attempts=0,
+        created_at=now,
+        route=route,
+        fee=fee,
     )
+    uow.payouts.add(payout)
+    return payout
 
 
 def review_queue(uow: UnitOfWork, who: Principal, now: datetime, *, limit: int) -> Page[RefundView]:

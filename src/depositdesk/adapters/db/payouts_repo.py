@@ -31,11 +31,12 @@ def _payout(row: RowMapping) -> Payout:
         if row["dest_amount_minor"] is not None
         else None,
         fx=fx,
-        fee=Money(row["currency"], row["fee_minor"]) if row["fee_minor"] is not None else None,
+        fee=Money(dest, row["fee_minor"]) if row["fee_minor"] is not None else None,
         sent_at=row["sent_at"],
         settled_at=row["settled_at"],
         bank_reference=row["bank_reference"],
         failure_reason=row["failure_reason"],
+        route=row["route"],
     )
 
 
@@ -54,6 +55,7 @@ def _values(p: Payout) -> dict[str, object]:
         "settled_at": p.settled_at,
         "bank_reference": p.bank_reference,
         "failure_reason": p.failure_reason,
+        "route": p.route,
     }
 
 

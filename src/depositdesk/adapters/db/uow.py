@@ -23,6 +23,7 @@ from depositdesk.adapters.db.repositories import (
     TokenRepository,
 )
 from depositdesk.adapters.db.returns_repo import ViolationReturnRepository
+from depositdesk.adapters.db.signals_repo import SecuritySignalRepository
 from depositdesk.adapters.db.timer_repo import TimerRepository
 from depositdesk.adapters.db.webhook_repo import WebhookEndpointRepository
 
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         self.webhook_endpoints = WebhookEndpointRepository(conn)
         self.violation_returns = ViolationReturnRepository(conn)
         self.attachments = AttachmentRepository(conn)
+        self.signals = SecuritySignalRepository(conn)
         return self
 
     def commit(self) -> None:

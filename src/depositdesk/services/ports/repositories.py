@@ -20,6 +20,7 @@ from depositdesk.domain.payouts import Payout
 from depositdesk.domain.policy import PolicyPack
 from depositdesk.domain.refunds import Refund, RefundStep
 from depositdesk.domain.returns import ViolationReturn
+from depositdesk.domain.security_signals import SecuritySignal
 from depositdesk.domain.shop import Seller, Shop
 from depositdesk.domain.shop_state import (
     CategoryActivity,
@@ -191,6 +192,18 @@ class AttachmentRepository(Protocol):
     def add(self, attachment: Attachment) -> None: ...
     def get(self, attachment_id: str) -> Attachment | None: ...
     def many(self, attachment_ids: Iterable[str]) -> dict[str, Attachment]: ...
+
+
+class SecuritySignalRepository(Protocol):
+    """Security signals (UNL-1), one per kind and source."""
+
+    def add(self, signal: SecuritySignal) -> bool:
+        """Record it; False when its kind and source are recorded already."""
+        ...
+
+    def since(self, seller_id: str, since: datetime) -> list[SecuritySignal]:
+        """The seller's signals at or after `since`, newest first."""
+        ...
 
 
 class RefundRepository(Protocol):

@@ -28,6 +28,7 @@ from depositdesk.services.ports.repositories import (
     ProjectionRepository,
     RefundRepository,
     SandboxRepository,
+    SecuritySignalRepository,
     SellerRepository,
     ShopRepository,
     TokenRepository,
@@ -100,6 +101,11 @@ class UnitOfWork(Transaction, Protocol):
     @property
     def refunds(self) -> RefundRepository:
         """Refund applications (REF-3..8)."""
+        ...
+
+    @property
+    def signals(self) -> SecuritySignalRepository:
+        """Security signals (UNL-1): a changed payout account, …"""
         ...
 
     @property

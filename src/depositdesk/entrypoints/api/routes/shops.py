@@ -137,6 +137,14 @@ def get_eligibility(
     kind: RefundKind = Query(RefundKind.FULL, description="full or difference"),
     category: str | None = Query(None, max_length=40, description="(difference) the category"),
     what_if: WhatIf | None = Query(None, description="stop: as if the category were stopped now"),
+    currency: str | None = Query(
+        None,
+        pattern="^[A-Z]{3}$",
+        description=(
+            "the currency of an account you would name instead of the original route: "
+            "`payout` then shows the amount at today's rate and that bank's fee (REF-7)"
+        ),
+    ),
     c: Call = Depends(get_call),
 ) -> EligibilityOut:
     answer = read(
@@ -148,6 +156,8 @@ def get_eligibility(
         kind=kind.value,
         category=category,
         what_if=what_if.value if what_if else None,
+        currency=currency,
+        rates=c.app.gateways.rates,
     )
     return EligibilityOut.of(answer)
 

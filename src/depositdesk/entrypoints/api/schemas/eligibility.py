@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from depositdesk.domain.eligibility import Area, Blocker, BlockerCode, RefundKind
+from depositdesk.domain.payouts import PayoutEstimate
 from depositdesk.domain.refunds import RefundTimeline
 from depositdesk.entrypoints.api.schemas.common import MoneyOut, Out, PolicyRefOut, Time
 from depositdesk.services.eligibility import EligibilityAnswer, WhatIf
@@ -44,6 +45,40 @@ class TimelineOut(Out):
         )
 
 
+class FxEstimateOut(Out):
+    rate: str  # a decimal, as text
+    rate_date: str  # YYYY-MM-DD
+    source: str
+
+
+class PayoutEstimateOut(Out):
+    """REF-7 before applying: what the payout would send today and what arrives."""
+
+    currency: str
+    account: str | None  # null: the original route, and no pay-in named its account
+    sent: MoneyOut | None  # null: no exchange rate for today
+    fx: FxEstimateOut | None  # indicative: the payout uses the rate of its own day
+    bank_fee: MoneyOut | None  # what the receiving bank takes; the seller bears it
+    arrives: MoneyOut | None
+
+    @classmethod
+    def of(cls, e: PayoutEstimate) -> PayoutEstimateOut:
+        return cls(
+            currency=e.currency,
+            account=e.account,
+            sent=MoneyOut.of(e.sent) if e.sent else None,
+            fx=FxEstimateOut(
+                rate=format(e.fx.rate, "f"),
+                rate_date=e.fx.rate_date.isoformat(),
+                source=e.fx.source,
+            )
+            if e.fx
+            else None,
+            bank_fee=MoneyOut.of(e.bank_fee) if e.bank_fee else None,
+            arrives=MoneyOut.of(e.arrives) if e.arrives else None,
+        )
+
+
 class EligibilityOut(Out):
     kind: RefundKind
     category: str | None
@@ -55,6 +90,7 @@ class EligibilityOut(Out):
     timeline: TimelineOut | None
     as_of: Time
     policy: PolicyRefOut
+    payout: PayoutEstimateOut | None = None
 
     @classmethod
     def of(cls, answer: EligibilityAnswer) -> EligibilityOut:
@@ -70,4 +106,5 @@ class EligibilityOut(Out):
             timeline=TimelineOut.of(answer.timeline) if answer.timeline else None,
             as_of=answer.as_of,
             policy=PolicyRefOut.of(answer.policy),
+            payout=PayoutEstimateOut.of(answer.payout) if answer.payout else None,
         )

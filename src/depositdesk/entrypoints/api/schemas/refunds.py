@@ -20,6 +20,18 @@ class DestinationOut(Out):
     route: str  # "original": the pay-in route
     currency: str
     change_reason: str | None
+    # REF-6: the account paid: the one named, or the one the deposit came from (a
+    # pay-in's `payer`); null when no pay-in named it.
+    account: str | None
+
+
+class SignalOut(Out):
+    """UNL-1: a security signal of the seller's, within the policy's window."""
+
+    kind: str
+    shop_id: str | None
+    at: Time
+    detail: str
 
 
 class ArrivalOut(Out):
@@ -43,7 +55,7 @@ class PayoutOut(Out):
     amount: MoneyOut  # in the deposit's currency
     dest_amount: MoneyOut | None  # what the bank transfers, when converted
     fx: FxOut | None
-    fee: MoneyOut | None
+    fee: MoneyOut | None  # REF-7: what the receiving bank takes, in its currency
     bank_reference: str | None
     sent_at: Time | None
     settled_at: Time | None
@@ -89,9 +101,15 @@ class RefundOut(Out):
     message: str | None
     payout_due_at: Time | None
     expected_arrival: ArrivalOut
+    # REF-7: the fee the receiving bank takes, in the account's currency (the seller
+    # bears it): the policy's figure until the payout is made, then the payout's.
+    bank_fee: MoneyOut | None
     timeline: list[StepOut]
     payout: PayoutOut | None
     policy: PolicyRefOut
+    # UNL-1: the seller's security signals within the policy's window (a payout
+    # account changed): a sensitive request such as an unlink waits for a person.
+    security_signals: list[SignalOut]
 
     @classmethod
     def of(cls, view: RefundView) -> RefundOut:
@@ -109,6 +127,7 @@ class RefundOut(Out):
                 route=r.destination.route,
                 currency=r.destination.currency,
                 change_reason=r.destination.change_reason,
+                account=view.account,
             ),
             attachment_ids=list(r.attachment_ids),
             submitted_at=r.submitted_at,
@@ -119,9 +138,14 @@ class RefundOut(Out):
             message=r.message,
             payout_due_at=r.payout_due_at,
             expected_arrival=ArrivalOut(from_business_days=low, to_business_days=high),
+            bank_fee=MoneyOut.of(view.bank_fee) if view.bank_fee else None,
             timeline=[StepOut(at=s.at, status=s.status, note=s.note) for s in view.steps],
             payout=PayoutOut.of(view.payout) if view.payout else None,
             policy=PolicyRefOut.of(r.policy),
+            security_signals=[
+                SignalOut(kind=g.kind.value, shop_id=g.shop_id, at=g.at, detail=g.detail)
+                for g in view.signals
+            ],
         )
 
 
