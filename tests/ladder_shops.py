@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, select
 
 from depositdesk.adapters.db.tables import (
+    account_balances,
     journal_entries,
     notices,
     outbox,
@@ -138,6 +139,7 @@ def clone_shop(
         category_rows = _rows(conn, shop_categories, shop_categories.c.shop_id == template_id)
         entry_rows = _rows(conn, journal_entries, journal_entries.c.shop_id == template_id)
         posting_rows = _rows(conn, postings, postings.c.shop_id == template_id)
+        balance_rows = _rows(conn, account_balances, account_balances.c.shop_id == template_id)
         notice_rows = _rows(conn, notices, notices.c.shop_id == template_id)
         notice_ids = [n["id"] for n in notice_rows]
         outbox_rows = [
@@ -167,6 +169,7 @@ def clone_shop(
                 notice_rows,
                 outbox_rows,
                 timer_rows,
+                balance_rows,
             )
 
 
@@ -182,10 +185,10 @@ def _clone_part(
     notice_rows: list[dict[str, Any]],
     outbox_rows: list[dict[str, Any]],
     timer_rows: list[dict[str, Any]],
+    balance_rows: list[dict[str, Any]],
 ) -> None:
-    out: dict[str, list[dict[str, Any]]] = {
-        name: [] for name in ("shops", "categories", "entries", "notices", "outbox", "timers")
-    }
+    names = ("shops", "categories", "entries", "notices", "outbox", "timers", "balances")
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     swaps: list[tuple[dict[str, str], timedelta]] = []
     for shop_id, shift in new_ids:
         assert template_id not in shop_id
@@ -202,6 +205,7 @@ def _clone_part(
         out["notices"] += [_copy(r, ids, shift) for r in notice_rows]
         out["outbox"] += [_copy(r, ids, shift) for r in outbox_rows]
         out["timers"] += [_copy(r, ids, shift) for r in timer_rows]
+        out["balances"] += [_copy(r, ids, shift) for r in balance_rows]
     conn.execute(shops.insert(), out["shops"])
     conn.execute(shop_categories.insert(), out["categories"])
     # Journal entries get new ids from the database; their postings follow them.
@@ -220,6 +224,8 @@ def _clone_part(
             del copied["id"]
             posting_out.append(copied)
     conn.execute(postings.insert(), posting_out)
+    if out["balances"]:  # the running balances (DEP-3) follow the postings
+        conn.execute(account_balances.insert(), out["balances"])
     conn.execute(notices.insert(), out["notices"])
     if out["outbox"]:
         conn.execute(outbox.insert(), out["outbox"])
