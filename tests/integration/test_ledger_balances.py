@@ -22,6 +22,7 @@ from depositdesk.demo.events import proceeds_available, violation_recorded
 from depositdesk.domain.clock import FixedClock
 from depositdesk.domain.ledger import Account, EntryKind, JournalEntry, entry
 from depositdesk.domain.money import Money
+from depositdesk.domain.notices import NoticeKind
 from depositdesk.services import deposits
 from depositdesk.services.ingestion import ingest
 from depositdesk.services.usecase import read, run
@@ -244,3 +245,57 @@ def test_dep3_migration_fills_the_balances_from_the_postings(engine: Engine) -> 
     sums, stored = _sums_and_stored(engine)
     assert stored == sums == before[0] == before[1]
     assert sums[("shop1", "deposit_held", "GBP")] == -303_00
+
+
+def test_dep5_dep8_a_run_of_deductions_in_one_chunk_gets_one_topup_notice(
+    ledger_app: App,
+) -> None:
+    """Each deduction has its notice (DEP-8); the deposit is reviewed once after the
+    shop's run of deductions in a chunk, so one top-up notice states what they left
+    owed (DEP-5), rather than four superseded in the same transaction."""
+    run(
+        ledger_app,
+        deposits.pay_in,
+        ADMIN,
+        NOW,
+        "shop1",
+        amount="4000.00",
+        currency=None,
+        reference="R",
+        idempotency_key="k",
+    )
+    events = [_violation(i, 300_00, i) for i in range(4)]
+    assert ingest(ledger_app.uow, INTEGRATION, lambda: NOW, events).accepted == 4
+    deduction = read(ledger_app, lambda uow: uow.notices.of_kind("shop1", NoticeKind.DEDUCTION))
+    topups = read(ledger_app, lambda uow: uow.notices.of_kind("shop1", NoticeKind.TOPUP))
+    assert len(deduction) == 4
+    assert [n.data["owed_minor"] for n in topups] == [1200_00]
+    view = read(ledger_app, deposits.deposit, ADMIN, NOW, "shop1")
+    assert view.position.held.minor == 2800_00 and view.enforcement is not None
+
+
+def test_dep7_proceeds_after_deductions_in_the_same_chunk_pay_what_they_left_owed(
+    ledger_app: App,
+) -> None:
+    """The review runs before proceeds are offset, so proceeds arriving after
+    deductions in the same chunk take the shortfall at once (DEP-7)."""
+    run(
+        ledger_app,
+        deposits.pay_in,
+        ADMIN,
+        NOW,
+        "shop1",
+        amount="4000.00",
+        currency=None,
+        reference="R",
+        idempotency_key="k",
+    )
+    events = [_violation(i, 300_00, i) for i in range(2)]
+    events.append(
+        proceeds_available("p-1", "shop1", NOW - timedelta(hours=1), amount=Money("GBP", 1000_00))
+    )
+    assert ingest(ledger_app.uow, INTEGRATION, lambda: NOW, events).accepted == 3
+    view = read(ledger_app, deposits.deposit, ADMIN, NOW, "shop1")
+    assert view.position.held.minor == 4000_00 and view.enforcement is None
+    assert view.position.proceeds.minor == 400_00
+    assert_balances_are_sums(ledger_app)

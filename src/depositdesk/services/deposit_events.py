@@ -6,15 +6,23 @@ that move money come here, in event-time order, inside the chunk's transaction:
 - `violation.recorded` (first time seen): the consumer's loss is deducted (what the
   deposit cannot cover becomes a receivable), a `deduction` notice and a
   `deposit.deducted` webhook follow, a closure-grade type (policy) flags the shop
-  for closure, and the deposit is reviewed (a top-up notice, DEP-5).
+  for closure, and the deposit is reviewed (a top-up notice, DEP-5) once the
+  shop's run of deductions in the chunk is booked.
 - `proceeds.available`: the proceeds are credited; when the shop has an open
   under-funding case, what it owes is taken from them at once as one balanced
   entry whose source names the event, and the seller is told after (DEP-7), which
   may fund the shop again and lift its enforcement steps.
+
+A chunk's money events are taken shop by shop, each shop's in event-time order, in
+one pass: the shop and its balances are read once (the running balances, DEP-3),
+each event works on them in memory, and the chunk's entries are written together
+at the end (`uow.ledger.batch()`), so a violation costs what its notices cost, not
+three round trips of bookkeeping and a fresh read of the shop.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime
 
@@ -46,16 +54,35 @@ def apply_money_events(
         return
     # Lock the shops in one order (PostgreSQL), so concurrent chunks and pay-ins
     # never compute a split from a balance another transaction is changing.
-    uow.shops.many({e.shop_id for e in events}, lock=True)
+    shop_ids = {e.shop_id for e in events}
+    uow.shops.many(shop_ids, lock=True)
+    uow.ledger.balances_of(shop_ids)  # every shop's balances in one read
+    by_shop: dict[str, list[Event]] = defaultdict(list)
     for e in sorted(events, key=Event.sort_key):
-        if e.type == "violation.recorded":
-            _deduct(uow, load_shop(uow, None, now, e.shop_id, book=book), e, now)
-        else:
-            _proceeds(uow, e, book, now)
+        by_shop[e.shop_id].append(e)
+    with uow.ledger.batch():
+        for shop_id in sorted(by_shop):
+            view = load_shop(uow, None, now, shop_id, book=book)
+            # DEP-5: the deposit is reviewed after the shop's deductions, once, before
+            # proceeds are offset against what it then owes (DEP-7), and at the end:
+            # one top-up notice for a run of deductions in one chunk, stating what
+            # they left owed, instead of one per deduction superseded at once.
+            unreviewed: Cause | None = None
+            for e in by_shop[shop_id]:
+                if e.type == "violation.recorded":
+                    view, unreviewed = _deduct(uow, view, e, now)
+                    continue
+                if unreviewed is not None:
+                    view = replace(view, shop=review_funding(uow, view, now, unreviewed))
+                    unreviewed = None
+                view = _proceeds(uow, view, e, now)
+            if unreviewed is not None:
+                review_funding(uow, view, now, unreviewed)
 
 
-def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> None:
-    """DEP-8: the consumer's loss from the deposit, the rest a receivable."""
+def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> tuple[ShopView, Cause]:
+    """DEP-8: the consumer's loss from the deposit, the rest a receivable. The view as
+    the deduction leaves it, and the cause for the funding review that follows."""
     violation_id, violation_type = e.data["violation_id"], e.data["type"]
     loss = e.money("consumer_loss")
     held = position(uow, view).held
@@ -119,22 +146,21 @@ def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> None:
         },
         now,
     )
-    cause = Cause(CauseKind.VIOLATION_DEDUCTED, after=loss, ref=violation_id)
-    review_funding(uow, view, now, cause)
+    return view, Cause(CauseKind.VIOLATION_DEDUCTED, after=loss, ref=violation_id)
 
 
-def _proceeds(uow: UnitOfWork, e: Event, book: PolicyBook, now: datetime) -> None:
-    """Credit the proceeds; DEP-7: take what an under-funded shop owes from them."""
+def _proceeds(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> ShopView:
+    """Credit the proceeds; DEP-7: take what an under-funded shop owes from them. The
+    view as it leaves it."""
     proceeds = e.money()
     uow.ledger.post(e.shop_id, proceeds_entry(proceeds, e.id), now, f"event:{e.id}")
-    shop = uow.shops.get(e.shop_id)
-    if shop is None or shop.case is None or shop.status is ShopStatus.PENDING_DEPOSIT:
-        return  # funded (no open case): nothing to take
-    view = load_shop(uow, None, now, e.shop_id, book=book)
+    shop = view.shop
+    if shop.case is None or shop.status is ShopStatus.PENDING_DEPOSIT:
+        return view  # funded (no open case): nothing to take
     before = position(uow, view)
     amount = Money(proceeds.currency, min(owed(before).minor, proceeds.minor))
     if not amount.is_positive():
-        return
+        return view
     uow.ledger.post(shop.id, offset_entry(amount, before.receivable, e.id), now, f"event:{e.id}")
     after = position(uow, view)
     data: dict[str, str | int] = {
@@ -171,4 +197,5 @@ def _proceeds(uow: UnitOfWork, e: Event, book: PolicyBook, now: datetime) -> Non
         },
         now,
     )
-    review_funding(uow, view, now, Cause(CauseKind.OFFSET, after=amount))
+    cause = Cause(CauseKind.OFFSET, after=amount)
+    return replace(view, shop=review_funding(uow, view, now, cause))

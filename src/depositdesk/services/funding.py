@@ -41,25 +41,25 @@ def funding_position(uow: UnitOfWork, view: ShopView) -> DepositPosition:
     return pos
 
 
-def review_funding(uow: UnitOfWork, view: ShopView, now: datetime, cause: Cause) -> None:
+def review_funding(uow: UnitOfWork, view: ShopView, now: datetime, cause: Cause) -> Shop:
     """Mark a first full funding (DEP-4); close the open case when the seller is
     funded again (DEP-6: every step lifted); or issue a top-up notice when what the
     seller owes grew (DEP-5), opening a case with its first ladder timer.
-    `cause` says why, in the notice."""
+    `cause` says why, in the notice. Returns the shop as it leaves it."""
     pos = funding_position(uow, view)
     shop = view.shop
     if first_funding(shop.status, pos):
         shop = replace(shop, status=ShopStatus.ACTIVE, funded_at=now)
         uow.shops.save(shop)
         _funded(uow, shop, pos, now, lifted=())
-        return
+        return shop
     if pos.funded:
         if shop.case is not None:
-            lift(uow, view, pos, now)
-        return
+            return lift(uow, view, pos, now)
+        return shop
     demand = topup_demand(shop.status, pos, shop.case, now, view.pack.topup_grace_days, cause)
     if demand is None:
-        return
+        return shop
     if shop.case is None:
         case = Case(opened_at=now, due_at=demand.due_at, noticed_owed_minor=demand.owed.minor)
         if not shop.status.is_final:
@@ -87,11 +87,13 @@ def review_funding(uow: UnitOfWork, view: ShopView, now: datetime, cause: Cause)
         },
         now,
     )
+    return shop
 
 
-def lift(uow: UnitOfWork, view: ShopView, pos: DepositPosition, now: datetime) -> None:
+def lift(uow: UnitOfWork, view: ShopView, pos: DepositPosition, now: datetime) -> Shop:
     """DEP-6: paid in full again: the case closes, every step is lifted at once, the
-    pending ladder timers are cancelled, and the seller and the marketplace are told."""
+    pending ladder timers are cancelled, and the seller and the marketplace are told.
+    Returns the shop as it leaves it."""
     shop = view.shop
     case = shop.case
     assert case is not None
@@ -108,6 +110,7 @@ def lift(uow: UnitOfWork, view: ShopView, pos: DepositPosition, now: datetime) -
     }
     issue_notice(uow, view, NoticeKind.FUNDED, now, data, None, pos=pos, lifted=lifted)
     _funded(uow, shop, pos, now, lifted, case)
+    return shop
 
 
 def _funded(

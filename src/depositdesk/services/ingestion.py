@@ -295,6 +295,7 @@ def _store_once(
         shops = uow.shops.many({e.shop_id for _, e in valid}, lock=True)
         book = PolicyBook(uow.policies.versions())
         exposure: dict[str, int] = {}  # per shop: the largest balance, plus what comes
+        uow.ledger.balances_of({e.shop_id for _, e in valid if e.type in _MONEY_MOVES})
         accepted: list[Event] = []
         for index, event in valid:
             reason = _shop_rejection(event, shops.get(event.shop_id), book, now)

@@ -14,7 +14,8 @@ meanwhile, and a pay-in that reads its balances three times queries them once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ BalanceKey = tuple[Account, str]
 # One entry to book: (shop id, entry, booked at, source).
 Booking = tuple[str, JournalEntry, datetime, str]
 
+_ID_BLOCK = 256  # entry ids reserved at a time inside batch()
 _ENTRY_NAMES = ("id", "shop_id", "kind", "memo", "at", "source")
 _POSTING_NAMES = ("entry_id", "shop_id", "account", "currency", "amount_minor")
 _BALANCE_NAMES = ("shop_id", "account", "currency", "balance_minor")
@@ -53,10 +55,15 @@ class LedgerRepository:
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
         self._balances: dict[str, dict[BalanceKey, int]] = {}
+        self._held: list[tuple[int, Booking]] | None = None  # inside batch()
+        self._free_ids: list[int] = []
+        self._last_id: int | None = None
 
     # -- writes -------------------------------------------------------------------
     def post(self, shop_id: str, entry: JournalEntry, at: datetime, source: str) -> int:
         """Append a balanced entry and add it to the running balances; its id."""
+        if self._held is not None:
+            return self._hold(shop_id, entry, at, source)
         if self.postgres:
             return self._post_pg(shop_id, entry, at, source)
         return self.post_many([(shop_id, entry, at, source)])[0]
@@ -109,11 +116,22 @@ class LedgerRepository:
         of entries, postings and the summed balance changes); their ids in order."""
         if not bookings:
             return []
+        if self._held is not None:
+            return [self._hold(*b) for b in bookings]
         ids = self._reserve_ids(len(bookings))
+        self._write(list(zip(ids, bookings, strict=True)), remember=True)
+        return ids
+
+    def _write(self, held: list[tuple[int, Booking]], remember: bool) -> None:
+        """Entries, postings and balance changes in three executemany statements;
+        `remember`: add the changes to the balances remembered (held entries are in
+        them already)."""
+        if not held:
+            return
         entry_rows = []
         posting_rows = []
         deltas: dict[tuple[str, Account, str], int] = defaultdict(int)
-        for entry_id, (shop_id, entry, at, source) in zip(ids, bookings, strict=True):
+        for entry_id, (shop_id, entry, at, source) in held:
             entry_rows.append((entry_id, shop_id, entry.kind.value, entry.memo, at, source))
             for p in entry.postings:
                 posting_rows.append(
@@ -127,10 +145,42 @@ class LedgerRepository:
         compiled_many(
             conn, "ledger.postings", _insert(postings, _POSTING_NAMES), _POSTING_NAMES
         ).run(conn, posting_rows)
-        self._add_to_balances(deltas)
-        return ids
+        self._add_to_balances(deltas, remember)
 
-    def _reserve_ids(self, n: int) -> list[int]:
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Entries posted inside are written together when it ends (`post_many`): their
+        ids are reserved as they are posted and the balances this unit of work reads
+        include them at once, so a chunk of money events is booked in a few statements
+        instead of three round trips each. Nothing else may read the journal inside."""
+        if self._held is not None:
+            yield
+            return
+        self._held = []
+        try:
+            yield
+            held, self._held = self._held, None
+            self._write(held, remember=False)
+        finally:
+            self._held = None
+            self._free_ids = []
+            self._last_id = None
+
+    def _hold(self, shop_id: str, entry: JournalEntry, at: datetime, source: str) -> int:
+        assert self._held is not None
+        if not self._free_ids:
+            self._free_ids = self._reserve_ids(_ID_BLOCK, after=self._last_id)
+        entry_id = self._free_ids.pop(0)
+        self._last_id = entry_id
+        known = self._balances.get(shop_id)
+        if known is None:
+            known = self._load([shop_id])[shop_id]
+        for key, delta in _deltas(entry).items():
+            known[key] = known.get(key, 0) + delta
+        self._held.append((entry_id, (shop_id, entry, at, source)))
+        return entry_id
+
+    def _reserve_ids(self, n: int, after: int | None = None) -> list[int]:
         if self.postgres:
             q = text(
                 "SELECT nextval(pg_get_serial_sequence('journal_entries', 'id')) "
@@ -139,15 +189,20 @@ class LedgerRepository:
             return sorted(int(i) for i in self.conn.execute(q, {"n": n}).scalars())
         # SQLite has one writer at a time (BEGIN IMMEDIATE): the ids after the largest
         # are free until this transaction ends, as a rowid table would give them.
-        top = self.conn.exec_driver_sql("SELECT max(id) FROM journal_entries").scalar()
-        first = int(top or 0) + 1
+        if after is None:
+            after = self.conn.exec_driver_sql("SELECT max(id) FROM journal_entries").scalar()
+        first = int(after or 0) + 1
         return list(range(first, first + n))
 
-    def _add_to_balances(self, deltas: dict[tuple[str, Account, str], int]) -> None:
+    def _add_to_balances(self, deltas: dict[tuple[str, Account, str], int], remember: bool) -> None:
+        """Add to the stored balances; `remember`: also to those remembered (a batch's
+        postings were added to them as they were held)."""
         rows = [(s, a.value, c, d) for (s, a, c), d in deltas.items()]
         compiled_many(self.conn, "ledger.balances", self._balance_upsert, _BALANCE_NAMES).run(
             self.conn, rows
         )
+        if not remember:
+            return
         for (shop_id, account, currency), delta in deltas.items():
             known = self._balances.get(shop_id)
             if known is not None:
@@ -169,11 +224,15 @@ class LedgerRepository:
         balance, the sum of the account's postings."""
         known = self._balances.get(shop_id)
         if known is None:
-            known = self.balances_of([shop_id])[shop_id]
+            known = self._load([shop_id])[shop_id]
         return dict(known)
 
     def balances_of(self, shop_ids: Iterable[str]) -> dict[str, dict[tuple[Account, str], int]]:
         """The balances of many shops, one query per 500 not yet read in this unit of work."""
+        return {s: dict(b) for s, b in self._load(shop_ids).items()}
+
+    def _load(self, shop_ids: Iterable[str]) -> dict[str, dict[BalanceKey, int]]:
+        """The remembered balances of these shops (the same dicts), read where missing."""
         wanted = sorted(set(shop_ids))
         missing = [s for s in wanted if s not in self._balances]
         b = account_balances.c
@@ -183,7 +242,7 @@ class LedgerRepository:
             q = select(b.shop_id, b.account, b.currency, b.balance_minor).where(b.shop_id.in_(part))
             for shop_id, account, currency, balance in self.conn.execute(q):
                 self._balances[shop_id][(Account(account), currency)] = int(balance)
-        return {s: dict(self._balances[s]) for s in wanted}
+        return {s: self._balances[s] for s in wanted}
 
     def entries(self, shop_id: str, limit: int, before_id: int | None) -> list[RecordedEntry]:
         """Newest first; `before_id` continues a page."""

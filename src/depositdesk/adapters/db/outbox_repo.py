@@ -7,7 +7,18 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, and_, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from depositdesk.adapters.db.tables import outbox
@@ -22,35 +33,45 @@ _IN_STATUS: dict[DeliveryStatus, ColumnElement[bool]] = {
 }
 
 
+def _add_statement(postgres: bool) -> Any:
+    """The INSERT of one message, built once with bound parameters: a statement built
+    with its values inline is keyed and compiled anew at every call, which cost more
+    than the insert (ingestion writes several messages per money event)."""
+    dialect_insert: Any = postgresql.insert if postgres else sqlite.insert
+    return (
+        dialect_insert(outbox)
+        .values({c.name: bindparam(c.name, type_=c.type) for c in outbox.c})
+        # Only the dedupe key may clash quietly; a clashing id is a bug and raises.
+        .on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key])
+        # RETURNING, not rowcount: SQLAlchemy reports -1 for inserts on psycopg.
+        .returning(outbox.c.id)
+    )
+
+
+_ADD = {postgres: _add_statement(postgres) for postgres in (False, True)}
+
+
 class OutboxRepository:
     def __init__(self, conn: Connection, postgres: bool) -> None:
         self.conn = conn
         self.postgres = postgres
 
     def add(self, message: OutboxMessage) -> bool:
-        dialect_insert: Any = postgresql.insert if self.postgres else sqlite.insert
-        statement = (
-            dialect_insert(outbox)
-            .values(
-                id=message.id,
-                channel=message.channel.value,
-                topic=message.topic,
-                dedupe_key=message.dedupe_key,
-                payload=json.dumps(message.payload, sort_keys=True),
-                created_at=message.created_at,
-                available_at=message.available_at,
-                attempts=message.attempts,
-                sent_at=message.sent_at,
-                failed_at=message.failed_at,
-                last_error=message.last_error,
-                endpoint_id=message.endpoint_id,
-            )
-            # Only the dedupe key may clash quietly; a clashing id is a bug and raises.
-            .on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key])
-            # RETURNING, not rowcount: SQLAlchemy reports -1 for inserts on psycopg.
-            .returning(outbox.c.id)
-        )
-        return self.conn.execute(statement).first() is not None
+        params = {
+            "id": message.id,
+            "channel": message.channel.value,
+            "topic": message.topic,
+            "dedupe_key": message.dedupe_key,
+            "payload": json.dumps(message.payload, sort_keys=True),
+            "created_at": message.created_at,
+            "available_at": message.available_at,
+            "attempts": message.attempts,
+            "sent_at": message.sent_at,
+            "failed_at": message.failed_at,
+            "last_error": message.last_error,
+            "endpoint_id": message.endpoint_id,
+        }
+        return self.conn.execute(_ADD[self.postgres], params).first() is not None
 
     def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         query = (

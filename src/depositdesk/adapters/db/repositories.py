@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, bindparam, insert, or_, select, update
 
 from depositdesk.adapters.db.tables import (
     api_tokens,
@@ -78,8 +78,12 @@ def _seller(row: RowMapping) -> Seller:
 class SellerRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # Sellers read in this unit of work (a seller never changes once added):
+        # every notice reads its shop's seller, and ingestion issues one per deduction.
+        self._known: dict[str, Seller | None] = {}
 
     def add(self, seller: Seller) -> None:
+        self._known[seller.id] = seller
         self.conn.execute(
             insert(sellers).values(
                 id=seller.id,
@@ -91,8 +95,11 @@ class SellerRepository:
         )
 
     def get(self, seller_id: str) -> Seller | None:
-        row = self.conn.execute(select(sellers).where(sellers.c.id == seller_id)).mappings().first()
-        return None if row is None else _seller(row)
+        if seller_id not in self._known:
+            q = select(sellers).where(sellers.c.id == seller_id)
+            row = self.conn.execute(q).mappings().first()
+            self._known[seller_id] = None if row is None else _seller(row)
+        return self._known[seller_id]
 
 
 def _shop(row: RowMapping) -> Shop:
@@ -298,24 +305,30 @@ def _notice(row: RowMapping) -> Notice:
     )
 
 
+_ADD_NOTICE = insert(notices).values({c.name: bindparam(c.name, type_=c.type) for c in notices.c})
+
+
 class NoticeRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def add(self, notice: Notice) -> None:
+        # A statement built once with bound parameters (ingestion adds notices per
+        # money event; one built with inline values is compiled at every call).
         self.conn.execute(
-            insert(notices).values(
-                id=notice.id,
-                shop_id=notice.shop_id,
-                kind=notice.kind,
-                subject=notice.subject,
-                body=notice.body,
-                data=json.dumps(notice.data, sort_keys=True),
-                created_at=notice.created_at,
-                due_at=notice.due_at,
-                policy_pack=notice.policy.pack if notice.policy else None,
-                policy_version=notice.policy.version if notice.policy else None,
-            )
+            _ADD_NOTICE,
+            {
+                "id": notice.id,
+                "shop_id": notice.shop_id,
+                "kind": notice.kind.value,
+                "subject": notice.subject,
+                "body": notice.body,
+                "data": json.dumps(notice.data, sort_keys=True),
+                "created_at": notice.created_at,
+                "due_at": notice.due_at,
+                "policy_pack": notice.policy.pack if notice.policy else None,
+                "policy_version": notice.policy.version if notice.policy else None,
+            },
         )
 
     def latest(self, shop_id: str, kind: NoticeKind) -> Notice | None:

@@ -27,8 +27,12 @@ def _endpoint(row: RowMapping) -> WebhookEndpoint:
 class WebhookEndpointRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # Every publish asks for the endpoints (ingestion: several per money event);
+        # they are read once per unit of work, again after a change made in it.
+        self._all: list[WebhookEndpoint] | None = None
 
     def add(self, endpoint: WebhookEndpoint) -> None:
+        self._all = None
         self.conn.execute(
             insert(webhook_endpoints).values(
                 id=endpoint.id,
@@ -47,10 +51,12 @@ class WebhookEndpointRepository:
         return None if row is None else _endpoint(row)
 
     def all(self) -> list[WebhookEndpoint]:
-        q = select(webhook_endpoints).order_by(
-            webhook_endpoints.c.created_at, webhook_endpoints.c.id
-        )
-        return [_endpoint(row) for row in self.conn.execute(q).mappings()]
+        if self._all is None:
+            q = select(webhook_endpoints).order_by(
+                webhook_endpoints.c.created_at, webhook_endpoints.c.id
+            )
+            self._all = [_endpoint(row) for row in self.conn.execute(q).mappings()]
+        return list(self._all)
 
     def page(self, after: CreatedCursor | None, limit: int) -> list[WebhookEndpoint]:
         c = webhook_endpoints.c
@@ -65,6 +71,7 @@ class WebhookEndpointRepository:
         return [_endpoint(row) for row in self.conn.execute(q).mappings()]
 
     def disable(self, endpoint_id: str, at: datetime) -> None:
+        self._all = None
         self.conn.execute(
             update(webhook_endpoints)
             .where(webhook_endpoints.c.id == endpoint_id)

@@ -7,6 +7,7 @@ domain dataclasses. Nothing here commits: the unit of work does (uow.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -132,6 +133,11 @@ class LedgerRepository(Protocol):
 
     def balances_of(self, shop_ids: Iterable[str]) -> dict[str, dict[tuple[Account, str], int]]:
         """The balances of many shops at once."""
+        ...
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Entries posted inside are written together when it ends; balances read
+        inside include them."""
         ...
 
     def entries(self, shop_id: str, limit: int, before_id: int | None) -> list[RecordedEntry]:
