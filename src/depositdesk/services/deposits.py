@@ -25,7 +25,7 @@ from depositdesk.services.money_moves import (
 )
 from depositdesk.services.paging import EntryCursor
 from depositdesk.services.ports.uow import UnitOfWork
-from depositdesk.services.shop_view import load_shop
+from depositdesk.services.shop_view import ShopView, load_shop
 
 RECENT_NOTICES = 20
 
@@ -86,7 +86,11 @@ class LedgerPage:
 
 def deposit(uow: UnitOfWork, who: Principal | None, now: datetime, shop_id: str) -> DepositView:
     """Held, required, shortfall and the latest notices (`who` None: no visibility check)."""
-    view = load_shop(uow, who, now, shop_id)
+    return _deposit_view(uow, load_shop(uow, who, now, shop_id))
+
+
+def _deposit_view(uow: UnitOfWork, view: ShopView) -> DepositView:
+    shop_id = view.shop.id
     pos = position(uow, view)
     return DepositView(
         shop_id=shop_id,
@@ -161,10 +165,10 @@ def pay_in(
     if route is not None and route != view.shop.payin_route:
         view = replace(view, shop=replace(view.shop, payin_route=route))
         uow.shops.save(view.shop)
-    review_funding(uow, view, now, Cause(CauseKind.PAY_IN))
-    result = PayIn(
-        entry_id, shop_id, money, reference.strip(), now, deposit(uow, None, now, shop_id)
-    )
+    # The deposit as the pay-in leaves it, from the shop review_funding leaves (its
+    # categories and policy unchanged): no second read of the shop.
+    view = replace(view, shop=review_funding(uow, view, now, Cause(CauseKind.PAY_IN)))
+    result = PayIn(entry_id, shop_id, money, reference.strip(), now, _deposit_view(uow, view))
     uow.idempotency.put(scope, key, fingerprint, result, now)
     return result
 

@@ -38,19 +38,20 @@ class PolicyRepository:
 
     def versions(self) -> list[PolicyPack]:
         """Every stored version, parsed; parsing is cached by checksum, as a stored
-        version never changes."""
-        q = select(policy_versions.c.document, policy_versions.c.checksum).order_by(
-            policy_versions.c.pack, policy_versions.c.version
+        version never changes, so only the checksums are read, and a document only
+        when its checksum is new to this process."""
+        pv = policy_versions.c
+        checksums = list(
+            self.conn.execute(select(pv.checksum).order_by(pv.pack, pv.version)).scalars()
         )
-        packs = []
-        for document, checksum in self.conn.execute(q):
-            pack = _parsed.get(checksum)
-            if pack is None:
+        missing = [c for c in checksums if c not in _parsed]
+        if missing:
+            q = select(pv.document, pv.checksum).where(pv.checksum.in_(missing))
+            for document, checksum in self.conn.execute(q):
                 pack = parse_pack(document)
                 with _parsed_lock:
                     _parsed[checksum] = pack
-            packs.append(pack)
-        return packs
+        return [_parsed[c] for c in checksums]
 
     def add(
         self, pack: PolicyPack, document: str, checksum: str, loaded_at: datetime, loaded_by: str
