@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from depositdesk.adapters.db.tables import payouts
 from depositdesk.domain.money import Money
@@ -97,23 +97,29 @@ class PayoutRepository:
         return None if row is None else _payout(row)
 
     def claim_due(self, now: datetime, lease_started_before: datetime) -> Payout | None:
-        """The oldest payout to send: pending, or `sending` whose lease ran out (a worker
-        died mid-send). Locked; PostgreSQL skips rows another worker holds."""
-        q = (
+        """The payout to send: one whose `sending` lease ran out (a worker died
+        mid-send) first, else the oldest pending. Locked; PostgreSQL skips rows another
+        worker holds. Two queries, each one index range (ix_payouts_lease,
+        ix_payouts_due), so a claim reads one row however many payouts wait."""
+        expired = (
             select(payouts)
             .where(
-                or_(
-                    payouts.c.status == PayoutStatus.PENDING.value,
-                    and_(
-                        payouts.c.status == PayoutStatus.SENDING.value,
-                        payouts.c.sent_at < lease_started_before,
-                    ),
-                )
+                payouts.c.status == PayoutStatus.SENDING.value,
+                payouts.c.sent_at < lease_started_before,
             )
+            .order_by(payouts.c.sent_at, payouts.c.id)
+            .limit(1)
+        )
+        pending = (
+            select(payouts)
+            .where(payouts.c.status == PayoutStatus.PENDING.value)
             .order_by(payouts.c.created_at, payouts.c.id)
             .limit(1)
         )
-        if self.postgres:
-            q = q.with_for_update(skip_locked=True)
-        row = self.conn.execute(q).mappings().first()
-        return None if row is None else _payout(row)
+        for q in (expired, pending):
+            if self.postgres:
+                q = q.with_for_update(skip_locked=True)
+            row = self.conn.execute(q).mappings().first()
+            if row is not None:
+                return _payout(row)
+        return None

@@ -429,7 +429,9 @@ payouts = Table(
     Column("bank_reference", String(200)),
     Column("failure_reason", Text),
     Column("route", Text),  # the account paid, fixed when the payout is made
-    Index("ix_payouts_status", "status"),
+    # The worker's claim (payouts_repo.claim_due): the oldest pending, an expired lease.
+    Index("ix_payouts_due", "status", "created_at", "id"),
+    Index("ix_payouts_lease", "status", "sent_at"),
 )
 
 # Security signals (UNL-1): things that hold a sensitive request for manual review,
