@@ -16,6 +16,18 @@ class Settings(BaseSettings):
         default="sqlite:///./depositdesk.db",
         description="SQLAlchemy URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB",
     )
+    # Each API process (`serve --workers N` starts N) keeps its own pool; a request holds
+    # one connection from its token lookup to its answer, and at most db_pool_size
+    # requests of a process hold one at a time (the rest wait their turn without a
+    # thread). The overflow is for the in-process worker and the routes that open
+    # transactions of their own. PostgreSQL sees at most
+    # N x (db_pool_size + db_max_overflow) connections from the API.
+    db_pool_size: int = Field(
+        default=10, ge=1, le=200, description="database connections per API process"
+    )
+    db_max_overflow: int = Field(
+        default=5, ge=0, le=200, description="extra connections a process may open briefly"
+    )
     sandbox: bool = Field(default=False, description="1 enables the movable sandbox clock")
     smtp_url: str | None = Field(default=None, description="smtp://host:port for notices")
     mail_from: str = Field(

@@ -97,3 +97,20 @@ def test_worker_once_runs_one_round_and_says_what_it_did(env: Path) -> None:
     result = runner.invoke(app, ["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert "timers run 0, messages sent 0, retrying 0, failed 0" in result.stdout
+
+
+@pytest.mark.parametrize("code", ["XXX", "XAU", "XTS"])
+def test_pol3_policy_check_refuses_a_pack_in_a_code_that_is_not_money(env: Path, code: str) -> None:
+    """ISO 4217 has codes for no currency, testing and gold: no deposit is held in
+    them (issue 9). Check and load both refuse the pack, naming the field."""
+    exported = runner.invoke(app, ["policy", "export", "gb"]).stdout
+    (env / "metal.toml").write_text(
+        exported.replace('currency = "GBP"', f'currency = "{code}"').replace(
+            "version = 1", "version = 2"
+        )
+    )
+    for command in ("check", "load"):
+        result = runner.invoke(app, ["policy", command, "metal.toml"], terminal_width=200)
+        assert result.exit_code == 1, result.output
+        assert "currency" in result.stderr and f"{code} is an ISO 4217 code for" in result.stderr
+    assert 'currency = "GBP"' in runner.invoke(app, ["policy", "export", "gb"]).stdout

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from depositdesk.domain.errors import ValidationProblem
-from depositdesk.domain.money import Money
+from depositdesk.domain.money import Money, check_currency
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,34 @@ def test_dep2_format_and_parse_round_trip(minor: int, currency: str) -> None:
 def test_money_refuses_to_mix_currencies() -> None:
     with pytest.raises(ValueError):
         Money("GBP", 1) + Money("USD", 1)
+
+
+NOT_MONEY = [
+    "XXX",
+    "XTS",
+    "XAU",
+    "XAG",
+    "XPD",
+    "XPT",
+    "XDR",
+    "XSU",
+    "XUA",
+    "XBA",
+    "XBB",
+    "XBC",
+    "XBD",
+]
+
+
+@pytest.mark.parametrize("code", NOT_MONEY)
+def test_dep2_iso_codes_that_are_not_money_are_refused_as_a_currency(code: str) -> None:
+    """No currency, testing, metals, SDRs and units of account: ISO 4217 codes that no
+    deposit can be held or paid in (issue 9)."""
+    with pytest.raises(ValidationProblem) as info:
+        check_currency(code, "currency")
+    problem = info.value.problems[0]
+    assert (problem.field, problem.rule) == ("currency", "iso_4217")
+    assert f"{code} is an ISO 4217 code for" in problem.message
+    assert "not a currency money can be held or paid in" in problem.message
+    with pytest.raises(ValidationProblem):
+        Money.parse("1.00", code)

@@ -18,11 +18,22 @@ from depositdesk.domain.errors import ValidationProblem
 _AMOUNT = re.compile(r"(-)?(0|[1-9][0-9]{0,17})(?:\.([0-9]{1,18}))?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _EXPONENTS: dict[str, int] = {}
-# ISO 4217 codes that are not money a deposit can be held in: "no currency", the
-# testing code, precious metals, SDRs and European units of account.
-_NOT_MONEY = frozenset(
-    {"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA"}
-)
+# ISO 4217 codes that are not money a deposit can be held in, with what each is.
+NOT_MONEY: dict[str, str] = {
+    "XXX": "no currency",
+    "XTS": "the code reserved for testing",
+    "XAU": "gold",
+    "XAG": "silver",
+    "XPD": "palladium",
+    "XPT": "platinum",
+    "XDR": "the IMF's special drawing right",
+    "XSU": "the SUCRE unit of account",
+    "XUA": "the ADB unit of account",
+    "XBA": "a European bond-market unit",
+    "XBB": "a European bond-market unit",
+    "XBC": "a European bond-market unit",
+    "XBD": "a European bond-market unit",
+}
 
 
 def currency_exponent(currency: str) -> int:
@@ -36,11 +47,17 @@ def currency_exponent(currency: str) -> int:
 
 
 def check_currency(currency: str, field: str = "currency") -> str:
-    """Return the code if it is a known ISO 4217 currency, else raise."""
+    """Return the code if it is an ISO 4217 currency that is money, else raise."""
+    if isinstance(currency, str) and currency in NOT_MONEY:
+        raise ValidationProblem(
+            field,
+            "iso_4217",
+            f"{currency} is an ISO 4217 code for {NOT_MONEY[currency]}, not a currency "
+            "money can be held or paid in",
+        )
     if (
         not isinstance(currency, str)
         or not _CURRENCY.fullmatch(currency)
-        or currency in _NOT_MONEY
         or not is_currency(currency)
     ):
         raise ValidationProblem(field, "iso_4217", f"{currency!r} is not an ISO 4217 currency code")

@@ -34,7 +34,7 @@ from depositdesk.entrypoints.api.schemas.policies import PolicyImpactOut
 from depositdesk.services import policies, policy_impact
 from depositdesk.services.access import Principal, Role
 from depositdesk.services.ingestion import decode_lines, ingest
-from depositdesk.services.tokens import create_token
+from depositdesk.services.tokens import create_token, revoke_token
 from depositdesk.services.usecase import read, run
 
 app = typer.Typer(
@@ -114,6 +114,20 @@ def token_create(
         + "):"
     )
     print(issued.token)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="the token's id: the part after dd_")],
+) -> None:
+    """Revoke a token; the API refuses it from the next request on (no token cache)."""
+    application = _ready()
+    try:
+        run(application, revoke_token, CLI_ADMIN, application.now_refreshed(), token_id)
+    except DomainError as exc:
+        _fail(exc.detail)
+        return
+    out.print(f"token {token_id} revoked")
 
 
 def _print_problems(exc: PolicyProblems) -> None:
@@ -383,14 +397,38 @@ def events_ingest(
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
-    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="API processes, each with its own pool of DEPOSITDESK_DB_POOL_SIZE "
+            "connections (+ DEPOSITDESK_DB_MAX_OVERFLOW)",
+        ),
+    ] = 1,
 ) -> None:
-    """Serve the API and the pages; with SQLite, the worker runs in this process too."""
+    """Serve the API and the pages. With SQLite the background worker runs here too,
+    in this one process whatever --workers says; with PostgreSQL run `depositdesk
+    worker` beside it (as many as you like)."""
     import uvicorn
 
     application = _ready()
-    if application.engine.dialect.name == "sqlite":
+    settings = application.settings
+    sqlite = application.engine.dialect.name == "sqlite"
+    per_process = settings.db_pool_size + settings.db_max_overflow
+    if not sqlite:
+        _check_connections(application, workers * per_process)
+    err.print(
+        f"depositdesk serve: {workers} API process(es) on http://{host}:{port}, each with "
+        f"{settings.db_pool_size} database connections (+{settings.db_max_overflow} overflow)"
+        + ("; the background worker runs in this process" if sqlite else "")
+    )
+    if sqlite:
+        # With --workers N uvicorn's supervisor (this process) starts N API processes
+        # that build their own app (asgi.create) and run no worker: the timers, payouts
+        # and outbox are swept by this one thread only.
         worker.start_in_background(application)
+    application.engine.dispose()  # the API processes open their own connections
     uvicorn.run(
         "depositdesk.entrypoints.api.asgi:create",
         factory=True,
@@ -398,7 +436,23 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        # A process still importing on a busy machine is not hung: without this,
+        # uvicorn kills and restarts workers that take over 5 s to start, forever.
+        timeout_worker_healthcheck=60,
     )
+
+
+def _check_connections(application: App, wanted: int) -> None:
+    """PostgreSQL: refuse to start more API connections than the server accepts."""
+    with application.engine.connect() as conn:
+        limit = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+        reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+    if wanted > limit - reserved:
+        _fail(
+            f"--workers x (DEPOSITDESK_DB_POOL_SIZE + DEPOSITDESK_DB_MAX_OVERFLOW) = {wanted} "
+            f"connections, but PostgreSQL accepts {limit - reserved} (max_connections "
+            f"{limit}); lower the pool or the workers, and leave room for `depositdesk worker`"
+        )
 
 
 @app.command("worker")

@@ -20,7 +20,7 @@ from depositdesk.domain.ledger import (
     JournalEntry,
     balance_past_limit,
 )
-from depositdesk.domain.money import Money
+from depositdesk.domain.money import Money, check_currency
 from depositdesk.domain.policy import PolicyPack
 from depositdesk.services.ports.uow import UnitOfWork
 
@@ -66,6 +66,8 @@ def market_amount(pack: PolicyPack, amount: str, currency: str | None, *, what: 
     `currency` None takes the market's; `what` names the movement in messages
     ("a pay-in")."""
     market_currency = pack.currency
+    if currency is not None:
+        check_currency(currency, "amount.currency")  # a code that is not money says so
     if currency is not None and currency != market_currency:
         raise ValidationProblem(
             "amount.currency",

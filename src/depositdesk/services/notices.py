@@ -11,16 +11,22 @@ from depositdesk.domain.outbox import Channel, OutboxMessage, email_payload
 from depositdesk.domain.shop import Language
 from depositdesk.services.access import Principal
 from depositdesk.services.notice_texts import render, render_html
-from depositdesk.services.paging import Page
+from depositdesk.services.paging import CreatedCursor, Page
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import ShopView, load_shop
 from depositdesk.services.webhooks import publish, time_data
 
 
 def list_notices(
-    uow: UnitOfWork, who: Principal, now: datetime, *, shop_id: str | None, limit: int
+    uow: UnitOfWork,
+    who: Principal,
+    now: datetime,
+    *,
+    shop_id: str | None,
+    cursor: CreatedCursor | None = None,
+    limit: int,
 ) -> Page[Notice]:
-    """Newest first: one shop's, or every shop `who` can see."""
+    """Newest first: one shop's, or every shop `who` can see; a page at a time."""
     if shop_id is not None:
         load_shop(uow, who, now, shop_id)
         shop_ids: list[str] | None = [shop_id]
@@ -28,7 +34,10 @@ def list_notices(
         shop_ids = uow.shops.ids_of_seller(who.seller_id or "")
     else:
         shop_ids = None
-    return Page.of(uow.notices.for_shops(shop_ids, limit))
+    rows = uow.notices.for_shops(shop_ids, limit + 1, after=cursor)
+    items = rows[:limit]
+    last = items[-1] if len(rows) > limit else None
+    return Page.of(items, CreatedCursor(last.created_at, last.id) if last else None)
 
 
 def issue_notice(

@@ -23,9 +23,13 @@ class SandboxClock:
         self._uow = uow_factory
         self._clock = OffsetClock(base=base)
 
-    def refresh(self) -> None:
-        with self._uow() as uow:
+    def refresh(self, uow: UnitOfWork | None = None) -> None:
+        """Re-read the offset, in `uow` when given (a request's own transaction)."""
+        if uow is not None:
             self._clock.offset = timedelta(seconds=uow.sandbox.offset_seconds())
+            return
+        with self._uow() as fresh:
+            self._clock.offset = timedelta(seconds=fresh.sandbox.offset_seconds())
 
     def set_offset(self, offset: timedelta) -> None:
         self._clock.offset = offset

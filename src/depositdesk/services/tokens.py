@@ -1,4 +1,8 @@
-"""Bearer tokens: created by the CLI, checked on every request."""
+"""Bearer tokens: created and revoked by the CLI, checked on every request.
+
+Every request looks its token up in its own transaction (entrypoints/api/deps.py),
+with no cache in between, so a revoked token is refused from the next request on.
+"""
 
 from __future__ import annotations
 
@@ -56,3 +60,10 @@ def create_token(
 
 def authenticate(uow: UnitOfWork, token: str) -> Principal | None:
     return uow.tokens.by_hash(_hash(token))
+
+
+def revoke_token(uow: UnitOfWork, who: Principal, now: datetime, token_id: str) -> None:
+    """Revoke a token by its id (the `dd_<id>_…` part, printed when it was made)."""
+    require(who, Role.PLATFORM_ADMIN)
+    if not uow.tokens.revoke(token_id, now):
+        raise NotFound(f"no token {token_id} in force")

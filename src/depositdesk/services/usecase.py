@@ -29,6 +29,7 @@ def run(
 def read(
     ctx: Context, fn: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs
 ) -> T:
-    """Call fn(uow, *args, **kwargs) and roll back: for answers that change nothing."""
-    with ctx.uow() as uow:
+    """Call fn(uow, *args, **kwargs) in a read-only transaction and roll back: for
+    answers that change nothing. It never waits for a writer (an ingestion chunk)."""
+    with ctx.uow(read_only=True) as uow:
         return fn(uow, *args, **kwargs)

@@ -9,9 +9,23 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
+# A connection opened with `execution_options(**READ_ONLY)` runs a read transaction:
+# on SQLite a deferred BEGIN (a WAL reader: it takes no lock and never waits for the
+# writer), on PostgreSQL `BEGIN READ ONLY` (psycopg's read_only, reset when the
+# connection goes back to the pool). Anything else may write: BEGIN IMMEDIATE.
+READ_ONLY_OPTION = "depositdesk_read_only"
+
+
+def read_only_options(dialect: str) -> dict[str, Any]:
+    """The execution options that make a connection's transactions read-only."""
+    if dialect == "postgresql":
+        return {READ_ONLY_OPTION: True, "postgresql_readonly": True}
+    return {READ_ONLY_OPTION: True}
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine; SQLite gets one writer at a time (BEGIN IMMEDIATE) and WAL."""
+    """An engine; SQLite gets one writer at a time (BEGIN IMMEDIATE), readers that never
+    wait for it (WAL, deferred BEGIN)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_one_writer(engine)
@@ -37,6 +51,11 @@ def _sqlite_one_writer(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY_OPTION):
+            # A reader: WAL gives it a snapshot without a lock, so it never waits for
+            # the writer (an ingestion chunk) and no writer waits for it.
+            conn.exec_driver_sql("BEGIN")
+            return
         # A transaction that may write takes the write lock up front, so two
         # writers never interleave read-then-write (lost updates).
         conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -26,7 +26,7 @@ from depositdesk.domain.policy_toml import parse_pack
 from depositdesk.domain.shop import ClosureFlag, Language, Seller, Shop, ShopStatus
 from depositdesk.domain.shop_state import CategoryActivity
 from depositdesk.services.access import Principal, Role
-from depositdesk.services.paging import ShopCursor
+from depositdesk.services.paging import CreatedCursor, ShopCursor
 
 _parsed: dict[str, PolicyPack] = {}
 _parsed_lock = threading.Lock()
@@ -290,6 +290,13 @@ class TokenRepository:
             return None
         return Principal(row["id"], Role(row["role"]), row["seller_id"], row["name"])
 
+    def revoke(self, token_id: str, at: datetime) -> bool:
+        t = api_tokens.c
+        done = self.conn.execute(
+            update(api_tokens).where(t.id == token_id, t.revoked_at.is_(None)).values(revoked_at=at)
+        )
+        return done.rowcount == 1
+
 
 def _notice(row: RowMapping) -> Notice:
     pack, version = row["policy_pack"], row["policy_version"]
@@ -350,11 +357,21 @@ class NoticeRepository:
         )
         return [_notice(row) for row in self.conn.execute(q).mappings()]
 
-    def for_shops(self, shop_ids: list[str] | None, limit: int) -> list[Notice]:
+    def for_shops(
+        self, shop_ids: list[str] | None, limit: int, after: CreatedCursor | None = None
+    ) -> list[Notice]:
         """Newest first; all shops when `shop_ids` is None."""
-        q = select(notices).order_by(notices.c.created_at.desc(), notices.c.id.desc()).limit(limit)
+        c = notices.c
+        q = select(notices).order_by(c.created_at.desc(), c.id.desc()).limit(limit)
         if shop_ids is not None:
-            q = q.where(notices.c.shop_id.in_(shop_ids))
+            q = q.where(c.shop_id.in_(shop_ids))
+        if after is not None:
+            q = q.where(
+                or_(
+                    c.created_at < after.created_at,
+                    and_(c.created_at == after.created_at, c.id < after.id),
+                )
+            )
         return [_notice(row) for row in self.conn.execute(q).mappings()]
 
 

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from depositdesk.adapters.db.attachments_repo import AttachmentRepository
+from depositdesk.adapters.db.engine import read_only_options
 from depositdesk.adapters.db.events_repo import EventRepository
 from depositdesk.adapters.db.idempotency_repo import IdempotencyRepository
 from depositdesk.adapters.db.ledger_repo import LedgerRepository
@@ -29,12 +30,25 @@ from depositdesk.adapters.db.webhook_repo import WebhookEndpointRepository
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine) -> None:
+    """`read_only`: a reader's transaction (adapters/db/engine.py), which never waits
+    for a writer; anything that writes in it fails on PostgreSQL."""
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
+        self.read_only = read_only
         self.conn: Connection | None = None
+        self._joined = 0
 
     def __enter__(self) -> SqlUnitOfWork:
+        if self.conn is not None:
+            # Entered again while open: the use case joins the transaction already
+            # running (a request's, entrypoints/api/deps.py). Leaving it with an error
+            # rolls back what the use case did; only the outermost exit closes it.
+            self._joined += 1
+            return self
         conn = self.engine.connect()
+        if self.read_only:
+            conn = conn.execution_options(**read_only_options(self.engine.dialect.name))
         conn.begin()
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
@@ -73,6 +87,11 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self.conn is not None
+        if self._joined:
+            self._joined -= 1
+            if exc_type is not None and self.conn.in_transaction():
+                self.conn.rollback()
+            return
         try:
             if self.conn.in_transaction():
                 self.conn.rollback()

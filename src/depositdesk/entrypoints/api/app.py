@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
+import anyio
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
@@ -46,6 +47,8 @@ def create_app(app: App) -> FastAPI:
     # /docs and /redoc served from packaged assets: no CDN, so they work offline.
     api = FastAPIOffline(title="depositdesk", version="0.1.0", description=DESCRIPTION)
     api.state.depositdesk = app
+    # Requests that may hold a database connection at once (deps._connection_turn).
+    api.state.connection_turns = anyio.Semaphore(app.settings.db_pool_size)
     problems.install(api)
     openapi.install(api)
     for module in (policies, shops, refunds, violations, webhooks, events, attachments, system):

@@ -94,6 +94,10 @@ class TokenRepository(Protocol):
         """The caller a token stands for, unless it is unknown or revoked."""
         ...
 
+    def revoke(self, token_id: str, at: datetime) -> bool:
+        """Revoke the token (once); False when no such token is in force."""
+        ...
+
 
 class NoticeRepository(Protocol):
     def add(self, notice: Notice) -> None: ...
@@ -103,7 +107,9 @@ class NoticeRepository(Protocol):
         """Every notice of `kind` the shop was sent, oldest first."""
         ...
 
-    def for_shops(self, shop_ids: list[str] | None, limit: int) -> list[Notice]:
+    def for_shops(
+        self, shop_ids: list[str] | None, limit: int, after: CreatedCursor | None = None
+    ) -> list[Notice]:
         """Newest first; every shop's when `shop_ids` is None."""
         ...
 

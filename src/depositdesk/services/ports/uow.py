@@ -128,8 +128,14 @@ UowFactory = Callable[[], UnitOfWork]
 
 
 class Context(Protocol):
-    """What running a use case needs: a way to open a unit of work, and the clock."""
+    """What running a use case needs: a way to open a unit of work, and the clock.
 
-    clock: Clock
+    `uow(read_only=True)` is a reader's transaction: it sees one snapshot and never
+    waits for a writer (SQLite WAL with a deferred BEGIN, PostgreSQL READ ONLY); the
+    default may write and is serialised with other writers where the database needs it.
+    """
 
-    def uow(self) -> UnitOfWork: ...
+    @property
+    def clock(self) -> Clock: ...
+
+    def uow(self, *, read_only: bool = False) -> UnitOfWork: ...

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from depositdesk.domain.attachments import ATTACHMENT_ID, FILE, Limits
-from depositdesk.entrypoints.api.deps import Call, get_app, get_call
+from depositdesk.entrypoints.api.deps import Call, app_of, get_call, get_caller
 from depositdesk.entrypoints.api.schemas.attachments import (
     CONTENT_RESPONSE,
     UPLOAD_BODY,
@@ -35,14 +35,16 @@ AttachmentId = Annotated[
 ]
 
 
-def _uploader(c: Call = Depends(get_call)) -> Call:
-    """The caller, refused (403) before a byte of the body is read unless it may upload."""
+def _uploader(c: Call = Depends(get_caller)) -> Call:
+    """The caller, refused (403) before a byte of the body is read unless it may upload.
+    The upload runs in a transaction of its own once the body is in (get_caller), so
+    no writer waits while a client sends 10 MiB."""
     attachments.require_uploader(c.who)
     return c
 
 
 async def _file(request: Request) -> Upload:
-    max_bytes = get_app(request).settings.attachment_max_bytes
+    max_bytes = app_of(request).settings.attachment_max_bytes
     return await read_file_part(request, FILE, max_bytes)
 
 
@@ -76,7 +78,7 @@ def upload_attachment(
         max_bytes=settings.attachment_max_bytes, max_pixels=settings.attachment_max_pixels
     )
     attachment = run(
-        c.app,
+        c,
         attachments.upload,
         c.who,
         c.now,
@@ -93,7 +95,7 @@ def upload_attachment(
     summary="A proof file's record: the uploading seller's users and platform staff",
 )
 def get_attachment(attachment_id: AttachmentId, c: Call = Depends(get_call)) -> AttachmentOut:
-    return AttachmentOut.of(read(c.app, attachments.get_attachment, c.who, c.now, attachment_id))
+    return AttachmentOut.of(read(c, attachments.get_attachment, c.who, c.now, attachment_id))
 
 
 @router.get(
@@ -103,9 +105,7 @@ def get_attachment(attachment_id: AttachmentId, c: Call = Depends(get_call)) -> 
     responses=CONTENT_RESPONSE,
 )
 def get_attachment_content(attachment_id: AttachmentId, c: Call = Depends(get_call)) -> Response:
-    got = read(
-        c.app, attachments.get_content, c.who, c.now, attachment_id, files=c.app.gateways.files
-    )
+    got = read(c, attachments.get_content, c.who, c.now, attachment_id, files=c.app.gateways.files)
     return Response(
         got.data,
         media_type=got.attachment.media_type.value,

@@ -36,7 +36,7 @@ _PACK_BODY = {
 
 @router.get("", summary="Packs in force (POL-1)")
 def list_policies(c: Call = Depends(get_call)) -> PolicyPageOut:
-    return PolicyPageOut.of(read(c.app, policies.packs_in_force, c.who, c.now))
+    return PolicyPageOut.of(read(c, policies.packs_in_force, c.who, c.now))
 
 
 def _admin(c: Call = Depends(get_call)) -> Call:
@@ -93,7 +93,7 @@ async def _pack_text(request: Request) -> str:
 def preview_impact(
     c: Call = Depends(_admin), document: str = Depends(_pack_text)
 ) -> PolicyImpactOut:
-    return PolicyImpactOut.of(read(c.app, policy_impact.impact, c.who, c.now, document=document))
+    return PolicyImpactOut.of(read(c, policy_impact.impact, c.who, c.now, document=document))
 
 
 @router.get("/{pack}", summary="One pack in force, with its versions")
@@ -101,4 +101,4 @@ def get_policy(
     pack: str = Path(pattern=PACK_PATTERN, description="a policy pack name"),
     c: Call = Depends(get_call),
 ) -> PolicyVersionsOut:
-    return PolicyVersionsOut.of_versions(read(c.app, policies.pack_in_force, c.who, c.now, pack))
+    return PolicyVersionsOut.of_versions(read(c, policies.pack_in_force, c.who, c.now, pack))

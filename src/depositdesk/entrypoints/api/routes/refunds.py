@@ -51,7 +51,7 @@ def apply(
 ) -> RefundOut:
     d = body.destination
     view = run(
-        c.app,
+        c,
         refunds.apply,
         c.who,
         c.now,
@@ -77,13 +77,13 @@ def list_refunds(
 ) -> RefundPageOut:
     scope, secret = f"refunds:{c.who.party}:{shop_id}", c.app.settings.secret_key
     after = cursors.decode_created(cursor, scope, secret)
-    page = read(c.app, refunds.list_refunds, c.who, c.now, shop_id, cursor=after, limit=limit)
+    page = read(c, refunds.list_refunds, c.who, c.now, shop_id, cursor=after, limit=limit)
     return RefundPageOut.of(page, cursors.encode(page.next_cursor, scope, secret))
 
 
 @router.get("/refunds/{refund_id}", summary="A refund: status, timeline, due dates (REF-8)")
 def get_refund(refund_id: RefundId, c: Call = Depends(get_call)) -> RefundOut:
-    return RefundOut.of(read(c.app, refunds.get_refund, c.who, c.now, refund_id))
+    return RefundOut.of(read(c, refunds.get_refund, c.who, c.now, refund_id))
 
 
 @router.post(
@@ -92,7 +92,7 @@ def get_refund(refund_id: RefundId, c: Call = Depends(get_call)) -> RefundOut:
     responses=WRITES,
 )
 def withdraw(refund_id: RefundId, c: Call = Depends(get_call)) -> RefundOut:
-    return RefundOut.of(run(c.app, refunds.withdraw, c.who, c.now, refund_id))
+    return RefundOut.of(run(c, refunds.withdraw, c.who, c.now, refund_id))
 
 
 @router.post(
@@ -102,7 +102,7 @@ def withdraw(refund_id: RefundId, c: Call = Depends(get_call)) -> RefundOut:
 )
 def decide(refund_id: RefundId, body: DecisionIn, c: Call = Depends(get_call)) -> RefundOut:
     view = run(
-        c.app,
+        c,
         refunds.decide,
         c.who,
         c.now,
@@ -119,7 +119,7 @@ def decide(refund_id: RefundId, body: DecisionIn, c: Call = Depends(get_call)) -
     summary="Submitted applications, the one due first at the top, with SLA state (REF-5)",
 )
 def review_queue(limit: int = Depends(page_limit), c: Call = Depends(get_call)) -> RefundPageOut:
-    page: Page[refunds.RefundView] = read(c.app, refunds.review_queue, c.who, c.now, limit=limit)
+    page: Page[refunds.RefundView] = read(c, refunds.review_queue, c.who, c.now, limit=limit)
     return RefundPageOut.of(page, None)
 
 
@@ -132,7 +132,7 @@ def payout_result(
     payout_id: PayoutId, body: PayoutResultIn, c: Call = Depends(get_call)
 ) -> PayoutOut:
     payout = run(
-        c.app,
+        c,
         payouts.record_result,
         c.who,
         c.now,

@@ -38,17 +38,17 @@ WRITES = problem_responses(409, 413)
 
 @router.post("/sellers", status_code=201, summary="Create a seller", responses=WRITES)
 def create_seller(body: SellerIn, c: Call = Depends(get_call)) -> SellerOut:
-    return SellerOut.of(run(c.app, sellers.create_seller, c.who, c.now, **body.model_dump()))
+    return SellerOut.of(run(c, sellers.create_seller, c.who, c.now, **body.model_dump()))
 
 
 @router.get("/sellers/{seller_id}", summary="A seller")
 def get_seller(seller_id: SellerId, c: Call = Depends(get_call)) -> SellerOut:
-    return SellerOut.of(read(c.app, sellers.get_seller, c.who, c.now, seller_id))
+    return SellerOut.of(read(c, sellers.get_seller, c.who, c.now, seller_id))
 
 
 @router.post("/shops", status_code=201, summary="Create a shop (DEP-1)", responses=WRITES)
 def create_shop(body: ShopIn, c: Call = Depends(get_call)) -> ShopOut:
-    return ShopOut.of(run(c.app, shops.create_shop, c.who, c.now, **body.model_dump()))
+    return ShopOut.of(run(c, shops.create_shop, c.who, c.now, **body.model_dump()))
 
 
 @router.get("/shops", summary="Shops you can see, newest first")
@@ -57,13 +57,13 @@ def list_shops(
 ) -> ShopPageOut:
     scope, secret = f"shops:{c.who.party}", c.app.settings.secret_key
     after = cursors.decode_shop(cursor, scope, secret)
-    page = read(c.app, shops.list_shops, c.who, c.now, cursor=after, limit=limit)
+    page = read(c, shops.list_shops, c.who, c.now, cursor=after, limit=limit)
     return ShopPageOut.of(page, cursors.encode(page.next_cursor, scope, secret))
 
 
 @router.get("/shops/{shop_id}", summary="A shop")
 def get_shop(shop_id: ShopId, c: Call = Depends(get_call)) -> ShopOut:
-    return ShopOut.of(read(c.app, shops.get_shop, c.who, c.now, shop_id))
+    return ShopOut.of(read(c, shops.get_shop, c.who, c.now, shop_id))
 
 
 @router.put(
@@ -72,18 +72,18 @@ def get_shop(shop_id: ShopId, c: Call = Depends(get_call)) -> ShopOut:
     responses=WRITES,
 )
 def put_categories(shop_id: ShopId, body: CategoriesIn, c: Call = Depends(get_call)) -> ShopOut:
-    view = run(c.app, shops.set_categories, c.who, c.now, shop_id, categories=body.categories)
+    view = run(c, shops.set_categories, c.who, c.now, shop_id, categories=body.categories)
     return ShopOut.of(view)
 
 
 @router.post("/shops/{shop_id}/terminate", summary="End the contract (REF-9)", responses=WRITES)
 def terminate(shop_id: ShopId, body: TerminateIn, c: Call = Depends(get_call)) -> ShopOut:
-    return ShopOut.of(run(c.app, shops.terminate, c.who, c.now, shop_id, reason=body.reason))
+    return ShopOut.of(run(c, shops.terminate, c.who, c.now, shop_id, reason=body.reason))
 
 
 @router.get("/shops/{shop_id}/deposit", summary="Held, required, shortfall, notices")
 def get_deposit(shop_id: ShopId, c: Call = Depends(get_call)) -> DepositOut:
-    return DepositOut.of(read(c.app, deposits.deposit, c.who, c.now, shop_id))
+    return DepositOut.of(read(c, deposits.deposit, c.who, c.now, shop_id))
 
 
 @router.post(
@@ -104,7 +104,7 @@ def pay_in(
     ),
 ) -> PayInOut:
     result = run(
-        c.app,
+        c,
         deposits.pay_in,
         c.who,
         c.now,
@@ -127,7 +127,7 @@ def get_ledger(
 ) -> LedgerOut:
     scope, secret = f"ledger:{c.who.party}:{shop_id}", c.app.settings.secret_key
     before = cursors.decode_entry(cursor, scope, secret)
-    page = read(c.app, deposits.ledger, c.who, c.now, shop_id, cursor=before, limit=limit)
+    page = read(c, deposits.ledger, c.who, c.now, shop_id, cursor=before, limit=limit)
     return LedgerOut.of(page, cursors.encode(page.next_cursor, scope, secret))
 
 
@@ -148,7 +148,7 @@ def get_eligibility(
     c: Call = Depends(get_call),
 ) -> EligibilityOut:
     answer = read(
-        c.app,
+        c,
         eligibility,
         c.who,
         c.now,
@@ -165,8 +165,11 @@ def get_eligibility(
 @router.get("/notices", summary="Notices sent (top-up, …)")
 def get_notices(
     shop_id: str | None = Query(None, max_length=64, pattern=MARKETPLACE_ID_PATTERN),
+    cursor: Cursor = None,
     limit: int = Depends(page_limit),
     c: Call = Depends(get_call),
 ) -> NoticePageOut:
-    page = read(c.app, notices.list_notices, c.who, c.now, shop_id=shop_id, limit=limit)
-    return NoticePageOut.of(page)
+    scope, secret = f"notices:{c.who.party}:{shop_id or '*'}", c.app.settings.secret_key
+    after = cursors.decode_created(cursor, scope, secret)
+    page = read(c, notices.list_notices, c.who, c.now, shop_id=shop_id, cursor=after, limit=limit)
+    return NoticePageOut.of(page, cursors.encode(page.next_cursor, scope, secret))

@@ -40,7 +40,7 @@ def list_violations(
 ) -> ViolationPageOut:
     scope, secret = f"violations:{c.who.party}:{shop_id}", c.app.settings.secret_key
     after = cursors.decode_created(cursor, scope, secret)
-    page = read(c.app, violations.list_violations, c.who, c.now, shop_id, cursor=after, limit=limit)
+    page = read(c, violations.list_violations, c.who, c.now, shop_id, cursor=after, limit=limit)
     return ViolationPageOut.of(page, cursors.encode(page.next_cursor, scope, secret))
 
 
@@ -65,7 +65,7 @@ def return_deduction(
     ),
 ) -> ViolationReturnOut:
     result = run(
-        c.app,
+        c,
         violations.return_deduction,
         c.who,
         c.now,

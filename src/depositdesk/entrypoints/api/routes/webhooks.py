@@ -48,7 +48,7 @@ def create_endpoint(
     body: WebhookEndpointIn, c: Call = Depends(get_call)
 ) -> WebhookEndpointCreatedOut:
     endpoint = run(
-        c.app, webhook_endpoints.create_endpoint, c.who, c.now, url=body.url, events=body.events
+        c, webhook_endpoints.create_endpoint, c.who, c.now, url=body.url, events=body.events
     )
     return WebhookEndpointCreatedOut.of(endpoint)
 
@@ -59,15 +59,13 @@ def list_endpoints(
 ) -> WebhookEndpointPageOut:
     scope, secret = f"webhook-endpoints:{c.who.party}", c.app.settings.secret_key
     after = cursors.decode_created(cursor, scope, secret)
-    page = read(c.app, webhook_endpoints.list_endpoints, c.who, c.now, cursor=after, limit=limit)
+    page = read(c, webhook_endpoints.list_endpoints, c.who, c.now, cursor=after, limit=limit)
     return WebhookEndpointPageOut.of(page, cursors.encode(page.next_cursor, scope, secret))
 
 
 @router.get("/{endpoint_id}", summary="A webhook receiver and its delivery counts")
 def get_endpoint(endpoint_id: EndpointId, c: Call = Depends(get_call)) -> WebhookEndpointOut:
-    return WebhookEndpointOut.of(
-        read(c.app, webhook_endpoints.get_endpoint, c.who, c.now, endpoint_id)
-    )
+    return WebhookEndpointOut.of(read(c, webhook_endpoints.get_endpoint, c.who, c.now, endpoint_id))
 
 
 @router.post(
@@ -77,7 +75,7 @@ def get_endpoint(endpoint_id: EndpointId, c: Call = Depends(get_call)) -> Webhoo
 )
 def disable_endpoint(endpoint_id: EndpointId, c: Call = Depends(get_call)) -> WebhookEndpointOut:
     return WebhookEndpointOut.of(
-        run(c.app, webhook_endpoints.disable_endpoint, c.who, c.now, endpoint_id)
+        run(c, webhook_endpoints.disable_endpoint, c.who, c.now, endpoint_id)
     )
 
 
@@ -96,7 +94,7 @@ def list_deliveries(
     secret = c.app.settings.secret_key
     after = cursors.decode_created(cursor, scope, secret)
     page = read(
-        c.app,
+        c,
         webhook_endpoints.list_deliveries,
         c.who,
         c.now,

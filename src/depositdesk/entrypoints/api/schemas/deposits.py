@@ -48,9 +48,8 @@ class NoticePageOut(Out):
     next_cursor: str | None
 
     @classmethod
-    def of(cls, page: Page[Notice]) -> NoticePageOut:
-        """Notices come in one page (the `limit` newest); no cursor yet."""
-        return cls(items=[NoticeOut.of(n) for n in page.items], next_cursor=None)
+    def of(cls, page: Page[Notice], next_cursor: str | None) -> NoticePageOut:
+        return cls(items=[NoticeOut.of(n) for n in page.items], next_cursor=next_cursor)
 
 
 class EnforcementOut(Out):

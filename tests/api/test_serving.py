@@ -1,0 +1,173 @@
+"""Serving under load (issue 9): reads never wait for a writer, one transaction per
+request, a revoked token is refused from the next request on. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import event, update
+
+from depositdesk.adapters.db.tables import shops
+from depositdesk.bootstrap import App
+from depositdesk.services.access import Principal, Role
+from depositdesk.services.tokens import revoke_token
+from depositdesk.services.usecase import run
+from tests.conftest import Api
+
+ADMIN = Principal.system(Role.PLATFORM_ADMIN, "test")
+# A read that took the write lock would wait for the writer (SQLite's busy timeout is
+# 30 s); one that does not answers at once.
+PATIENCE_S = 5.0
+
+
+@contextmanager
+def writer_holding_the_lock(app: App, shop_id: str) -> Iterator[None]:
+    """Another connection in an open write transaction that changed the shop, as an
+    ingestion chunk holds it: BEGIN IMMEDIATE on SQLite (the database's one write lock),
+    the shop's row locked by its UPDATE on PostgreSQL. Rolled back on leaving."""
+    with app.uow() as writer:
+        assert writer.conn is not None
+        writer.conn.execute(update(shops).where(shops.c.id == shop_id).values(name="uncommitted"))
+        yield
+
+
+def answered_within(seconds: float, call: Callable[[], httpx.Response]) -> httpx.Response:
+    with ThreadPoolExecutor(1) as pool:
+        started = time.monotonic()
+        response = pool.submit(call).result(timeout=seconds)
+        assert time.monotonic() - started < seconds
+        return response
+
+
+def test_reads_answer_while_another_connection_holds_an_open_write_transaction(
+    api: Api, app: App
+) -> None:
+    api.seller()
+    api.shop("shop1")
+    assert api.pay_in("shop1", "500.00").status_code == 201
+    owner = api.auth("owner", seller="s1")
+    with writer_holding_the_lock(app, "shop1"):
+        for path in (
+            "/v1/shops/shop1",
+            "/v1/shops/shop1/deposit",
+            "/v1/shops/shop1/ledger",
+            "/v1/shops/shop1/eligibility?kind=full",
+            "/v1/shops",
+        ):
+            r = answered_within(PATIENCE_S, lambda p=path: api.c.get(p, headers=owner))
+            assert r.status_code == 200, (path, r.text)
+        # The reader sees what was committed, never the writer's change in progress.
+        shop = api.c.get("/v1/shops/shop1", headers=owner).json()
+        assert shop["name"] == "Shop shop1"
+        assert api.c.get("/v1/shops/shop1/deposit", headers=owner).json()["held"] == {
+            "amount": "500.00",
+            "currency": "GBP",
+        }
+
+
+def test_a_write_waits_for_the_writer_and_then_goes_through(api: Api, app: App) -> None:
+    """Writes stay serialised (DEP-3): a pay-in behind an open write transaction
+    answers once that transaction ends, and is not lost."""
+    api.seller()
+    api.shop("shop1")
+    with ThreadPoolExecutor(1) as pool, writer_holding_the_lock(app, "shop1"):
+        pending = pool.submit(api.pay_in, "shop1", "300.00")
+        time.sleep(0.5)
+        assert not pending.done()
+    assert pending.result(timeout=PATIENCE_S).status_code == 201
+    assert api.deposit("shop1")["held"]["amount"] == "300.00"
+
+
+def _count_begins(app: App) -> tuple[list[int], Callable[[], None]]:
+    begins = [0]
+
+    def count(_conn: Any) -> None:
+        begins[0] += 1
+
+    event.listen(app.engine, "begin", count)
+    return begins, lambda: event.remove(app.engine, "begin", count)
+
+
+def test_one_request_is_one_transaction(api: Api, app: App) -> None:
+    """The token, the clock and the use case share one unit of work."""
+    api.seller()
+    api.shop("shop1")
+    api.pay_in("shop1", "100.00")
+    begins, stop = _count_begins(app)
+    try:
+        for path in ("/v1/shops/shop1/deposit", "/v1/shops/shop1/eligibility?kind=full"):
+            begins[0] = 0
+            assert api.c.get(path, headers=api.admin).status_code == 200
+            assert begins[0] == 1, path
+        begins[0] = 0
+        assert api.pay_in("shop1", "50.00").status_code == 201
+        assert begins[0] == 1
+    finally:
+        stop()
+
+
+def test_a_revoked_token_is_refused_from_the_next_request_on(api: Api, app: App) -> None:
+    """No token cache (docs/architecture.md): revocation takes effect at once."""
+    api.seller()
+    owner = api.auth("owner", seller="s1")
+    assert api.c.get("/v1/shops", headers=owner).status_code == 200
+    token_id = owner["Authorization"].split("_")[1]
+    run(app, revoke_token, ADMIN, app.clock.now(), token_id)
+    refused = api.c.get("/v1/shops", headers=owner)
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "the token is unknown or revoked"
+    assert api.c.get("/v1/shops", headers=api.admin).status_code == 200  # others still work
+
+
+def test_a_pay_in_in_a_code_that_is_not_money_is_refused_naming_the_field(api: Api) -> None:
+    api.seller()
+    api.shop("shop1")
+    for code in ("XAU", "XXX", "XDR"):
+        r = api.pay_in("shop1", "100.00", currency=code)
+        assert r.status_code == 422
+        assert r.headers["content-type"].startswith("application/problem+json")
+        problem = r.json()
+        assert problem["code"] == "validation_error"
+        [error] = problem["errors"]
+        assert error["field"] == "amount.currency"
+        assert f"{code} is an ISO 4217 code for" in error["message"]
+    assert api.deposit("shop1")["held"]["amount"] == "0.00"
+
+
+def test_notices_come_a_page_at_a_time_newest_first(api: Api) -> None:
+    """Every list pages with limit and cursor (interface.md "Lists")."""
+    api.seller()
+    for n in (1, 2, 3):
+        api.shop(f"shop{n}")
+        api.pay_in(f"shop{n}", "1000.00")
+        r = api.c.put(
+            f"/v1/shops/shop{n}/categories",
+            headers=api.admin,
+            json={"categories": ["apparel", "jewellery"]},
+        )
+        assert r.status_code == 200, r.text
+    everything = api.c.get("/v1/notices", headers=api.admin).json()
+    assert len(everything["items"]) >= 3 and everything["next_cursor"] is None
+    paged: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": "1", **({"cursor": cursor} if cursor else {})}
+        page = api.c.get("/v1/notices", params=params, headers=api.admin).json()
+        paged += [n["id"] for n in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert paged == [n["id"] for n in everything["items"]]
+    # A cursor is bound to its list: another shop's listing refuses it.
+    first = api.c.get("/v1/notices", params={"limit": "1"}, headers=api.admin).json()
+    other = api.c.get(
+        "/v1/notices",
+        params={"shop_id": "shop1", "cursor": first["next_cursor"]},
+        headers=api.admin,
+    )
+    assert other.status_code == 422
