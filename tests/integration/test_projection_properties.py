@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from depositdesk.demo.events import (
 )
 from depositdesk.domain.clock import FixedClock
 from depositdesk.domain.money import Money
-from depositdesk.services import deposits
+from depositdesk.services import deposits, shops
 from depositdesk.services.eligibility import eligibility
 from depositdesk.services.ingestion import ingest
 from depositdesk.services.usecase import read, run
@@ -177,3 +178,79 @@ def test_evt2_permuted_and_duplicated_streams_give_the_same_state(
         assert _state(a) == _state(b)
         a.engine.dispose()
         b.engine.dispose()
+
+
+_EXAMPLES = iter(range(10**9))
+
+
+def _for_shop(stream: list[EventJson], shop_id: str, tag: str) -> list[EventJson]:
+    """The stream for another shop: its event ids and the ids in its data made unique
+    to `tag` (one per shop and example), so examples share one database."""
+    out = []
+    for e in stream:
+        data = {
+            k: f"{tag}{v}" if k.endswith("_id") and isinstance(v, str) else v
+            for k, v in e["data"].items()
+        }
+        out.append({**e, "id": f"{tag}{e['id']}", "shop_id": shop_id, "data": data})
+    return out
+
+
+@pytest.fixture
+def pg_two_shops(pg_engine: Any) -> Any:
+    from tests.conftest import _truncate
+
+    _truncate(pg_engine)
+    app = build(Settings(database_url=str(pg_engine.url)), clock=FixedClock(NOW), engine=pg_engine)
+    open_shop(app, NOW, ["apparel", "jewellery"])
+    run(
+        app,
+        shops.create_shop,
+        ADMIN,
+        NOW,
+        id="shop2",
+        seller_id="s1",
+        name="S2",
+        market="gb",
+        categories=["apparel", "jewellery"],
+    )
+    return app
+
+
+@pytest.mark.postgres
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(stream=streams(), data=st.data())
+def test_evt2_set_based_merge_gives_the_same_orders_in_any_order_on_postgres(
+    pg_two_shops: Any, stream: list[EventJson], data: st.DataObject
+) -> None:
+    """The orders merge (staged by COPY, one INSERT ... ON CONFLICT DO UPDATE a chunk)
+    gives the same rows for a stream taken whole and for a permutation with
+    duplicates taken in small chunks."""
+    app = pg_two_shops
+    n = next(_EXAMPLES)
+    shuffled = data.draw(st.permutations(stream))
+    dupes = data.draw(st.lists(st.sampled_from(stream), max_size=5)) if stream else []
+    mixed = data.draw(st.permutations(shuffled + dupes))
+    chunk = data.draw(st.integers(min_value=1, max_value=7))
+    a, b = f"a{n}-", f"b{n}-"
+    ra = ingest(app.uow, INTEGRATION, lambda: NOW, _for_shop(stream, "shop1", a))
+    rb = ingest(app.uow, INTEGRATION, lambda: NOW, _for_shop(mixed, "shop2", b), chunk=chunk)
+    assert ra.accepted == rb.accepted == len(stream)
+    assert rb.duplicates == len(dupes)
+
+    def rows(shop_id: str, tag: str) -> list[tuple[Any, ...]]:
+        def q(uow: Any) -> list[tuple[Any, ...]]:
+            found = uow.conn.execute(
+                select(orders).where(orders.c.shop_id == shop_id, orders.c.order_id.like(f"{tag}%"))
+            )
+            return sorted(
+                tuple(v.replace(tag, "") if isinstance(v, str) else v for v in r[1:]) for r in found
+            )
+
+        return read(app, q)  # type: ignore[no-any-return]
+
+    assert rows("shop1", a) == rows("shop2", b)

@@ -441,8 +441,9 @@ def _project_orders(
 ) -> None:
     if not evts:
         return
-    keys: set[OrderKey] = {(e.shop_id, e.data["order_id"]) for e in evts}
-    states = uow.projection.load_orders(keys)
+    # Each order's events of this chunk folded on their own; the merge with what is
+    # stored is set-based, in the database (projection.merge_orders).
+    states: dict[OrderKey, OrderState] = {}
     latest: dict[tuple[str, str], datetime] = {}
     for e in evts:
         key = (e.shop_id, e.data["order_id"])
@@ -454,18 +455,21 @@ def _project_orders(
             ck = (e.shop_id, e.data["category"])
             if ck not in latest or latest[ck] < e.occurred_at:
                 latest[ck] = e.occurred_at
-    changed = []
-    for (shop_id, _), order in states.items():
-        if (shop_id, order.order_id) not in keys:
-            continue
+
+    def after_sales(shop_id: str, order: OrderState) -> datetime | None:
+        period = None
         if order.delivered_at is not None:
             # The after-sales period of the pack version in force at delivery (POL-1).
             pack = book.in_force(shops[shop_id].market, order.delivered_at)
-            settle_after_sales(order, pack.after_sales_period(order.category))
-        else:
-            settle_after_sales(order, None)
-        changed.append((shop_id, order))
-    uow.projection.save_orders(changed)
+            period = pack.after_sales_period(order.category)
+        settle_after_sales(order, period)
+        return order.after_sales_ends_at
+
+    staged = []
+    for (shop_id, _), order in states.items():
+        after_sales(shop_id, order)
+        staged.append((shop_id, order))
+    uow.projection.merge_orders(staged, after_sales)
     uow.projection.bump_category_orders(latest)
 
 

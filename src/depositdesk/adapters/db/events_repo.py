@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from depositdesk.adapters.db.bulk import by_size, chunks, compiled_many, in_keys, in_params
+from depositdesk.adapters.db.bulk import by_size, compiled_many, in_keys, in_params
 from depositdesk.adapters.db.tables import events
 
 _EVENT_COLUMNS = ("id", "shop_id", "type", "occurred_at", "data", "received_at")
@@ -28,16 +28,7 @@ class EventRepository:
         if not rows:
             return set()
         if self.postgres:
-            stmt = (
-                pg_insert(events)
-                .on_conflict_do_nothing(index_elements=["id"])
-                .returning(events.c.id)
-            )
-            inserted: set[str] = set()
-            for part in chunks(rows, 1000):
-                params = [dict(zip(_EVENT_COLUMNS, (*r, received_at), strict=True)) for r in part]
-                inserted.update(self.conn.execute(stmt, params).scalars())
-            return inserted
+            return self._insert_new_pg(rows, received_at)
         # SQLite has one writer at a time (BEGIN IMMEDIATE): an id not stored yet cannot
         # be stored by anyone else before this transaction ends, so a lookup followed by
         # a plain executemany is exact, and much cheaper than INSERT ... RETURNING.
@@ -57,3 +48,37 @@ class EventRepository:
         )
         many.run(self.conn, new, received_at)
         return {row[0] for row in new}
+
+    def _insert_new_pg(
+        self, rows: list[tuple[str, str, str, datetime, str]], received_at: datetime
+    ) -> set[str]:
+        """COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT DO
+        NOTHING RETURNING id: the ids stored, whoever else stores the same ids at once."""
+        conn = self.conn
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS events_stage "
+            "(LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        received = _naive(received_at)
+        raw: Any = conn.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(_COPY_EVENTS) as copy:
+            for event_id, shop_id, type_, occurred_at, data in rows:
+                copy.write_row((event_id, shop_id, type_, _naive(occurred_at), data, received))
+        stored = conn.exec_driver_sql(_FROM_STAGE).scalars()
+        inserted = set(stored)
+        conn.exec_driver_sql("TRUNCATE events_stage")
+        return inserted
+
+
+_COPY_EVENTS = f"COPY events_stage ({', '.join(_EVENT_COLUMNS)}) FROM STDIN"
+# ORDER BY id: concurrent chunks insert (and lock) their ids in one order, no deadlock.
+_FROM_STAGE = (
+    f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) "
+    f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events_stage ORDER BY id "
+    "ON CONFLICT (id) DO NOTHING RETURNING id"
+)
+
+
+def _naive(value: datetime) -> datetime:
+    """UTC without its zone, as the tables store time (adapters/db/types.py)."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value

@@ -2,23 +2,26 @@
 
 Reads for eligibility touch only open or still-running rows through partial and
 range indexes, so a shop with a million finished orders answers as fast as one
-with a thousand. Writes are batched per chunk: one lookup by ids, then executemany
-of new rows and of narrow UPDATEs (only the columns that changed).
+with a thousand. Writes are batched per chunk: orders are merged set-based (the
+chunk's rows staged, then one INSERT ... ON CONFLICT DO UPDATE), records and toggles
+by a lookup by ids and an upsert.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
+    MetaData,
     Table,
     and_,
     bindparam,
@@ -74,11 +77,6 @@ _ORDER_OPEN = orders.c.state == literal_column("'open'")
 _RECORD_OPEN = text("shop_records.is_open")
 
 
-_ORDERS_BY_ID = by_size(
-    lambda n: select(orders.c.order_id, *(orders.c[f] for f in _ORDER_COLUMNS)).where(
-        orders.c.shop_id == bindparam("s"), in_keys(orders.c.order_id, n)
-    )
-)
 _RECORDS_BY_ID = by_size(
     lambda n: select(shop_records).where(
         shop_records.c.shop_id == bindparam("s"),
@@ -96,15 +94,77 @@ def _order_update(columns: tuple[str, ...]) -> Any:
     )
 
 
+# The staging table of merge_orders: a temporary table per connection, shaped like
+# `orders` (described here for its bind processors, outside the schema's metadata).
+_orders_stage = Table(
+    "orders_stage",
+    MetaData(),
+    *(Column(c.name, c.type) for c in orders.c),
+    prefixes=["TEMPORARY"],
+)
+_SQLITE_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS orders_stage ("
+    + ", ".join(f"{c.name}" for c in orders.c)
+    + ")"
+)
+_STAGE_COLUMNS = ", ".join(("shop_id", "order_id", *_ORDER_COLUMNS))
+_COPY_ORDERS = f"COPY orders_stage ({_STAGE_COLUMNS}) FROM STDIN"
+
+
+def _merge_orders_sql() -> str:
+    """INSERT ... ON CONFLICT DO UPDATE that merges a staged order into a stored one
+    as apply_order_event would (the same SQL on SQLite and PostgreSQL)."""
+    o, x = "orders", "excluded"
+    wins = (
+        f"({x}.placed_at IS NOT NULL AND ({o}.placed_at IS NULL OR {x}.placed_at < "
+        f"{o}.placed_at OR ({x}.placed_at = {o}.placed_at AND {x}.placed_event < "
+        f"{o}.placed_event)))"
+    )
+
+    def earliest(f: str) -> str:
+        return f"CASE WHEN {o}.{f} IS NULL OR {x}.{f} < {o}.{f} THEN {x}.{f} ELSE {o}.{f} END"
+
+    sets = {
+        f: f"CASE WHEN {wins} THEN {x}.{f} ELSE {o}.{f} END"
+        for f in ("category", "amount_minor", "currency", "customer_id", "placed_at")
+    }
+    sets["placed_event"] = f"CASE WHEN {wins} THEN {x}.placed_event ELSE {o}.placed_event END"
+    for f in ("shipped_at", "delivered_at", "cancelled_at"):
+        sets[f] = earliest(f)
+    sets["state"] = (
+        f"CASE WHEN ({earliest('cancelled_at')}) IS NOT NULL THEN 'cancelled' "
+        f"WHEN ({earliest('delivered_at')}) IS NOT NULL THEN 'delivered' ELSE 'open' END"
+    )
+    # SQLite reads `SELECT ... FROM t ON CONFLICT` as a join without the WHERE.
+    return (
+        f"INSERT INTO orders ({_STAGE_COLUMNS}) SELECT {_STAGE_COLUMNS} FROM orders_stage "
+        "WHERE true ON CONFLICT (shop_id, order_id) DO UPDATE SET "
+        + ", ".join(f"{f} = {e}" for f, e in sets.items())
+        + " RETURNING shop_id, order_id, category, delivered_at, cancelled_at, "
+        "after_sales_ends_at"
+    )
+
+
+_MERGE_ORDERS = _merge_orders_sql()
+
+
+def _naive(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _utc(value: Any) -> datetime | None:
+    """A time as the merge returns it (SQLite text, PostgreSQL naive), as aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
 class ProjectionRepository:
     def __init__(self, conn: Connection, postgres: bool) -> None:
         self.conn = conn
         self.postgres = postgres
-        # Orders as load_orders read them (or save_orders last wrote them) in this
-        # unit of work: (state, *_ORDER_FIELDS) by (shop_id, order_id).
-        self._stored_orders: dict[tuple[str, str], tuple[Any, ...]] = {}
-        # Orders load_orders looked for and did not find in this unit of work.
-        self._absent_orders: set[tuple[str, str]] = set()
 
     def _insert(self, table: Table) -> Any:
         return pg_insert(table) if self.postgres else sqlite_insert(table)
@@ -120,74 +180,60 @@ class ProjectionRepository:
         return literal_column(f"+{column.table.name}.{column.name}")
 
     # -- orders --------------------------------------------------------------
-    def load_orders(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], OrderState]:
-        """The stored orders among `keys`. What was read is remembered for this unit of
-        work, so that `save_orders` writes only the columns that changed."""
-        by_shop: dict[str, list[str]] = defaultdict(list)
-        for shop_id, order_id in keys:
-            by_shop[shop_id].append(order_id)
-        found: dict[tuple[str, str], OrderState] = {}
-        stored = self._stored_orders
-        for shop_id, ids in by_shop.items():
-            for size, params in in_params(ids):
-                params["s"] = shop_id
-                for order_id, *values in self.conn.execute(_ORDERS_BY_ID[size], params):
-                    key = (shop_id, order_id)
-                    found[key] = OrderState(order_id, *values[1:])
-                    stored[key] = tuple(values)
-        absent = self._absent_orders
-        for shop_id, ids in by_shop.items():
-            absent.update(k for k in ((shop_id, i) for i in ids) if k not in found)
-        return found
-
-    def save_orders(self, items: list[tuple[str, OrderState]]) -> None:
-        """Write orders: new ones whole, stored ones (read by `load_orders` in this unit of
-        work) only as far as they changed, grouped into one UPDATE per set of changed
-        columns. Narrow updates leave the indexes of unchanged columns alone; a
-        shipment, the most common change, touches no index at all."""
-        if not items:
+    def merge_orders(
+        self,
+        staged: list[tuple[str, OrderState]],
+        after_sales: Callable[[str, OrderState], datetime | None],
+    ) -> None:
+        """Merge orders folded from a chunk's events into the stored ones, set-based:
+        the staged rows go into a temporary table (COPY on PostgreSQL, executemany on
+        SQLite) and one INSERT ... SELECT ... ON CONFLICT DO UPDATE merges them field
+        by field as `domain/shop_state.apply_order_event` does (earliest times; the
+        placement with the lowest (occurred_at, event id)), so the result depends only
+        on the set of events (EVT-2). The after-sales end needs the policy in force at
+        delivery (POL-1): `after_sales(shop_id, order)` gives it; it is computed for the
+        staged rows, and again for the merged rows the statement returns, and written
+        where the merge changed it."""
+        if not staged:
             return
-        stored, absent = self._stored_orders, self._absent_orders
-        new: list[tuple[Any, ...]] = []
-        upserts: list[tuple[Any, ...]] = []
-        changes: dict[tuple[int, ...], list[tuple[Any, ...]]] = defaultdict(list)
-        for shop_id, o in items:
-            key = (shop_id, o.order_id)
-            values = (o.state, *_order_values(o))
-            before = stored.get(key)
-            if before is None:
-                # On SQLite (one writer at a time) an order this unit of work found
-                # absent is still absent: a plain INSERT, cheaper than an upsert.
-                if key in absent and not self.postgres:
-                    new.append((shop_id, o.order_id, *values))
-                    absent.discard(key)
-                else:
-                    upserts.append((shop_id, o.order_id, *values))
-            elif values != before:
-                changed = tuple(
-                    i for i, (v, b) in enumerate(zip(values, before, strict=True)) if v != b
-                )
-                changes[changed].append((*(values[i] for i in changed), shop_id, o.order_id))
-            else:
-                continue
-            stored[key] = values
-        names = ("shop_id", "order_id", *_ORDER_COLUMNS)
-        compiled_many(self.conn, "orders.new", lambda: orders.insert(), names).run(self.conn, new)
-        compiled_many(self.conn, "orders.upsert", self._order_upsert, names).run(self.conn, upserts)
-        for changed, rows in changes.items():
-            columns = tuple(_ORDER_COLUMNS[i] for i in changed)
-            compiled_many(
-                self.conn,
-                ("orders.update", columns),
-                partial(_order_update, columns),
-                (*(f"v_{c}" for c in columns), "k_shop", "k_order"),
-            ).run(self.conn, rows)
+        rows = [(s, o.order_id, o.state, *_order_values(o)) for s, o in staged]
+        self._stage_orders(rows)
+        merged = self.conn.exec_driver_sql(_MERGE_ORDERS).fetchall()
+        self.conn.exec_driver_sql(
+            "TRUNCATE orders_stage" if self.postgres else "DELETE FROM temp.orders_stage"
+        )
+        fixes = []
+        for shop_id, order_id, category, delivered, cancelled, ends in merged:
+            order = OrderState(
+                order_id, category, delivered_at=_utc(delivered), cancelled_at=_utc(cancelled)
+            )
+            expected = after_sales(shop_id, order)
+            if expected != _utc(ends):
+                fixes.append((expected, shop_id, order_id))
+        compiled_many(
+            self.conn,
+            ("orders.update", ("after_sales_ends_at",)),
+            partial(_order_update, ("after_sales_ends_at",)),
+            ("v_after_sales_ends_at", "k_shop", "k_order"),
+        ).run(self.conn, fixes)
 
-    def _order_upsert(self) -> Any:
-        stmt = self._insert(orders)
-        return stmt.on_conflict_do_update(
-            index_elements=["shop_id", "order_id"],
-            set_={f: stmt.excluded[f] for f in _ORDER_COLUMNS},
+    def _stage_orders(self, rows: list[tuple[Any, ...]]) -> None:
+        # Created if missing at every chunk: a transaction rolled back takes a table
+        # it created with it.
+        if self.postgres:
+            self.conn.exec_driver_sql(
+                "CREATE TEMP TABLE IF NOT EXISTS orders_stage "
+                "(LIKE orders INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            raw: Any = self.conn.connection.driver_connection
+            with raw.cursor() as cursor, cursor.copy(_COPY_ORDERS) as copy:
+                for row in rows:
+                    copy.write_row([_naive(v) if isinstance(v, datetime) else v for v in row])
+            return
+        self.conn.exec_driver_sql(_SQLITE_STAGE)
+        names = ("shop_id", "order_id", *_ORDER_COLUMNS)
+        compiled_many(self.conn, "orders.stage", lambda: _orders_stage.insert(), names).run(
+            self.conn, rows
         )
 
     def bump_category_orders(self, latest: dict[tuple[str, str], datetime]) -> None:

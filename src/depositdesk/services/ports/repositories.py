@@ -6,7 +6,7 @@ domain dataclasses. Nothing here commits: the unit of work does (uow.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -160,8 +160,16 @@ class EventRepository(Protocol):
 class ProjectionRepository(Protocol):
     """The per-shop projection that eligibility reads (EVT-3)."""
 
-    def load_orders(self, keys: Iterable[OrderKey]) -> dict[OrderKey, OrderState]: ...
-    def save_orders(self, items: list[tuple[str, OrderState]]) -> None: ...
+    def merge_orders(
+        self,
+        staged: list[tuple[str, OrderState]],
+        after_sales: Callable[[str, OrderState], datetime | None],
+    ) -> None:
+        """Merge orders folded from a chunk's events into the stored ones, set-based,
+        as apply_order_event would (EVT-2); `after_sales` settles a merged order's
+        after-sales end (and returns it)."""
+        ...
+
     def bump_category_orders(self, latest: dict[tuple[str, str], datetime]) -> None: ...
     def load_records(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordState]: ...
     def save_records(self, items: list[tuple[str, RecordState]]) -> None: ...
