@@ -12,7 +12,14 @@ A JSON-lines file of N marketplace events (a realistic mix over ~50 gb shops,
   `depositdesk events ingest` does. It runs in a child process so that its peak
   RSS can be read with `getrusage(RUSAGE_CHILDREN)`.
 
-Targets: events/s of the full path >= 0.25 x the baseline's; peak RSS < 300 MB.
+Then the same on PostgreSQL (DEPOSITDESK_BENCH_POSTGRES_URL, skipped when not
+reachable), each run in a fresh schema: the baseline loads the raw rows into `events`
+with psycopg's `COPY` in chunks of 5000 (into a staging table, then `INSERT ... ON
+CONFLICT DO NOTHING`, as the duplicates need), one commit per chunk; the full path is
+the real `ingest()` in a child process.
+
+Targets (issue 9): events/s of the full path >= 0.5 x the executemany baseline on
+SQLite, >= 0.3 x the COPY baseline on PostgreSQL; peak RSS < 300 MB.
 """
 
 from __future__ import annotations
@@ -27,13 +34,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import GB_CATEGORIES, Report, rate, say
+from benchmarks._common import ADMIN, GB_CATEGORIES, Report, rate, say, sqlite_url
 from depositdesk.demo.events import (
     EventJson,
     charge_billed,
@@ -44,8 +53,10 @@ from depositdesk.demo.events import (
 )
 from depositdesk.domain.money import Money
 from depositdesk.services.ingestion import CHUNK
+from depositdesk.settings import Settings
 
-RATIO_TARGET = 0.25
+RATIO_TARGET = 0.5
+PG_RATIO_TARGET = 0.3
 RSS_TARGET_MB = 300
 BASELINE_CHUNK = 5000
 SHOPS = 50
@@ -291,22 +302,26 @@ def baseline(db: Path, file: Path) -> tuple[float, int]:
 # -- full path --------------------------------------------------------------------------
 
 
-def _prepare_full(db: Path) -> None:
-    from benchmarks._common import create_shops, fresh_app
+def _prepare_full(url: str) -> None:
+    from benchmarks._common import create_shops
+    from depositdesk.bootstrap import build, migrate
+    from depositdesk.services import policies
+    from depositdesk.services.usecase import run
 
-    app = fresh_app(db)
+    app = build(Settings(database_url=url, sandbox=False))
+    migrate(app)
+    run(app, policies.ensure_default_packs, ADMIN, app.clock.now())
     create_shops(app, shop_plan())
     app.engine.dispose()
 
 
-def _child(db: Path, file: Path, profile: Path | None, chunk: int) -> None:
+def _child(url: str, file: Path, profile: Path | None, chunk: int) -> None:
     """Runs in the child process: the real ingestion, as the CLI runs it."""
-    from benchmarks._common import INTEGRATION, sqlite_url
+    from benchmarks._common import INTEGRATION
     from depositdesk.bootstrap import build
     from depositdesk.services.ingestion import decode_lines, ingest
-    from depositdesk.settings import Settings
 
-    app = build(Settings(database_url=sqlite_url(db), sandbox=False))
+    app = build(Settings(database_url=url, sandbox=False))
 
     def lines(handle: Any) -> Iterator[bytes]:
         yield from handle  # raw bytes, as `depositdesk events ingest` passes them
@@ -349,16 +364,16 @@ def _child(db: Path, file: Path, profile: Path | None, chunk: int) -> None:
 
 
 def full(
-    db: Path, file: Path, profile: Path | None = None, chunk: int = CHUNK
+    url: str, file: Path, profile: Path | None = None, chunk: int = CHUNK
 ) -> tuple[dict[str, Any], float]:
     """Run the real ingestion in a child; returns (its report, peak RSS in MB)."""
-    _prepare_full(db)
+    _prepare_full(url)
     cmd = [
         sys.executable,
         "-m",
         "benchmarks.ingestion",
         "--child",
-        str(db),
+        url,
         str(file),
         "--chunk",
         str(chunk),
@@ -374,8 +389,134 @@ def full(
     return report, peak_kb / 1024
 
 
+@contextmanager
+def _pg_schema() -> Iterator[str]:
+    """A fresh schema on the benchmark's PostgreSQL: a URL whose connections use it."""
+    from sqlalchemy import make_url, text
+
+    from benchmarks.bench_timer_sweep import PG_URL
+    from depositdesk.adapters.db.engine import make_engine
+
+    schema = f"dd_bench_ing_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL, connect_args={"connect_timeout": 3})
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _pg_reachable() -> bool:
+    try:
+        with _pg_schema():
+            return True
+    except Exception:
+        return False
+
+
+def pg_baseline(url: str, file: Path) -> tuple[float, int]:
+    """COPY of the raw rows into `events` (through a staging table, ON CONFLICT DO
+    NOTHING for the duplicates), 5000 a transaction; returns (seconds, lines)."""
+    from depositdesk.adapters.db.engine import make_engine, upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    raw: Any = engine.raw_connection()
+    con = raw.driver_connection
+    con.autocommit = False
+    con.execute(
+        "CREATE TEMP TABLE events_raw (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    con.commit()
+    received_at = datetime.now(UTC).replace(tzinfo=None)
+    copy_sql = "COPY events_raw (id, shop_id, type, occurred_at, data, received_at) FROM STDIN"
+    merge_sql = "INSERT INTO events SELECT * FROM events_raw ON CONFLICT (id) DO NOTHING"
+    lines = 0
+
+    def flush(rows: list[tuple[Any, ...]]) -> None:
+        with con.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        con.execute(merge_sql)
+        con.commit()
+
+    start = time.perf_counter()
+    with file.open("rb") as handle:
+        rows: list[tuple[Any, ...]] = []
+        for line in handle:
+            r = json.loads(line)
+            rows.append(
+                (
+                    r["id"],
+                    r["shop_id"],
+                    r["type"],
+                    r["occurred_at"],
+                    json.dumps(r["data"]),
+                    received_at,
+                )
+            )
+            if len(rows) >= BASELINE_CHUNK:
+                flush(rows)
+                lines += len(rows)
+                rows = []
+        if rows:
+            flush(rows)
+            lines += len(rows)
+    elapsed = time.perf_counter() - start
+    raw.close()
+    engine.dispose()
+    return elapsed, lines
+
+
+def _postgres(report: Report, file: Path, n: int, profile: Path | None, chunk: int) -> None:
+    say("[ingestion] PostgreSQL baseline (1/2): json.loads + COPY into `events` ...")
+    with _pg_schema() as url:
+        before_s, base_n = pg_baseline(url, file)
+    say(f"[ingestion]   {base_n:,} lines in {before_s:.2f}s = {rate(base_n, before_s)}")
+    say("[ingestion] PostgreSQL full path: ingest(decode_lines(file)) in a child ...")
+    with _pg_schema() as url:
+        child, _ = full(url, file, profile, chunk)
+    full_s = child["seconds"]
+    say(
+        f"[ingestion]   {base_n:,} lines in {full_s:.2f}s = {rate(base_n, full_s)}; "
+        f"accepted {child['accepted']:,}, duplicates {child['duplicates']:,}, "
+        f"rejected {child['rejected']:,}; {child['stored']:,} events stored"
+    )
+    say("[ingestion] PostgreSQL baseline (2/2) ...")
+    with _pg_schema() as url:
+        after_s, _ = pg_baseline(url, file)
+    say(f"[ingestion]   {base_n:,} lines in {after_s:.2f}s = {rate(base_n, after_s)}")
+    base_s = (before_s + after_s) / 2
+    ratio = base_s / full_s
+    report.add("PostgreSQL baseline (json.loads + COPY)", rate(base_n, base_s))
+    report.add("PostgreSQL full path (ingest over decode_lines)", rate(base_n, full_s))
+    report.add(
+        "PostgreSQL ratio full / COPY baseline",
+        f"{ratio:.3f}",
+        f">= {PG_RATIO_TARGET}",
+        ratio >= PG_RATIO_TARGET,
+    )
+    child_mb = child["self_maxrss_kb"] / 1024
+    report.add(
+        "PostgreSQL peak RSS of the full path (child)",
+        f"{child_mb:,.0f} MB",
+        f"< {RSS_TARGET_MB} MB",
+        child_mb < RSS_TARGET_MB,
+    )
+    consistent = child["accepted"] + child["duplicates"] + child["rejected"] == base_n
+    report.add("PostgreSQL counts add up", "yes" if consistent else "NO")
+
+
 def bench(
-    events: int, workdir: Path | None = None, profile: Path | None = None, chunk: int = CHUNK
+    events: int,
+    workdir: Path | None = None,
+    profile: Path | None = None,
+    chunk: int = CHUNK,
+    databases: tuple[str, ...] = ("sqlite", "postgres"),
 ) -> Report:
     with tempfile.TemporaryDirectory(prefix="depositdesk-bench-", dir=workdir) as tmp:
         root = Path(tmp)
@@ -392,27 +533,48 @@ def bench(
         mix = ", ".join(f"{t} {n:,}" for t, n in counts.most_common() if not t.startswith("("))
         say(f"[ingestion]   mix: {mix}")
 
-        # The baseline runs before and after the full path (each time into a fresh
-        # database) and the ratio uses the mean: a drift of the machine's speed over
-        # the run, common on shared virtual machines, then cancels out.
-        say("[ingestion] baseline (1/2): json.loads + executemany into `events` ...")
-        before_s, base_n = baseline(root / "baseline1.db", file)
-        say(f"[ingestion]   {base_n:,} lines in {before_s:.2f}s = {rate(base_n, before_s)}")
-
-        say("[ingestion] full path: ingest(decode_lines(file)) in a child process ...")
-        child, peak_mb = full(root / "full.db", file, profile, chunk)
-        full_s = child["seconds"]
-        say(
-            f"[ingestion]   {base_n:,} lines in {full_s:.2f}s = {rate(base_n, full_s)}; "
-            f"accepted {child['accepted']:,}, duplicates {child['duplicates']:,}, "
-            f"rejected {child['rejected']:,} {child['reasons'] or ''}; "
-            f"{child['stored']:,} events and {child['orders']:,} orders stored"
+        report = Report(
+            f"Ingestion of {counts['(lines)']:,} events (ingest() in chunks of {chunk:,})"
         )
+        if "sqlite" in databases:
+            _sqlite(report, root, file, counts, profile, chunk)
+        if "postgres" in databases:
+            if _pg_reachable():
+                _postgres(report, file, counts["(lines)"], profile, chunk)
+            else:
+                report.add("PostgreSQL: skipped, not reachable", "-")
+    return report
 
-        say("[ingestion] baseline (2/2) ...")
-        after_s, _ = baseline(root / "baseline2.db", file)
-        say(f"[ingestion]   {base_n:,} lines in {after_s:.2f}s = {rate(base_n, after_s)}")
-        base_s = (before_s + after_s) / 2
+
+def _sqlite(
+    report: Report,
+    root: Path,
+    file: Path,
+    counts: Counter[str],
+    profile: Path | None,
+    chunk: int,
+) -> None:
+    # The baseline runs before and after the full path (each time into a fresh
+    # database) and the ratio uses the mean: a drift of the machine's speed over
+    # the run, common on shared virtual machines, then cancels out.
+    say("[ingestion] baseline (1/2): json.loads + executemany into `events` ...")
+    before_s, base_n = baseline(root / "baseline1.db", file)
+    say(f"[ingestion]   {base_n:,} lines in {before_s:.2f}s = {rate(base_n, before_s)}")
+
+    say("[ingestion] full path: ingest(decode_lines(file)) in a child process ...")
+    child, peak_mb = full(sqlite_url(root / "full.db"), file, profile, chunk)
+    full_s = child["seconds"]
+    say(
+        f"[ingestion]   {base_n:,} lines in {full_s:.2f}s = {rate(base_n, full_s)}; "
+        f"accepted {child['accepted']:,}, duplicates {child['duplicates']:,}, "
+        f"rejected {child['rejected']:,} {child['reasons'] or ''}; "
+        f"{child['stored']:,} events and {child['orders']:,} orders stored"
+    )
+
+    say("[ingestion] baseline (2/2) ...")
+    after_s, _ = baseline(root / "baseline2.db", file)
+    say(f"[ingestion]   {base_n:,} lines in {after_s:.2f}s = {rate(base_n, after_s)}")
+    base_s = (before_s + after_s) / 2
 
     ratio = (base_n / full_s) / (base_n / base_s)
     consistent = (
@@ -420,22 +582,22 @@ def bench(
         and child["duplicates"] == counts["(duplicate lines)"]
         and child["stored"] == child["accepted"]
     )
-    report = Report(f"Ingestion of {base_n:,} events (SQLite, ingest() in chunks of {chunk:,})")
-    report.add("baseline (json.loads + executemany)", rate(base_n, base_s))
+    report.add("SQLite baseline (json.loads + executemany)", rate(base_n, base_s))
     report.add(
         "  (before / after the full path)",
         f"{base_n / before_s / 1000:,.0f}k / {base_n / after_s / 1000:,.0f}k",
     )
-    report.add("full path (ingest over decode_lines)", rate(base_n, full_s))
-    report.add("ratio full / baseline", f"{ratio:.3f}", f">= {RATIO_TARGET}", ratio >= RATIO_TARGET)
+    report.add("SQLite full path (ingest over decode_lines)", rate(base_n, full_s))
     report.add(
-        "peak RSS of the full path (child)",
+        "SQLite ratio full / baseline", f"{ratio:.3f}", f">= {RATIO_TARGET}", ratio >= RATIO_TARGET
+    )
+    report.add(
+        "SQLite peak RSS of the full path (child)",
         f"{peak_mb:,.0f} MB",
         f"< {RSS_TARGET_MB} MB",
         peak_mb < RSS_TARGET_MB,
     )
-    report.add("counts add up (accepted+dup+rejected)", "yes" if consistent else "NO")
-    return report
+    report.add("SQLite counts add up (accepted+dup+rejected)", "yes" if consistent else "NO")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -454,13 +616,15 @@ def main(argv: list[str] | None = None) -> None:
         help=f"events per transaction for ingest() (default {CHUNK}, its default)",
     )
     parser.add_argument(
-        "--child", nargs=2, type=Path, metavar=("DB", "FILE"), help=argparse.SUPPRESS
+        "--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres"
     )
+    parser.add_argument("--child", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        _child(args.child[0], args.child[1], args.profile, args.chunk)
+        _child(args.child[0], Path(args.child[1]), args.profile, args.chunk)
         return
-    bench(args.events, profile=args.profile, chunk=args.chunk).print()
+    databases = tuple(args.databases.split(","))
+    bench(args.events, profile=args.profile, chunk=args.chunk, databases=databases).print()
 
 
 if __name__ == "__main__":
