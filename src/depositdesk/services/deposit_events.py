@@ -23,6 +23,7 @@ three round trips of bookkeeping and a fresh read of the shop.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -36,33 +37,41 @@ from depositdesk.domain.ledger import (
 from depositdesk.domain.money import Money
 from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.policy import PolicyBook
-from depositdesk.domain.shop import ClosureFlag, ShopStatus
+from depositdesk.domain.shop import ClosureFlag, Shop, ShopStatus
 from depositdesk.services.funding import position, review_funding
 from depositdesk.services.notices import issue_notice
 from depositdesk.services.ports.uow import UnitOfWork
-from depositdesk.services.shop_view import ShopView, load_shop
+from depositdesk.services.shop_view import ShopView, view_of
 from depositdesk.services.webhooks import money_data, publish, time_data
 
 MONEY_EVENTS = frozenset({"violation.recorded", "proceeds.available"})
 
 
 def apply_money_events(
-    uow: UnitOfWork, events: list[Event], book: PolicyBook, now: datetime
+    uow: UnitOfWork,
+    events: list[Event],
+    book: PolicyBook,
+    now: datetime,
+    locked: Mapping[str, Shop] | None = None,
 ) -> None:
-    """Book `events` (first-time violations and proceeds) in event-time order."""
+    """Book `events` (first-time violations and proceeds) in event-time order.
+
+    `locked`: the events' shops, read and locked already by this unit of work (as
+    ingestion does at the start of a chunk); otherwise they are locked here."""
     if not events:
         return
-    # Lock the shops in one order (PostgreSQL), so concurrent chunks and pay-ins
-    # never compute a split from a balance another transaction is changing.
     shop_ids = {e.shop_id for e in events}
-    uow.shops.many(shop_ids, lock=True)
+    if locked is None:
+        # Lock the shops in one order (PostgreSQL), so concurrent chunks and pay-ins
+        # never compute a split from a balance another transaction is changing.
+        locked = uow.shops.many(shop_ids, lock=True)
     uow.ledger.balances_of(shop_ids)  # every shop's balances in one read
     by_shop: dict[str, list[Event]] = defaultdict(list)
     for e in sorted(events, key=Event.sort_key):
         by_shop[e.shop_id].append(e)
     with uow.ledger.batch():
         for shop_id in sorted(by_shop):
-            view = load_shop(uow, None, now, shop_id, book=book)
+            view = view_of(uow, locked[shop_id], now, book)
             # DEP-5: the deposit is reviewed after the shop's deductions, once, before
             # proceeds are offset against what it then owes (DEP-7), and at the end:
             # one top-up notice for a run of deductions in one chunk, stating what

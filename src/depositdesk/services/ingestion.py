@@ -432,7 +432,7 @@ def _project(
                     stopped.setdefault(e.shop_id, []).append(updated.category)
         elif e.type == "proceeds.available":
             proceeds.append(e)
-    apply_money_events(uow, deductions + proceeds, book, now)
+    apply_money_events(uow, deductions + proceeds, book, now, shops)
     offer_after_stops(uow, stopped, now, book)  # REF-2: a difference may come back
 
 

@@ -46,7 +46,10 @@ def load_shop(
         raise NotFound(f"shop {shop_id} not found")
     if who is not None:
         check_shop_visible(who, shop.seller_id, shop_id)
-    book = book or PolicyBook(uow.policies.versions())
-    pack = book.in_force(shop.market, now)
-    active = tuple(c.category for c in uow.shops.categories(shop_id) if c.active)
-    return ShopView(shop, pack, active)
+    return view_of(uow, shop, now, book or PolicyBook(uow.policies.versions()))
+
+
+def view_of(uow: UnitOfWork, shop: Shop, now: datetime, book: PolicyBook) -> ShopView:
+    """The view of a shop already read (and locked, for money writes) by the caller."""
+    active = tuple(c.category for c in uow.shops.categories(shop.id) if c.active)
+    return ShopView(shop, book.in_force(shop.market, now), active)

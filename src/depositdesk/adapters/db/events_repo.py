@@ -65,9 +65,7 @@ class EventRepository:
             for event_id, shop_id, type_, occurred_at, data in rows:
                 copy.write_row((event_id, shop_id, type_, _naive(occurred_at), data, received))
         stored = conn.exec_driver_sql(_FROM_STAGE).scalars()
-        inserted = set(stored)
-        conn.exec_driver_sql("TRUNCATE events_stage")
-        return inserted
+        return set(stored)  # the staged rows go at commit (ON COMMIT DELETE ROWS)
 
 
 _COPY_EVENTS = f"COPY events_stage ({', '.join(_EVENT_COLUMNS)}) FROM STDIN"

@@ -199,9 +199,8 @@ class ProjectionRepository:
         rows = [(s, o.order_id, o.state, *_order_values(o)) for s, o in staged]
         self._stage_orders(rows)
         merged = self.conn.exec_driver_sql(_MERGE_ORDERS).fetchall()
-        self.conn.exec_driver_sql(
-            "TRUNCATE orders_stage" if self.postgres else "DELETE FROM temp.orders_stage"
-        )
+        if not self.postgres:  # PostgreSQL empties it at commit (ON COMMIT DELETE ROWS)
+            self.conn.exec_driver_sql("DELETE FROM temp.orders_stage")
         fixes = []
         for shop_id, order_id, category, delivered, cancelled, ends in merged:
             order = OrderState(
