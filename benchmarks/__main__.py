@@ -8,7 +8,12 @@ sweep, default 100,000; it runs on SQLite and on the PostgreSQL of
 DEPOSITDESK_BENCH_POSTGRES_URL, skipped when that is not reachable),
 `--applications N` (refund applications taken through submit, approve, payout and
 paid in the sandbox, default 10,000; SQLite and that PostgreSQL too),
-`--only ingestion|eligibility|timers|refunds`.
+`--api-shops N`, `--api-orders N`, `--api-events N`, `--api-seconds S` (the API load
+benchmark: a marketplace of N shops and orders, default 1,000 and 1,000,000, S seconds
+per call and client count, default 5, N events ingested during the reads, default
+300,000; `depositdesk serve` on SQLite in one process and on that PostgreSQL with
+`--pg-workers` processes, default 4),
+`--only ingestion|eligibility|timers|refunds|api`.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks import bench_refunds, bench_timer_sweep, eligibility, ingestion
+from benchmarks import bench_api, bench_refunds, bench_timer_sweep, eligibility, ingestion
 from benchmarks._common import Report
 
 
@@ -60,8 +65,13 @@ def main(argv: list[str] | None = None) -> None:
         default=bench_refunds.APPLICATIONS,
         help="refund applications through submit, approve, payout, paid (default 10,000)",
     )
+    parser.add_argument("--api-shops", type=int, default=bench_api.SHOPS)
+    parser.add_argument("--api-orders", type=int, default=bench_api.ORDERS)
+    parser.add_argument("--api-events", type=int, default=bench_api.EVENTS)
+    parser.add_argument("--api-seconds", type=float, default=bench_api.SECONDS)
+    parser.add_argument("--pg-workers", type=int, default=bench_api.PG_WORKERS)
     parser.add_argument(
-        "--only", choices=("ingestion", "eligibility", "timers", "refunds"), default=None
+        "--only", choices=("ingestion", "eligibility", "timers", "refunds", "api"), default=None
     )
     args = parser.parse_args(argv)
 
@@ -76,6 +86,16 @@ def main(argv: list[str] | None = None) -> None:
         reports.append(bench_timer_sweep.bench(shops=args.shops))
     if args.only in (None, "refunds"):
         reports.append(bench_refunds.bench(applications=args.applications))
+    if args.only in (None, "api"):
+        reports.append(
+            bench_api.bench(
+                shops=args.api_shops,
+                orders=args.api_orders,
+                events=args.api_events,
+                seconds=args.api_seconds,
+                pg_workers=args.pg_workers,
+            )
+        )
 
     print()
     print("=" * 100)

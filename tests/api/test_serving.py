@@ -120,7 +120,7 @@ def test_a_revoked_token_is_refused_from_the_next_request_on(api: Api, app: App)
     run(app, revoke_token, ADMIN, app.clock.now(), token_id)
     refused = api.c.get("/v1/shops", headers=owner)
     assert refused.status_code == 401
-    assert refused.json()["detail"] == "the token is unknown or revoked"
+    assert "revoked" in refused.json()["detail"]
     assert api.c.get("/v1/shops", headers=api.admin).status_code == 200  # others still work
 
 

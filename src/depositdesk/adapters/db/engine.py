@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from importlib.resources import files
 from typing import Any
 
@@ -34,7 +35,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+WRITER_WAIT_S = 30  # as long as SQLite's busy timeout (connect_args)
+_HOLDS_WRITER = "depositdesk_holds_writer"
+
+
 def _sqlite_one_writer(engine: Engine) -> None:
+    writers = threading.Lock()  # this process's writers, in turn (see _begin)
+
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -57,8 +64,37 @@ def _sqlite_one_writer(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
             return
         # A transaction that may write takes the write lock up front, so two
-        # writers never interleave read-then-write (lost updates).
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # writers never interleave read-then-write (lost updates). The writers of this
+        # process queue on a mutex first: SQLite's own busy handler makes a waiting
+        # writer sleep and poll (up to 100 ms a time), so under a few concurrent
+        # pay-ins the lock sat idle while they slept. The mutex only orders this
+        # process's writers; SQLite's lock still guards against other processes, and
+        # a mutex not had within the busy timeout is gone without (never a deadlock).
+        held = writers.acquire(timeout=WRITER_WAIT_S)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if held:
+                writers.release()
+            raise
+        if held:
+            conn.info[_HOLDS_WRITER] = True
+
+    def _release(info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS_WRITER, False):
+            writers.release()
+
+    @event.listens_for(engine, "commit")
+    def _commit(conn: Any) -> None:
+        _release(conn.info)
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(conn: Any) -> None:
+        _release(conn.info)
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        _release(record.info)  # a connection dropped mid-transaction lets go too
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -259,6 +259,13 @@ class ShopRepository:
             )
 
 
+# Every request runs it: built once, so only its parameters change (building a
+# statement costs more than running this one on SQLite).
+_TOKEN_BY_HASH = select(
+    api_tokens.c.id, api_tokens.c.role, api_tokens.c.seller_id, api_tokens.c.name
+).where(api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None))
+
+
 class TokenRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -276,16 +283,7 @@ class TokenRepository:
         )
 
     def by_hash(self, token_hash: str) -> Principal | None:
-        t = api_tokens.c
-        row = (
-            self.conn.execute(
-                select(t.id, t.role, t.seller_id, t.name).where(
-                    t.token_hash == token_hash, t.revoked_at.is_(None)
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(_TOKEN_BY_HASH, {"token_hash": token_hash}).mappings().first()
         if row is None:
             return None
         return Principal(row["id"], Role(row["role"]), row["seller_id"], row["name"])

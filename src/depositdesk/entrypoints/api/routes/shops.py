@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from depositdesk.domain.eligibility import RefundKind
 from depositdesk.entrypoints.api import cursors
+from depositdesk.entrypoints.api.answers import answer
 from depositdesk.entrypoints.api.deps import Call, Cursor, SellerId, ShopId, get_call, page_limit
 from depositdesk.entrypoints.api.schemas.deposits import (
     DepositOut,
@@ -51,19 +52,19 @@ def create_shop(body: ShopIn, c: Call = Depends(get_call)) -> ShopOut:
     return ShopOut.of(run(c, shops.create_shop, c.who, c.now, **body.model_dump()))
 
 
-@router.get("/shops", summary="Shops you can see, newest first")
+@router.get("/shops", summary="Shops you can see, newest first", response_model=ShopPageOut)
 def list_shops(
     cursor: Cursor = None, limit: int = Depends(page_limit), c: Call = Depends(get_call)
-) -> ShopPageOut:
+) -> Response:
     scope, secret = f"shops:{c.who.party}", c.app.settings.secret_key
     after = cursors.decode_shop(cursor, scope, secret)
     page = read(c, shops.list_shops, c.who, c.now, cursor=after, limit=limit)
-    return ShopPageOut.of(page, cursors.encode(page.next_cursor, scope, secret))
+    return answer(ShopPageOut.of(page, cursors.encode(page.next_cursor, scope, secret)))
 
 
-@router.get("/shops/{shop_id}", summary="A shop")
-def get_shop(shop_id: ShopId, c: Call = Depends(get_call)) -> ShopOut:
-    return ShopOut.of(read(c, shops.get_shop, c.who, c.now, shop_id))
+@router.get("/shops/{shop_id}", summary="A shop", response_model=ShopOut)
+def get_shop(shop_id: ShopId, c: Call = Depends(get_call)) -> Response:
+    return answer(ShopOut.of(read(c, shops.get_shop, c.who, c.now, shop_id)))
 
 
 @router.put(
@@ -81,9 +82,13 @@ def terminate(shop_id: ShopId, body: TerminateIn, c: Call = Depends(get_call)) -
     return ShopOut.of(run(c, shops.terminate, c.who, c.now, shop_id, reason=body.reason))
 
 
-@router.get("/shops/{shop_id}/deposit", summary="Held, required, shortfall, notices")
-def get_deposit(shop_id: ShopId, c: Call = Depends(get_call)) -> DepositOut:
-    return DepositOut.of(read(c, deposits.deposit, c.who, c.now, shop_id))
+@router.get(
+    "/shops/{shop_id}/deposit",
+    summary="Held, required, shortfall, notices",
+    response_model=DepositOut,
+)
+def get_deposit(shop_id: ShopId, c: Call = Depends(get_call)) -> Response:
+    return answer(DepositOut.of(read(c, deposits.deposit, c.who, c.now, shop_id)))
 
 
 @router.post(
@@ -91,6 +96,7 @@ def get_deposit(shop_id: ShopId, c: Call = Depends(get_call)) -> DepositOut:
     status_code=201,
     summary="Record a pay-in (DEP-4); needs an Idempotency-Key",
     responses=WRITES,
+    response_model=PayInOut,
 )
 def pay_in(
     shop_id: ShopId,
@@ -102,7 +108,7 @@ def pay_in(
         max_length=200,
         description="the same key and body replay the first answer (DEP-3)",
     ),
-) -> PayInOut:
+) -> Response:
     result = run(
         c,
         deposits.pay_in,
@@ -115,23 +121,31 @@ def pay_in(
         idempotency_key=idempotency_key,
         payer=body.payer,
     )
-    return PayInOut.of(result)
+    return answer(PayInOut.of(result), status_code=201)
 
 
-@router.get("/shops/{shop_id}/ledger", summary="Journal entries and balances (DEP-3)")
+@router.get(
+    "/shops/{shop_id}/ledger",
+    summary="Journal entries and balances (DEP-3)",
+    response_model=LedgerOut,
+)
 def get_ledger(
     shop_id: ShopId,
     cursor: Cursor = None,
     limit: int = Depends(page_limit),
     c: Call = Depends(get_call),
-) -> LedgerOut:
+) -> Response:
     scope, secret = f"ledger:{c.who.party}:{shop_id}", c.app.settings.secret_key
     before = cursors.decode_entry(cursor, scope, secret)
     page = read(c, deposits.ledger, c.who, c.now, shop_id, cursor=before, limit=limit)
-    return LedgerOut.of(page, cursors.encode(page.next_cursor, scope, secret))
+    return answer(LedgerOut.of(page, cursors.encode(page.next_cursor, scope, secret)))
 
 
-@router.get("/shops/{shop_id}/eligibility", summary="Can the deposit come back? (REF-1..3)")
+@router.get(
+    "/shops/{shop_id}/eligibility",
+    summary="Can the deposit come back? (REF-1..3)",
+    response_model=EligibilityOut,
+)
 def get_eligibility(
     shop_id: ShopId,
     kind: RefundKind = Query(RefundKind.FULL, description="full or difference"),
@@ -146,8 +160,8 @@ def get_eligibility(
         ),
     ),
     c: Call = Depends(get_call),
-) -> EligibilityOut:
-    answer = read(
+) -> Response:
+    found = read(
         c,
         eligibility,
         c.who,
@@ -159,7 +173,7 @@ def get_eligibility(
         currency=currency,
         rates=c.app.gateways.rates,
     )
-    return EligibilityOut.of(answer)
+    return answer(EligibilityOut.of(found))
 
 
 @router.get("/notices", summary="Notices sent (top-up, …)")
