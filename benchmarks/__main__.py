@@ -13,7 +13,11 @@ benchmark: a marketplace of N shops and orders, default 1,000 and 1,000,000, S s
 per call and client count, default 5, N events ingested during the reads, default
 300,000; `depositdesk serve` on SQLite in one process and on that PostgreSQL with
 `--pg-workers` processes, default 4),
-`--only ingestion|eligibility|timers|refunds|api`.
+`--ledger-events N`, `--ledger-history N`, `--payins N` (the ledger benchmark: N
+violations against N order events, default 100,000; a deduction on a shop with N
+entries, default 1,000,000, against a new shop; N pay-ins against N pgledger transfers
+on that PostgreSQL, default 2,000),
+`--only ingestion|eligibility|timers|refunds|api|ledger`.
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks import bench_api, bench_refunds, bench_timer_sweep, eligibility, ingestion
+from benchmarks import (
+    bench_api,
+    bench_ledger,
+    bench_refunds,
+    bench_timer_sweep,
+    eligibility,
+    ingestion,
+)
 from benchmarks._common import Report
 
 
@@ -65,13 +76,33 @@ def main(argv: list[str] | None = None) -> None:
         default=bench_refunds.APPLICATIONS,
         help="refund applications through submit, approve, payout, paid (default 10,000)",
     )
+    parser.add_argument(
+        "--ledger-events",
+        type=int,
+        default=bench_ledger.EVENTS,
+        help="violations and order events of the ledger benchmark (default 100,000)",
+    )
+    parser.add_argument(
+        "--ledger-history",
+        type=int,
+        default=bench_ledger.HISTORY,
+        help="ledger entries of the long-history shop (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--payins",
+        type=int,
+        default=bench_ledger.PAYINS,
+        help="pay-ins and pgledger transfers, one transaction each (default 2,000)",
+    )
     parser.add_argument("--api-shops", type=int, default=bench_api.SHOPS)
     parser.add_argument("--api-orders", type=int, default=bench_api.ORDERS)
     parser.add_argument("--api-events", type=int, default=bench_api.EVENTS)
     parser.add_argument("--api-seconds", type=float, default=bench_api.SECONDS)
     parser.add_argument("--pg-workers", type=int, default=bench_api.PG_WORKERS)
     parser.add_argument(
-        "--only", choices=("ingestion", "eligibility", "timers", "refunds", "api"), default=None
+        "--only",
+        choices=("ingestion", "eligibility", "timers", "refunds", "api", "ledger"),
+        default=None,
     )
     args = parser.parse_args(argv)
 
@@ -86,6 +117,12 @@ def main(argv: list[str] | None = None) -> None:
         reports.append(bench_timer_sweep.bench(shops=args.shops))
     if args.only in (None, "refunds"):
         reports.append(bench_refunds.bench(applications=args.applications))
+    if args.only in (None, "ledger"):
+        reports.append(
+            bench_ledger.bench(
+                events=args.ledger_events, history=args.ledger_history, payins=args.payins
+            )
+        )
     if args.only in (None, "api"):
         reports.append(
             bench_api.bench(
