@@ -24,6 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from depositdesk.adapters.anchors import FileAnchorStore
 from depositdesk.bootstrap import App, build, migrate
 from depositdesk.domain.errors import DomainError, PolicyProblems
 from depositdesk.domain.money import Money
@@ -31,7 +32,7 @@ from depositdesk.domain.policy_impact import PolicyImpact, Tally
 from depositdesk.entrypoints import worker
 from depositdesk.entrypoints.api.schemas.events import RejectionOut
 from depositdesk.entrypoints.api.schemas.policies import PolicyImpactOut
-from depositdesk.services import policies, policy_impact
+from depositdesk.services import audit_trail, policies, policy_impact
 from depositdesk.services.access import Principal, Role
 from depositdesk.services.ingestion import decode_lines, ingest
 from depositdesk.services.tokens import create_token, revoke_token
@@ -46,16 +47,19 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
 policy_app = typer.Typer(help="Policy packs (POL).", no_args_is_help=True)
 events_app = typer.Typer(help="Marketplace events (EVT).", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log (AUD-1).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(policy_app, name="policy")
 app.add_typer(events_app, name="events")
+app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)
 # The operator at the command line acts with platform roles (the CLI is for operators).
 CLI_ADMIN = Principal.system(Role.PLATFORM_ADMIN, "command line")
 CLI_INTEGRATION = Principal.system(Role.INTEGRATION, "command line")
+CLI_AUDITOR = Principal.system(Role.AUDITOR, "command line")
 
 
 def _app() -> App:
@@ -391,6 +395,51 @@ def events_ingest(
     )
     if result.rejected:
         out.print(f"rejects with reasons: {reject_path}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain and the daily anchors (AUD-1); exit 1 and the
+    first bad record when it is broken."""
+    application = _ready()
+    try:
+        report = _verify(application)
+    finally:
+        application.engine.dispose()
+    if report.first_bad is not None:
+        bad = report.first_bad
+        out.print(
+            f"BROKEN at record {bad.seq}: {bad.reason.value} "
+            f"({report.records} records good before it)"
+        )
+        raise typer.Exit(1)
+    out.print(
+        f"ok: {report.records} records, head {report.head_seq} {report.head}, "
+        f"{report.anchors} anchors checked"
+    )
+
+
+def _verify(application: App) -> audit_trail.ChainReport:
+    anchors = FileAnchorStore(application.settings.data_dir).all()
+    now = application.now_refreshed()
+    total = read(application, audit_trail.count_records, CLI_AUDITOR, now)
+    with Progress(
+        TextColumn("[bold]verifying[/bold] the audit chain"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("verify", total=total)
+        report = read(
+            application,
+            audit_trail.verify_chain,
+            CLI_AUDITOR,
+            now,
+            anchors=anchors,
+            progress=lambda n: progress.update(task, advance=n),
+        )
+    return report
 
 
 @app.command()

@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass
 
 import structlog
 
+from depositdesk.adapters.anchors import FileAnchorStore
 from depositdesk.bootstrap import App
-from depositdesk.services import payouts
+from depositdesk.services import audit_trail, payouts
 from depositdesk.services.outbox import send_due
 from depositdesk.services.timers import run_due
 
@@ -36,6 +37,8 @@ def tick(app: App) -> Tick:
     timers = run_due(app.uow, now)
     paid = payouts.send_due(app.uow, app.gateways, now)
     report = send_due(app.uow, app.gateways, now)
+    # AUD-1: the head of the audit chain at the last day's end, once a day, last.
+    audit_trail.anchor_due(app, FileAnchorStore(app.settings.data_dir), now)
     return Tick(timers, report.sent, report.retrying, report.failed, paid.sent)
 
 

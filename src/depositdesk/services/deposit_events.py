@@ -38,6 +38,7 @@ from depositdesk.domain.money import Money
 from depositdesk.domain.notices import NoticeKind
 from depositdesk.domain.policy import PolicyBook
 from depositdesk.domain.shop import ClosureFlag, Shop, ShopStatus
+from depositdesk.services import audit
 from depositdesk.services.funding import position, review_funding
 from depositdesk.services.notices import issue_notice
 from depositdesk.services.ports.uow import UnitOfWork
@@ -77,6 +78,7 @@ def apply_money_events(
             # one top-up notice for a run of deductions in one chunk, stating what
             # they left owed, instead of one per deduction superseded at once.
             unreviewed: Cause | None = None
+            before = audit.view_snapshot(uow, view)
             for e in by_shop[shop_id]:
                 if e.type == "violation.recorded":
                     view, unreviewed = _deduct(uow, view, e, now)
@@ -86,7 +88,33 @@ def apply_money_events(
                     unreviewed = None
                 view = _proceeds(uow, view, e, now)
             if unreviewed is not None:
-                review_funding(uow, view, now, unreviewed)
+                view = replace(view, shop=review_funding(uow, view, now, unreviewed))
+            _audit(uow, view, before, by_shop[shop_id], now)
+
+
+AUDITED_IDS = 100  # event ids named in a shop's record; the count says how many in all
+
+
+def _audit(
+    uow: UnitOfWork, view: ShopView, before: dict[str, object], events: list[Event], now: datetime
+) -> None:
+    """AUD-1: one record per shop and chunk for its money-moving events, with their ids
+    and the shop before and after them (the integration that sent them as the actor)."""
+    after = {
+        **audit.view_snapshot(uow, view),
+        "events": len(events),
+        "event_ids": [e.id for e in events[:AUDITED_IDS]],
+    }
+    audit.record(
+        uow,
+        audit.current_actor(),
+        now,
+        "events.money",
+        target=f"shop:{view.shop.id}",
+        shop_id=view.shop.id,
+        before=before,
+        after=after,
+    )
 
 
 def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> tuple[ShopView, Cause]:

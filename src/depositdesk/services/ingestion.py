@@ -48,6 +48,7 @@ from depositdesk.domain.shop_state import (
     apply_toggle_event,
     settle_after_sales,
 )
+from depositdesk.services import audit
 from depositdesk.services.access import Principal, Role, require
 from depositdesk.services.deposit_events import apply_money_events
 from depositdesk.services.difference_offers import offer_after_stops
@@ -97,7 +98,7 @@ def ingest(
     """Take events (decoded JSON objects); each chunk commits on its own."""
     require(who, Role.INTEGRATION)
     total = IngestResult()
-    with _collector_paused():
+    with _collector_paused(), audit.acting(who):  # AUD-1: who sent them
         for index, batch in _batches(raws, chunk, start_index):
             total.add(_ingest_chunk(uow_factory, now(), index, batch))
             if progress is not None:
@@ -313,6 +314,18 @@ def _store_once(
         result.duplicates += len(accepted) - len(fresh)
         result.accepted = len(fresh)
         _project(uow, fresh, shops, book, now)
+        audit.record(  # AUD-1: one record per chunk; money events have theirs per shop
+            uow,
+            audit.current_actor(),
+            now,
+            "events.ingest",
+            after={
+                "first_index": valid[0][0] if valid else None,
+                "accepted": result.accepted,
+                "duplicates": result.duplicates,
+                "rejected": len(result.rejected),
+            },
+        )
         uow.commit()
     return result
 

@@ -9,6 +9,7 @@ from depositdesk.domain.ids import new_ordered_id
 from depositdesk.domain.notices import Notice, NoticeKind
 from depositdesk.domain.outbox import Channel, OutboxMessage, email_payload
 from depositdesk.domain.shop import Language
+from depositdesk.services import audit
 from depositdesk.services.access import Principal
 from depositdesk.services.notice_texts import render, render_html
 from depositdesk.services.paging import CreatedCursor, Page
@@ -90,5 +91,14 @@ def issue_notice(
             "due_at": time_data(due_at) if due_at is not None else None,
         },
         now,
+    )
+    audit.record(  # AUD-1: the notice as issued, by whoever caused it
+        uow,
+        audit.current_actor(),
+        now,
+        "notices.issued",
+        target=f"notice:{notice.id}",
+        shop_id=shop.id,
+        after={"kind": kind.value, "due_at": time_data(due_at) if due_at is not None else None},
     )
     return notice

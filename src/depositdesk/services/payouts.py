@@ -34,6 +34,7 @@ from depositdesk.domain.gateway_messages import PayoutInstruction, PayoutReceipt
 from depositdesk.domain.payouts import Fx, Payout, PayoutStatus, payout_entry
 from depositdesk.domain.refunds import ORIGINAL_ROUTE, Refund, RefundStatus
 from depositdesk.domain.timers import Timer
+from depositdesk.services import audit
 from depositdesk.services.access import Principal, Role, require
 from depositdesk.services.ports.gateways import PayoutGateway
 from depositdesk.services.ports.rates import RateSource
@@ -170,6 +171,7 @@ def _sent(uow_factory: UowFactory, payout: Payout, receipt: PayoutReceipt, now: 
             uow.timers.schedule(
                 Timer.new(SETTLE_TIMER, payout.id, receipt.settles_at, now, payload)
             )
+        _audit(uow, payout, now, "payouts.sent")
         uow.commit()
 
 
@@ -188,11 +190,35 @@ def _refused(
             # with the same key (the gateway took nothing, so nothing can be paid twice).
             back = replace(current, sent_at=now + RETRY_AFTER - LEASE, failure_reason=error)
             uow.payouts.save(back)
+            _audit(uow, back, now, "payouts.retrying")
             uow.commit()
             return "retrying"
         _fail(uow, current, now, error)
+        failed = uow.payouts.get(payout.id)
+        _audit(uow, failed or current, now, "payouts.failed")
         uow.commit()
         return "failed"
+
+
+def _audit(uow: UnitOfWork, payout: Payout, now: datetime, action: str) -> None:
+    """AUD-1: the worker's step on a payout, depositdesk itself the actor."""
+    audit.record(
+        uow,
+        None,
+        now,
+        action,
+        target=f"payout:{payout.id}",
+        shop_id=payout.shop_id,
+        after={
+            "status": payout.status.value,
+            "refund_id": payout.refund_id,
+            "amount": payout.amount.minor,
+            "currency": payout.amount.currency,
+            "attempts": payout.attempts,
+            "bank_reference": payout.bank_reference,
+            "failure_reason": payout.failure_reason,
+        },
+    )
 
 
 def _fail(uow: UnitOfWork, payout: Payout, now: datetime, reason: str) -> None:

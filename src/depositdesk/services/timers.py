@@ -16,7 +16,14 @@ import structlog
 
 from depositdesk.domain.enforcement import LADDER_TIMER
 from depositdesk.domain.timers import Timer
-from depositdesk.services import difference_offers, enforcement, payouts, policies, refunds
+from depositdesk.services import (
+    audit,
+    difference_offers,
+    enforcement,
+    payouts,
+    policies,
+    refunds,
+)
 from depositdesk.services.ports.uow import UnitOfWork, UowFactory
 
 Handler = Callable[[UnitOfWork, datetime, Timer], None]
@@ -43,20 +50,55 @@ def run_due(uow_factory: UowFactory, now: datetime, limit: int = 10_000) -> int:
                 return ran
             timer = claimed[0]
             handler = HANDLERS.get(timer.kind)
+            target, shop_id, shop_first = audit_target(uow, timer)
             try:
                 if handler is None:
                     raise LookupError(f"no handler for timer kind {timer.kind!r}")
+                # AUD-1: the system's step, with the shop before (where its handler locks
+                # the shop first, so the lock order stays the handler's) and after it.
+                before = None
+                if shop_id is not None and shop_first:
+                    before = audit.shop_snapshot(uow, shop_id, now, lock=True)
                 handler(uow, now, timer)
             except Exception:
                 log.exception("timer failed", timer_id=timer.id, kind=timer.kind)
                 failed = timer
             else:
                 uow.timers.complete(timer.id, now)
+                after = audit.shop_snapshot(uow, shop_id, now) if shop_id else None
+                audit.record(
+                    uow,
+                    None,
+                    now,
+                    f"timer.{timer.kind}",
+                    target=target,
+                    shop_id=shop_id,
+                    before=before,
+                    after=after,
+                )
                 uow.commit()
         if failed is not None:  # after the claim's transaction ended (and its lock)
             _postpone(uow_factory, failed, now)
         ran += 1
     return ran
+
+
+def audit_target(uow: UnitOfWork, timer: Timer) -> tuple[str, str | None, bool]:
+    """(target, shop id, whether the handler locks the shop first) of a timer's record."""
+    if timer.kind == LADDER_TIMER:
+        return f"shop:{timer.subject}", timer.subject, True
+    if timer.kind == difference_offers.OFFER_TIMER:
+        shop_id = timer.subject.split(":", 1)[0]
+        return f"shop:{shop_id}", shop_id, True
+    if timer.kind == refunds.REVIEW_TIMER:
+        payload_shop = timer.payload.get("shop_id")
+        return f"refund:{timer.subject}", str(payload_shop) if payload_shop else None, False
+    if timer.kind == payouts.SETTLE_TIMER:
+        payout = uow.payouts.get(timer.subject)
+        return f"payout:{timer.subject}", payout.shop_id if payout else None, False
+    if timer.kind == policies.POLICY_EFFECTIVE:
+        return f"policy:{timer.subject.replace(':', '@', 1)}", None, False
+    return f"{timer.kind}:{timer.subject}", None, False
 
 
 def _postpone(uow_factory: UowFactory, timer: Timer, now: datetime) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
+from depositdesk.services import audit
 from depositdesk.services.ports.uow import Context, UnitOfWork
 
 P = ParamSpec("P")
@@ -19,9 +20,16 @@ T = TypeVar("T")
 def run(
     ctx: Context, fn: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs
 ) -> T:
-    """Call fn(uow, *args, **kwargs) inside a transaction and commit when it returns."""
+    """Call fn(uow, *args, **kwargs) inside a transaction and commit when it returns,
+    with its audit record (AUD-1: services/audit.py) in the same transaction."""
     with ctx.uow() as uow:
-        result = fn(uow, *args, **kwargs)
+        call = audit.begin(uow, fn, args, kwargs)
+        try:
+            result = fn(uow, *args, **kwargs)
+        except BaseException:
+            audit.abandon(call)
+            raise
+        audit.finish(uow, call, result)
         uow.commit()
         return result
 

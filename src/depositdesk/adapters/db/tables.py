@@ -466,3 +466,27 @@ sandbox_payouts = Table(
     Column("failure_reason", Text),
     Column("attempts", Integer, nullable=False),  # send() calls for the key, replays included
 )
+
+# The audit log (AUD-1): a hash chain, appended only (the migration's triggers refuse
+# UPDATE and DELETE). `seq` is given by the writer, which holds the chain's lock
+# (adapters/db/audit_repo.py), so the chain never forks. before/after are canonical
+# JSON text, hashed as stored.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("party", String(100), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("target", String(300)),
+    Column("shop_id", String(ID)),  # no foreign key: a refusal may name an unknown shop
+    Column("before", Text),
+    Column("after", Text),
+    Column("request_id", String(100)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_shop", "shop_id", "seq"),
+    Index("ix_audit_log_actor", "actor", "seq"),
+)

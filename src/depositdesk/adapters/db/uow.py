@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from depositdesk.adapters.db.attachments_repo import AttachmentRepository
+from depositdesk.adapters.db.audit_repo import AuditRepository
 from depositdesk.adapters.db.engine import read_only_options
 from depositdesk.adapters.db.events_repo import EventRepository
 from depositdesk.adapters.db.idempotency_repo import IdempotencyRepository
@@ -70,14 +71,17 @@ class SqlUnitOfWork:
         self.violation_returns = ViolationReturnRepository(conn)
         self.attachments = AttachmentRepository(conn)
         self.signals = SecuritySignalRepository(conn)
+        self.audit = AuditRepository(conn, self.postgres)
         return self
 
     def commit(self) -> None:
         assert self.conn is not None
+        self.audit.flush()  # AUD-1: the chain's lock is the last one taken, held to here
         self.conn.commit()
 
     def rollback(self) -> None:
         assert self.conn is not None
+        self.audit.discard()
         self.conn.rollback()
 
     def __exit__(
@@ -90,6 +94,7 @@ class SqlUnitOfWork:
         if self._joined:
             self._joined -= 1
             if exc_type is not None and self.conn.in_transaction():
+                self.audit.discard()
                 self.conn.rollback()
             return
         try:

@@ -17,6 +17,7 @@ from depositdesk.bootstrap import App
 from depositdesk.entrypoints.api import openapi, problems
 from depositdesk.entrypoints.api.routes import (
     attachments,
+    audit,
     events,
     policies,
     refunds,
@@ -52,7 +53,17 @@ def create_app(app: App) -> FastAPI:
     api.state.connection_turns = anyio.Semaphore(app.settings.db_pool_size)
     problems.install(api)
     openapi.install(api)
-    for module in (policies, shops, refunds, violations, webhooks, events, attachments, system):
+    for module in (
+        policies,
+        shops,
+        refunds,
+        violations,
+        webhooks,
+        events,
+        attachments,
+        audit,
+        system,
+    ):
         api.include_router(module.router)
 
     api.add_middleware(RequestLog)

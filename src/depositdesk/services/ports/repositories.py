@@ -6,13 +6,14 @@ domain dataclasses. Nothing here commits: the unit of work does (uow.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from depositdesk.domain.attachments import Attachment
+from depositdesk.domain.audit import AuditEntry, AuditRecord
 from depositdesk.domain.eligibility import BlockerCode, RecordSet, RefundKind
 from depositdesk.domain.ledger import Account, JournalEntry, RecordedEntry
 from depositdesk.domain.money import Money
@@ -255,4 +256,42 @@ class PayoutRepository(Protocol):
     def claim_due(self, now: datetime, lease_started_before: datetime) -> Payout | None:
         """The oldest pending payout, or a `sending` one whose lease ran out; locked
         (PostgreSQL skips rows another worker holds)."""
+        ...
+
+
+class AuditRepository(Protocol):
+    """The audit log's hash chain (AUD-1), appended only."""
+
+    def append(self, entry: AuditEntry) -> None:
+        """Queue an entry: the unit of work seals it after the chain's head and writes it
+        as it commits (under the chain's lock), or drops it when it rolls back."""
+        ...
+
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the last record; (0, GENESIS) for an empty chain."""
+        ...
+
+    def head_before(self, at: datetime) -> tuple[int, str]:
+        """(seq, hash) of the last record made before `at` (a day's anchor)."""
+        ...
+
+    def count(self) -> int: ...
+    def chain(self, batch: int = 2000) -> Iterator[AuditRecord]:
+        """Every record, seq ascending."""
+        ...
+
+    def page(
+        self,
+        *,
+        shop_id: str | None,
+        actor: str | None,
+        since: datetime | None,
+        before_seq: int | None,
+        limit: int,
+    ) -> list[AuditRecord]:
+        """Newest first; `before_seq` continues a page."""
+        ...
+
+    def of_shop(self, shop_id: str) -> list[AuditRecord]:
+        """The shop's records, oldest first."""
         ...

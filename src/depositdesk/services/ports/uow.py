@@ -19,6 +19,7 @@ from depositdesk.services.ports.outbox import (
 )
 from depositdesk.services.ports.repositories import (
     AttachmentRepository,
+    AuditRepository,
     EventRepository,
     IdempotencyRepository,
     LedgerRepository,
@@ -121,6 +122,11 @@ class UnitOfWork(Transaction, Protocol):
     @property
     def attachments(self) -> AttachmentRepository:
         """Proof files' records (REF-4)."""
+        ...
+
+    @property
+    def audit(self) -> AuditRepository:
+        """The audit log (AUD-1): entries written with the commit."""
         ...
 
 

@@ -1,0 +1,154 @@
+"""The audit log (AUD-1) on SQLAlchemy Core: a hash chain that never forks.
+
+`append` queues an entry; `flush` (called by the unit of work just before it commits)
+takes the chain's lock, reads the head, seals the queued entries after it and inserts
+them in one statement. The lock is held from there to the commit, the shortest time
+possible, and it is the last lock a transaction takes, so it cannot be part of a
+lock-order deadlock. PostgreSQL: a transaction-scoped advisory lock; SQLite: writers
+already hold the one write lock (BEGIN IMMEDIATE, adapters/db/engine.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, func, insert, select, text
+
+from depositdesk.adapters.db.tables import audit_log
+from depositdesk.domain.audit import GENESIS, AuditEntry, AuditRecord, canonical, seal_all
+
+# pg_advisory_xact_lock's key for the chain: "AUD1" as an integer.
+CHAIN_LOCK = 0x41554431
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else canonical(value).decode()
+
+
+def _record(row: RowMapping) -> AuditRecord:
+    return AuditRecord(
+        seq=int(row["seq"]),
+        at=row["at"],
+        actor=row["actor"],
+        role=row["role"],
+        party=row["party"],
+        action=row["action"],
+        target=row["target"],
+        shop_id=row["shop_id"],
+        before=None if row["before"] is None else json.loads(row["before"]),
+        after=None if row["after"] is None else json.loads(row["after"]),
+        request_id=row["request_id"],
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+class AuditRepository:
+    def __init__(self, conn: Connection, postgres: bool) -> None:
+        self.conn = conn
+        self.postgres = postgres
+        self._queued: list[AuditEntry] = []
+
+    # -- writes -----------------------------------------------------------------------
+    def append(self, entry: AuditEntry) -> None:
+        """Queue an entry; it is written with the transaction's commit (flush)."""
+        self._queued.append(entry)
+
+    def discard(self) -> None:
+        """The transaction rolled back: what it queued never happened."""
+        self._queued.clear()
+
+    def flush(self) -> None:
+        """Seal the queued entries after the head and insert them (the chain's lock is
+        held until the transaction ends)."""
+        if not self._queued:
+            return
+        if self.postgres:
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
+        seq, head = self.head()
+        records = seal_all(self._queued, seq, head)
+        self._queued.clear()
+        self.conn.execute(
+            insert(audit_log),
+            [
+                {
+                    "seq": r.seq,
+                    "at": r.at,
+                    "actor": r.actor,
+                    "role": r.role,
+                    "party": r.party,
+                    "action": r.action,
+                    "target": r.target,
+                    "shop_id": r.shop_id,
+                    "before": _json(r.before),
+                    "after": _json(r.after),
+                    "request_id": r.request_id,
+                    "prev_hash": r.prev_hash,
+                    "hash": r.hash,
+                }
+                for r in records
+            ],
+        )
+
+    # -- reads ------------------------------------------------------------------------
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the last record; (0, GENESIS) for an empty chain."""
+        a = audit_log.c
+        row = self.conn.execute(select(a.seq, a.hash).order_by(a.seq.desc()).limit(1)).first()
+        return (0, GENESIS) if row is None else (int(row[0]), row[1])
+
+    def head_before(self, at: datetime) -> tuple[int, str]:
+        """(seq, hash) of the last record made before `at`: read from the newest back,
+        so a day's anchor written just after it ends reads a few rows."""
+        a = audit_log.c
+        q = select(a.seq, a.hash).where(a.at < at).order_by(a.seq.desc()).limit(1)
+        row = self.conn.execute(q).first()
+        return (0, GENESIS) if row is None else (int(row[0]), row[1])
+
+    def count(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
+
+    def chain(self, batch: int = 2000) -> Iterator[AuditRecord]:
+        """Every record, seq ascending, read a batch at a time."""
+        after = None
+        while True:
+            q = select(audit_log).order_by(audit_log.c.seq).limit(batch)
+            if after is not None:
+                q = q.where(audit_log.c.seq > after)
+            rows = list(self.conn.execute(q).mappings())
+            if not rows:
+                return
+            for row in rows:
+                yield _record(row)
+            after = int(rows[-1]["seq"])
+
+    def page(
+        self,
+        *,
+        shop_id: str | None,
+        actor: str | None,
+        since: datetime | None,
+        before_seq: int | None,
+        limit: int,
+    ) -> list[AuditRecord]:
+        """Newest first; `before_seq` continues a page."""
+        a = audit_log.c
+        q = select(audit_log).order_by(a.seq.desc()).limit(limit)
+        if shop_id is not None:
+            q = q.where(a.shop_id == shop_id)
+        if actor is not None:
+            q = q.where(a.actor == actor)
+        if since is not None:
+            q = q.where(a.at >= since)
+        if before_seq is not None:
+            q = q.where(a.seq < before_seq)
+        return [_record(row) for row in self.conn.execute(q).mappings()]
+
+    def of_shop(self, shop_id: str) -> list[AuditRecord]:
+        """The shop's records, oldest first (the shop's record, AUD-2)."""
+        a = audit_log.c
+        q = select(audit_log).where(a.shop_id == shop_id).order_by(a.seq)
+        return [_record(row) for row in self.conn.execute(q).mappings()]
