@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
+from depositdesk.adapters.db.engine import make_engine
 from depositdesk.entrypoints.cli import app
+from tests.conftest import PG_URL
 
 runner = CliRunner()
 
@@ -114,3 +119,67 @@ def test_pol3_policy_check_refuses_a_pack_in_a_code_that_is_not_money(env: Path,
         assert result.exit_code == 1, result.output
         assert "currency" in result.stderr and f"{code} is an ISO 4217 code for" in result.stderr
     assert 'currency = "GBP"' in runner.invoke(app, ["policy", "export", "gb"]).stdout
+
+
+def _serve_calls(monkeypatch: pytest.MonkeyPatch) -> tuple[list[dict[str, object]], list[int]]:
+    """uvicorn.run and the in-process worker replaced by recorders."""
+    import uvicorn
+
+    from depositdesk.entrypoints import worker
+
+    served: list[dict[str, object]] = []
+    workers_started: list[int] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: served.append(kwargs))
+    monkeypatch.setattr(worker, "start_in_background", lambda app: workers_started.append(1))
+    return served, workers_started
+
+
+def test_serve_with_workers_on_sqlite_runs_the_background_worker_once(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served, workers_started = _serve_calls(monkeypatch)
+    result = runner.invoke(app, ["serve", "--workers", "3", "--port", "8123"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert workers_started == [1]  # in the supervising process, not in each of the 3
+    [options] = served
+    assert options["workers"] == 3 and options["factory"] is True
+    said = " ".join(result.stderr.split())
+    assert "3 API process(es)" in said and "each with 10 database connections" in said
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A schema of its own in the test PostgreSQL, as a URL the CLI can take."""
+    schema = f"dd_test_cli_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = make_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+# The refused command exits without closing its pool; the process would end there.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_serve_refuses_more_connections_than_postgres_accepts(
+    env: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str
+) -> None:
+    monkeypatch.setenv("DEPOSITDESK_DATABASE_URL", pg_url)
+    served, workers_started = _serve_calls(monkeypatch)
+    monkeypatch.setenv("DEPOSITDESK_DB_POOL_SIZE", "150")
+    refused = runner.invoke(app, ["serve", "--workers", "2"], terminal_width=200)
+    assert refused.exit_code == 1
+    assert "connections, but PostgreSQL accepts" in " ".join(refused.stderr.split())
+    assert served == []
+    monkeypatch.setenv("DEPOSITDESK_DB_POOL_SIZE", "5")
+    monkeypatch.setenv("DEPOSITDESK_DB_MAX_OVERFLOW", "1")
+    assert runner.invoke(app, ["serve", "--workers", "2"]).exit_code == 0
+    # With PostgreSQL `depositdesk worker` runs beside the API, not inside it.
+    assert [o["workers"] for o in served] == [2] and workers_started == []
