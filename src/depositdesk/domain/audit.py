@@ -91,6 +91,16 @@ class AuditRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ShopFacts:
+    """What a record's before/after needs of a shop's row, read in one statement."""
+
+    status: str
+    enforcement_step: str | None
+    market: str
+    categories: tuple[str, ...]  # the active ones
+
+
+@dataclass(frozen=True, slots=True)
 class ChainBreak:
     seq: int
     reason: BreakReason

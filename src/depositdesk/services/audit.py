@@ -26,9 +26,10 @@ import structlog
 from depositdesk.domain.audit import SYSTEM_ACTOR, AuditEntry, JsonDict
 from depositdesk.domain.clock import rfc3339
 from depositdesk.domain.errors import NotFound
-from depositdesk.domain.ledger import CREDIT_NORMAL, Account
+from depositdesk.domain.ledger import CREDIT_NORMAL, Account, DepositPosition
+from depositdesk.domain.money import Money
 from depositdesk.domain.policy import PolicyBook, PolicyPack
-from depositdesk.domain.shop import Seller
+from depositdesk.domain.shop import Seller, ShopStatus
 from depositdesk.services.access import Principal
 from depositdesk.services.ports.uow import UnitOfWork, UowFactory
 from depositdesk.services.shop_view import ShopView
@@ -146,27 +147,29 @@ def shop_snapshot(
     enforcement step, and held, required, receivable and reserved (minor units of
     the market's currency). None when there is no such shop. `lock` takes the shop's
     row lock (the one every money write takes first), so the balances read here are
-    those the use case then works on."""
-    shop = uow.shops.get(shop_id, lock=lock)
-    if shop is None:
+    those the use case then works on. Two reads: the shop with its categories, and
+    its balances (remembered for the unit of work, so the use case reads them free)."""
+    facts = uow.audit.shop_facts(shop_id, lock=lock)
+    if facts is None:
         return None
-    snap: JsonDict = {
-        "status": shop.status.value,
-        "enforcement_step": shop.case.step if shop.case is not None else None,
-    }
+    snap: JsonDict = {"status": facts.status, "enforcement_step": facts.enforcement_step}
     try:
-        pack = (book or PolicyBook(uow.policies.versions())).in_force(shop.market, now)
+        pack = (book or PolicyBook(uow.policies.versions())).in_force(facts.market, now)
     except NotFound:  # no pack for its market (yet): status and step still say much
         return snap
-    cur = pack.currency
-    categories = tuple(c.category for c in uow.shops.categories(shop_id) if c.active)
+    return _with_money(uow, snap, shop_id, pack.currency, pack.required_deposit(facts.categories))
+
+
+def _with_money(
+    uow: UnitOfWork, snap: JsonDict, shop_id: str, currency: str, required: Money
+) -> JsonDict:
     balances = uow.ledger.balances(shop_id)
     snap.update(
-        currency=cur,
-        required=pack.required_deposit(categories).minor,
-        held=_amount(balances, Account.DEPOSIT_HELD, cur),
-        receivable=_amount(balances, Account.RECEIVABLE, cur),
-        reserved=_amount(balances, Account.REFUND_RESERVED, cur),
+        currency=currency,
+        required=required.minor,
+        held=_amount(balances, Account.DEPOSIT_HELD, currency),
+        receivable=_amount(balances, Account.RECEIVABLE, currency),
+        reserved=_amount(balances, Account.REFUND_RESERVED, currency),
     )
     return snap
 
@@ -174,17 +177,12 @@ def shop_snapshot(
 def view_snapshot(uow: UnitOfWork, view: ShopView) -> JsonDict:
     """`shop_snapshot` of a shop already loaded (with its policy and categories) in
     this unit of work: its balances are remembered there, so this reads nothing."""
-    shop, cur = view.shop, view.pack.currency
-    balances = uow.ledger.balances(shop.id)
-    return {
+    shop = view.shop
+    snap: JsonDict = {
         "status": shop.status.value,
         "enforcement_step": shop.case.step if shop.case is not None else None,
-        "currency": cur,
-        "required": view.required.minor,
-        "held": _amount(balances, Account.DEPOSIT_HELD, cur),
-        "receivable": _amount(balances, Account.RECEIVABLE, cur),
-        "reserved": _amount(balances, Account.REFUND_RESERVED, cur),
     }
+    return _with_money(uow, snap, shop.id, view.pack.currency, view.required)
 
 
 @contextmanager
@@ -295,7 +293,9 @@ def finish(uow: UnitOfWork, call: Call, result: object) -> None:
         return  # a use case without a time (none so far) cannot be placed
     after = _summary(result)
     if shop_id is not None:
-        after = shop_snapshot(uow, shop_id, now, book=call.book)
+        after = _result_snapshot(uow, result, shop_id)
+        if after is None:
+            after = shop_snapshot(uow, shop_id, now, book=call.book)
     record(
         uow,
         call.who,
@@ -317,6 +317,29 @@ def _forget(call: Call) -> None:
     if call.token is not None:
         _current.reset(call.token)
         call.token = None
+
+
+def _result_snapshot(uow: UnitOfWork, result: object, shop_id: str) -> JsonDict | None:
+    """The shop's snapshot from what the use case returned, when that shows the shop
+    as it left it (a ShopView, a pay-in's deposit), so nothing is read again."""
+    if isinstance(result, ShopView) and result.shop.id == shop_id:
+        return view_snapshot(uow, result)
+    # A pay-in's deposit view (services/deposits.DepositView, not imported: it imports
+    # the notices, which record here).
+    deposit = getattr(result, "deposit", None)
+    pos = getattr(deposit, "position", None)
+    status = getattr(deposit, "shop_status", None)
+    if (
+        isinstance(pos, DepositPosition)
+        and isinstance(status, ShopStatus)
+        and getattr(deposit, "shop_id", None) == shop_id
+    ):
+        snap: JsonDict = {
+            "status": status.value,
+            "enforcement_step": getattr(deposit, "enforcement_step", None),
+        }
+        return _with_money(uow, snap, shop_id, pos.required.currency, pos.required)
+    return None
 
 
 def _summary(result: object) -> JsonDict | None:

@@ -17,8 +17,15 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, text
 
-from depositdesk.adapters.db.tables import audit_log
-from depositdesk.domain.audit import GENESIS, AuditEntry, AuditRecord, canonical, seal_all
+from depositdesk.adapters.db.tables import audit_log, shop_categories, shops
+from depositdesk.domain.audit import (
+    GENESIS,
+    AuditEntry,
+    AuditRecord,
+    ShopFacts,
+    canonical,
+    seal_all,
+)
 
 # pg_advisory_xact_lock's key for the chain: "AUD1" as an integer.
 CHAIN_LOCK = 0x41554431
@@ -94,6 +101,21 @@ class AuditRepository:
         )
 
     # -- reads ------------------------------------------------------------------------
+    def shop_facts(self, shop_id: str, lock: bool = False) -> ShopFacts | None:
+        """A shop's status, step, market and active categories in one statement;
+        `lock`: its row lock (PostgreSQL FOR UPDATE), the one money writes take first."""
+        s, c = shops.c, shop_categories.c
+        agg = func.string_agg(c.category, ",") if self.postgres else func.group_concat(c.category)
+        categories = select(agg).where(c.shop_id == s.id, c.active.is_(True)).scalar_subquery()
+        q = select(s.status, s.enforcement_step, s.market, categories).where(s.id == shop_id)
+        if lock and self.postgres:
+            q = q.with_for_update(of=shops)
+        row = self.conn.execute(q).first()
+        if row is None:
+            return None
+        found = tuple(sorted(row[3].split(","))) if row[3] else ()
+        return ShopFacts(row[0], row[1], row[2], found)
+
     def head(self) -> tuple[int, str]:
         """(seq, hash) of the last record; (0, GENESIS) for an empty chain."""
         a = audit_log.c

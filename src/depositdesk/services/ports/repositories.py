@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from depositdesk.domain.attachments import Attachment
-from depositdesk.domain.audit import AuditEntry, AuditRecord
+from depositdesk.domain.audit import AuditEntry, AuditRecord, ShopFacts
 from depositdesk.domain.eligibility import BlockerCode, RecordSet, RefundKind
 from depositdesk.domain.ledger import Account, JournalEntry, RecordedEntry
 from depositdesk.domain.money import Money
@@ -261,6 +261,11 @@ class PayoutRepository(Protocol):
 
 class AuditRepository(Protocol):
     """The audit log's hash chain (AUD-1), appended only."""
+
+    def shop_facts(self, shop_id: str, lock: bool = False) -> ShopFacts | None:
+        """A shop's status, step, market and active categories, in one read (`lock`:
+        the shop's row lock, which money writes take first)."""
+        ...
 
     def append(self, entry: AuditEntry) -> None:
         """Queue an entry: the unit of work seals it after the chain's head and writes it
