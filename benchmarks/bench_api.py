@@ -625,6 +625,7 @@ def bench(
     events: int = EVENTS,
     seconds: float = SECONDS,
     pg_workers: int = PG_WORKERS,
+    databases: tuple[str, ...] = ("sqlite", "postgresql"),
 ) -> Report:
     report = Report(
         f"API under load: {shops:,} shops, {orders:,} orders, {seconds:g}s per call and "
@@ -636,16 +637,17 @@ def bench(
         say(f"[api] generating {events:,} events for the ingestion ...")
         generate(events_file, events)
         tables: list[tuple[str, list[Measured]]] = []
-        with sqlite_database() as url:
-            results, info = bench_one(
-                "SQLite", url, 1, shops, orders, events_file, seconds, workdir
-            )
-            tables.append(("SQLite, 1 process", results))
-            _add_targets(report, "SQLite", results, info)
-        problem = postgres_reachable()
+        if "sqlite" in databases:
+            with sqlite_database() as url:
+                results, info = bench_one(
+                    "SQLite", url, 1, shops, orders, events_file, seconds, workdir
+                )
+                tables.append(("SQLite, 1 process", results))
+                _add_targets(report, "SQLite", results, info)
+        problem = postgres_reachable() if "postgresql" in databases else "not asked for"
         if problem is not None:
             say(f"[api] PostgreSQL skipped: {problem}")
-            report.add("PostgreSQL", "skipped (not reachable)")
+            report.add("PostgreSQL", f"skipped ({problem})")
         else:
             with postgres_database() as url:
                 label = f"PostgreSQL, {pg_workers} processes"
@@ -666,9 +668,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-events", type=int, default=EVENTS)
     parser.add_argument("--api-seconds", type=float, default=SECONDS)
     parser.add_argument("--pg-workers", type=int, default=PG_WORKERS)
+    parser.add_argument(
+        "--api-databases", default="sqlite,postgresql", help="sqlite, postgresql or both"
+    )
     args = parser.parse_args(argv)
     bench(
-        args.api_shops, args.api_orders, args.api_events, args.api_seconds, args.pg_workers
+        args.api_shops,
+        args.api_orders,
+        args.api_events,
+        args.api_seconds,
+        args.pg_workers,
+        tuple(args.api_databases.split(",")),
     ).print()
 
 

@@ -461,6 +461,8 @@ def serve(
     worker` beside it (as many as you like)."""
     import uvicorn
 
+    from depositdesk.entrypoints.api.protocol import HTTP_PROTOCOL
+
     application = _ready()
     settings = application.settings
     sqlite = application.engine.dialect.name == "sqlite"
@@ -484,6 +486,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        http=HTTP_PROTOCOL,  # h11 with TCP_NODELAY on every connection (api/protocol.py)
         log_level="warning",
         # A process still importing on a busy machine is not hung: without this,
         # uvicorn kills and restarts workers that take over 5 s to start, forever.
