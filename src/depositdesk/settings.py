@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         default="noreply@depositdesk.invalid", description="the From address of notices"
     )
     secret_key: str = Field(default="dev-only-change-me", description="signs sessions")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        max_length=200,
+        description="where users reach depositdesk: the base of links in emails",
+    )
     data_dir: Path = Field(default=Path("./data"), description="archives and attachments")
     # Proof files (REF-4). At most 15 MiB: the API refuses any body over 16 MiB unread.
     attachment_max_bytes: int = Field(

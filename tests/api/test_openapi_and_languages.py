@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tests.conftest import Api
 
-NOT_JSON = {("/metrics", "get")}  # Prometheus text format
+# Prometheus text format; logout answers 204 with no body.
+NOT_JSON = {("/metrics", "get"), ("/v1/auth/logout", "post")}
 # Downloads answer the file's own media types, each a binary string.
 FILES = {("/v1/attachments/{attachment_id}/content", "get")}
 

@@ -71,6 +71,28 @@ class IdempotencyConflict(DomainError):
     status = 409
 
 
+class Refused(DomainError):
+    """A sign-in, a session or a second factor refused: its own public `code`, the
+    status (401 unless said), and facts for the caller (`locked_until`, …) that the
+    problem+json carries as extra members."""
+
+    status = 401
+
+    def __init__(self, code: str, detail: str, status: int = 401, **extra: object) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.status = status
+        self.extra = extra
+
+
+class StepUpRequired(DomainError):
+    """A sensitive call (policy: changing the payout account, unlinking, …) needs a
+    second factor passed within the policy's minutes (issue 10's step-up)."""
+
+    code = "step_up_required"
+    status = 403
+
+
 @dataclass
 class PolicyProblems(Exception):
     """A policy pack failed validation; every problem is listed (POL-3)."""

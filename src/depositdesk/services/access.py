@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from depositdesk.domain.errors import Forbidden, NotFound
+from depositdesk.domain.errors import Forbidden, NotFound, StepUpRequired
 
 
 class Role(StrEnum):
@@ -34,6 +35,10 @@ class Principal:
     role: Role
     seller_id: str | None
     name: str
+    # A signed-in user's session (POST /v1/auth/login): the user, and when the second
+    # factor was last passed (None: not in this session). Machine tokens: both None.
+    user_id: str | None = None
+    mfa_at: datetime | None = None
 
     @classmethod
     def system(cls, role: Role, name: str) -> Principal:
@@ -80,3 +85,17 @@ def require_shop_role(
 ) -> None:
     check_shop_visible(principal, shop_seller_id, shop_id)
     require(principal, *(seller_roles if principal.is_seller else platform_roles))
+
+
+def require_step_up(principal: Principal, now: datetime, minutes: int, what: str) -> None:
+    """Sensitive calls (the policy's `security.step_up_minutes`): a signed-in user
+    must have passed the second factor within `minutes`. Machine tokens made with
+    the CLI have no second factor; they are the operator's credentials and are
+    audited as such, so they pass."""
+    if principal.user_id is None:
+        return
+    if principal.mfa_at is None or now - principal.mfa_at > timedelta(minutes=minutes):
+        raise StepUpRequired(
+            f"{what} needs your second factor within the last {minutes} minutes: sign in "
+            "again with your authenticator code (POST /v1/auth/login with totp)"
+        )

@@ -35,7 +35,13 @@ from depositdesk.domain.refunds import (
 )
 from depositdesk.domain.security_signals import SecuritySignal, SignalKind
 from depositdesk.domain.timers import Timer
-from depositdesk.services.access import Principal, Role, require, require_shop_role
+from depositdesk.services.access import (
+    Principal,
+    Role,
+    require,
+    require_shop_role,
+    require_step_up,
+)
 from depositdesk.services.attachments import owned_by
 from depositdesk.services.eligibility import assess_shop
 from depositdesk.services.money_moves import check_idempotency_key, replay, request_hash
@@ -48,7 +54,9 @@ from depositdesk.services.webhooks import money_data, publish, time_data
 
 APPLICANTS = (Role.OWNER, Role.ADMIN)  # REF-4: the shop owner or an admin
 REVIEWERS = (Role.REVIEWER, Role.PLATFORM_ADMIN)
-READERS = (Role.PLATFORM_ADMIN, Role.REVIEWER, Role.AUDITOR)
+# interface.md "seller, platform": every platform role, the marketplace's own systems
+# (integration) included, follows refunds.
+READERS = (Role.PLATFORM_ADMIN, Role.REVIEWER, Role.AUDITOR, Role.INTEGRATION)
 MAX_TEXT = 2000
 REVIEW_TIMER = "refund.review_due"  # timer kind: an application's review is due
 
@@ -248,6 +256,12 @@ def apply(
     text = _text(reason, "reason", required=True)
     assert text is not None
     destination = _destination(view, destination_account, destination_currency, destination_reason)
+    if not destination.original:
+        # Changing where money goes is sensitive: a signed-in user passes the second
+        # factor within the policy's minutes first (issue 10's step-up).
+        require_step_up(
+            who, now, view.pack.security.step_up_minutes, "paying a refund to another account"
+        )
     # REF-4: proof files the seller's users uploaded (another's or unknown: refused).
     proofs = owned_by(uow, view.shop.seller_id, attachment_ids or [])
     attachments = tuple(a.id for a in proofs)

@@ -58,8 +58,14 @@ def create_token(
     return IssuedToken(token, principal)
 
 
-def authenticate(uow: UnitOfWork, token: str) -> Principal | None:
-    return uow.tokens.by_hash(_hash(token))
+def authenticate(uow: UnitOfWork, token: str, now: datetime | None = None) -> Principal | None:
+    """The holder of a token in force at `now` (a session ends at its expiry)."""
+    return uow.tokens.by_hash(_hash(token), now)
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a token: its SHA-256 (sessions are made in services/sessions)."""
+    return _hash(token)
 
 
 def revoke_token(uow: UnitOfWork, who: Principal, now: datetime, token_id: str) -> None:

@@ -262,7 +262,13 @@ class ShopRepository:
 # Every request runs it: built once, so only its parameters change (building a
 # statement costs more than running this one on SQLite).
 _TOKEN_BY_HASH = select(
-    api_tokens.c.id, api_tokens.c.role, api_tokens.c.seller_id, api_tokens.c.name
+    api_tokens.c.id,
+    api_tokens.c.role,
+    api_tokens.c.seller_id,
+    api_tokens.c.name,
+    api_tokens.c.user_id,
+    api_tokens.c.mfa_at,
+    api_tokens.c.expires_at,
 ).where(api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None))
 
 
@@ -282,11 +288,50 @@ class TokenRepository:
             )
         )
 
-    def by_hash(self, token_hash: str) -> Principal | None:
+    def add_session(
+        self, principal: Principal, token_hash: str, created_at: datetime, expires_at: datetime
+    ) -> None:
+        """A signed-in user's session token (issue 10)."""
+        self.conn.execute(
+            insert(api_tokens).values(
+                id=principal.token_id,
+                token_hash=token_hash,
+                role=principal.role,
+                seller_id=principal.seller_id,
+                name=principal.name,
+                created_at=created_at,
+                user_id=principal.user_id,
+                mfa_at=principal.mfa_at,
+                expires_at=expires_at,
+            )
+        )
+
+    def by_hash(self, token_hash: str, now: datetime | None = None) -> Principal | None:
+        """The holder of a token in force: not revoked, and (a session) not expired
+        at `now`."""
         row = self.conn.execute(_TOKEN_BY_HASH, {"token_hash": token_hash}).mappings().first()
         if row is None:
             return None
-        return Principal(row["id"], Role(row["role"]), row["seller_id"], row["name"])
+        if row["expires_at"] is not None and (now is None or now >= row["expires_at"]):
+            return None
+        return Principal(
+            row["id"],
+            Role(row["role"]),
+            row["seller_id"],
+            row["name"],
+            user_id=row["user_id"],
+            mfa_at=row["mfa_at"],
+        )
+
+    def revoke_sessions(self, user_id: str, at: datetime) -> int:
+        """End every session of a user (a password change, …)."""
+        t = api_tokens.c
+        done = self.conn.execute(
+            update(api_tokens)
+            .where(t.user_id == user_id, t.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return done.rowcount
 
     def revoke(self, token_id: str, at: datetime) -> bool:
         t = api_tokens.c

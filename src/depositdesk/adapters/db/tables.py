@@ -167,6 +167,67 @@ api_tokens = Table(
     Column("name", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    # Session tokens (POST /v1/auth/login): the user, when the session ends, and when
+    # its second factor was last passed (step-up). Null for the CLI's machine tokens.
+    Column("user_id", String(32)),
+    Column("expires_at", UTCDateTime),
+    Column("mfa_at", UTCDateTime),
+)
+
+# Seller users (issue 10): argon2id password hashes, an optional TOTP second factor.
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("seller_id", String(ID), ForeignKey("sellers.id"), nullable=False, index=True),
+    Column("email", String(254), nullable=False, unique=True),  # lower case
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("email_verified_at", UTCDateTime),
+    Column("totp_secret", String(64)),  # base32, once enrolment is verified
+    Column("totp_pending_secret", String(64)),  # enrolment started, not verified yet
+    Column("totp_enabled_at", UTCDateTime),
+    Column("totp_last_step", BigInteger),  # the last time step used: a code works once
+    Column("failed_totp", Integer, nullable=False),  # wrong codes in a row
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id"), primary_key=True),
+    Column("code_hash", String(64), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+email_verifications = Table(
+    "email_verifications",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+# Devices a user signed in from (a hash of the client's address and agent): a new one
+# is a security signal (UNL-1).
+user_devices = Table(
+    "user_devices",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id"), primary_key=True),
+    Column("device", String(64), primary_key=True),
+    Column("first_seen", UTCDateTime, nullable=False),
+)
+
+# Failed sign-ins per account ("email:<address>") and per client ("addr:<ip>").
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
 )
 
 events = Table(

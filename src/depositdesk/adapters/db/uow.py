@@ -27,6 +27,7 @@ from depositdesk.adapters.db.repositories import (
 from depositdesk.adapters.db.returns_repo import ViolationReturnRepository
 from depositdesk.adapters.db.signals_repo import SecuritySignalRepository
 from depositdesk.adapters.db.timer_repo import TimerRepository
+from depositdesk.adapters.db.users_repo import UserRepository
 from depositdesk.adapters.db.webhook_repo import WebhookEndpointRepository
 
 
@@ -71,6 +72,7 @@ class SqlUnitOfWork:
         self.violation_returns = ViolationReturnRepository(conn)
         self.attachments = AttachmentRepository(conn)
         self.signals = SecuritySignalRepository(conn)
+        self.users = UserRepository(conn, self.postgres)
         self.audit = AuditRepository(conn, self.postgres)
         return self
 

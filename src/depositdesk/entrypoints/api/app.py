@@ -18,8 +18,10 @@ from depositdesk.entrypoints.api import openapi, problems
 from depositdesk.entrypoints.api.routes import (
     attachments,
     audit,
+    auth,
     events,
     policies,
+    records,
     refunds,
     shops,
     system,
@@ -61,7 +63,9 @@ def create_app(app: App) -> FastAPI:
         webhooks,
         events,
         attachments,
+        auth,
         audit,
+        records,
         system,
     ):
         api.include_router(module.router)

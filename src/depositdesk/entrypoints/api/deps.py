@@ -46,7 +46,9 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 def _refused() -> HTTPException:
     return HTTPException(
-        401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
+        401,
+        "the token is unknown, revoked, or a session that ended: sign in again",
+        headers={"WWW-Authenticate": "Bearer"},
     )
 
 
@@ -60,7 +62,7 @@ def get_principal(
 ) -> Principal:
     """The caller, looked up in a read transaction of its own (routes that run their
     own transactions: events, uploads, the sandbox clock)."""
-    principal = read(app, authenticate, _token(credentials))
+    principal = read(app, authenticate, _token(credentials), app.now_refreshed())
     if principal is None:
         raise _refused()
     return principal
@@ -145,10 +147,11 @@ def get_call(
     cache, so a revoked token is refused from the next request on."""
     token = _token(credentials)
     with app.uow(read_only=request.method in READ_METHODS) as uow:
-        who = authenticate(uow, token)
+        now = app.now_in(uow)
+        who = authenticate(uow, token, now)
         if who is None:
             raise _refused()
-        yield Call(app, app.now_in(uow), who, uow)
+        yield Call(app, now, who, uow)
 
 
 def get_caller(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -16,11 +17,13 @@ from depositdesk.domain.errors import (
     FieldProblem,
     NotEligible,
     PolicyProblems,
+    Refused,
     ValidationProblem,
 )
 from depositdesk.entrypoints.api.schemas.eligibility import BlockerOut
 from depositdesk.entrypoints.api.schemas.problems import PROBLEM, TITLES
 from depositdesk.entrypoints.api.strict_json import BodyRejected
+from depositdesk.services.webhooks import time_data
 
 log = structlog.get_logger("depositdesk.api")
 HTTP_CODES = {
@@ -83,6 +86,14 @@ def install(app: FastAPI) -> None:
                 if isinstance(b, Blocker)
             ]
             return problem(exc.status, exc.code, exc.detail, blockers=blockers)
+        if isinstance(exc, Refused):  # facts the caller acts on (locked_until, …)
+            extra = {
+                k: time_data(v) if isinstance(v, datetime) else v for k, v in exc.extra.items()
+            }
+            response = problem(exc.status, exc.code, exc.detail, **extra)
+            if exc.status == 401:
+                response.headers["WWW-Authenticate"] = "Bearer"
+            return response
         return problem(exc.status, exc.code, exc.detail)
 
     @app.exception_handler(PolicyProblems)

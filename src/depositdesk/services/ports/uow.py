@@ -33,6 +33,7 @@ from depositdesk.services.ports.repositories import (
     SellerRepository,
     ShopRepository,
     TokenRepository,
+    UserRepository,
     ViolationReturnRepository,
 )
 
@@ -107,6 +108,11 @@ class UnitOfWork(Transaction, Protocol):
     @property
     def signals(self) -> SecuritySignalRepository:
         """Security signals (UNL-1): a changed payout account, …"""
+        ...
+
+    @property
+    def users(self) -> UserRepository:
+        """Seller users who sign in (issue 10)."""
         ...
 
     @property

@@ -17,6 +17,7 @@ TITLES = {
     413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    429: "Too many requests",
     500: "Internal error",
 }
 
@@ -35,6 +36,7 @@ class ProblemOut(Out):
     code: str  # not_found, forbidden, validation_error, idempotency_conflict, …
     errors: list[FieldErrorOut] | None = None  # bad input: every field at fault
     request_id: str | None = None  # on internal errors: quote it to the operator
+    locked_until: str | None = None  # 429 too_many_attempts: when signing in works again
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
