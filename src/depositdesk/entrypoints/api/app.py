@@ -21,7 +21,6 @@ from depositdesk.entrypoints.api.routes import (
     auth,
     events,
     policies,
-    records,
     refunds,
     shops,
     system,
@@ -65,7 +64,6 @@ def create_app(app: App) -> FastAPI:
         attachments,
         auth,
         audit,
-        records,
         system,
     ):
         api.include_router(module.router)
