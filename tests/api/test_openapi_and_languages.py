@@ -7,7 +7,10 @@ from tests.conftest import Api
 # Prometheus text format; logout answers 204 with no body.
 NOT_JSON = {("/metrics", "get"), ("/v1/auth/logout", "post")}
 # Downloads answer the file's own media types, each a binary string.
-FILES = {("/v1/attachments/{attachment_id}/content", "get")}
+FILES = {
+    ("/v1/attachments/{attachment_id}/content", "get"),
+    ("/v1/shops/{shop_id}/record", "get"),  # AUD-2: HTML or PDF
+}
 
 
 def test_every_operation_documents_its_success_response_schema(api: Api) -> None:

@@ -21,6 +21,7 @@ from depositdesk.entrypoints.api.routes import (
     auth,
     events,
     policies,
+    records,
     refunds,
     shops,
     system,
@@ -64,6 +65,7 @@ def create_app(app: App) -> FastAPI:
         attachments,
         auth,
         audit,
+        records,
         system,
     ):
         api.include_router(module.router)

@@ -1,0 +1,78 @@
+"""AUD-2: a shop's full record as one document (HTML and PDF): its ledger with the held
+deposit running, notices, refund decisions, payouts and audit records; for auditors,
+platform admins and the shop's own owner and admins only. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from depositdesk.bootstrap import App
+from depositdesk.domain.clock import FixedClock
+from tests.api import test_audit
+from tests.conftest import Api, TokenFactory
+
+# The audit tests' application with the sandbox bank, and its client and tokens.
+bank_app = test_audit.bank_app
+journey = test_audit.journey
+
+
+def test_aud2_the_owner_exports_the_whole_record_as_html_and_pdf(
+    journey: tuple[App, Api, TokenFactory], clock: FixedClock
+) -> None:
+    app, api, auth = journey
+    test_audit._every_kind_of_change(app, api, auth, clock)
+    owner = auth("owner", "s1")
+    page = api.c.get("/v1/shops/shop1/record", headers=owner)
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    html = page.text
+    refunds = api.c.get("/v1/shops/shop1/refunds", headers=owner).json()["items"]
+    for expected in (
+        "Record of shop",
+        "payin",  # the ledger
+        "violation_deduction",
+        "refund_payout",
+        "£1,110.00",  # the held deposit running after the pay-ins
+        "deposits.pay_in",  # the audit rows
+        "timer.enforcement.step",
+        "status: active → restricted",
+        *(r["id"] for r in refunds),
+        "withdrawn",
+        "paid",
+    ):
+        assert expected in html, expected
+    pdf = api.c.get("/v1/shops/shop1/record", headers=owner, params={"format": "pdf"})
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert "attachment" in pdf.headers["content-disposition"]
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    for expected in ("Record of shop", "refund_payout", "deposits.pay_in", refunds[0]["id"]):
+        assert expected in text, expected
+
+
+@pytest.mark.parametrize(
+    ("role", "seller", "status"),
+    [
+        ("owner", "s1", 200),
+        ("admin", "s1", 200),
+        ("auditor", None, 200),
+        ("platform_admin", None, 200),
+        ("staff", "s1", 403),
+        ("reviewer", None, 403),
+        ("integration", None, 403),
+        ("owner", "s2", 404),  # another seller's owner: the shop looks absent
+    ],
+)
+def test_aud2_who_may_export_a_shops_record(
+    journey: tuple[App, Api, TokenFactory], role: str, seller: str | None, status: int
+) -> None:
+    _, api, auth = journey
+    api.seller("s1")
+    api.seller("s2")
+    api.shop()
+    r = api.c.get("/v1/shops/shop1/record", headers=auth(role, seller))
+    assert r.status_code == status, r.text
+    assert api.c.get("/v1/shops/nope/record", headers=auth("auditor")).status_code == 404
