@@ -252,3 +252,24 @@ def test_signals_repeated_wrong_codes_and_a_new_device(
         kinds = conn.execute(select(security_signals.c.kind)).scalars().all()
     assert kinds.count("failed_second_factor") == 1
     assert kinds.count("new_device") == 1
+
+
+def test_aud1_every_sign_in_attempt_is_audited_without_its_secrets(
+    seller: Api, auth: TokenFactory
+) -> None:
+    api = seller
+    add_user(api, api.admin, email_verified=True)
+    assert login(api, password="wrong password, twice over").status_code == 401
+    assert login(api).status_code == 200
+    assert login(api, email="nobody@falcon.example").status_code == 401
+    rows = api.c.get("/v1/audit?limit=50", headers=auth("auditor")).json()["items"]
+    attempts = [r for r in rows if r["action"].startswith("sessions.login")]
+    outcomes = sorted((r["action"], r["after"]["outcome"], r["target"]) for r in attempts)
+    user_id = api.c.get("/v1/me", headers=bearer(login(api))).json()["id"]
+    assert outcomes == [
+        ("sessions.login", "signed_in", f"user:{user_id}"),
+        ("sessions.login_refused", "invalid_credentials", "email:nobody@falcon.example"),
+        ("sessions.login_refused", "invalid_credentials", f"user:{user_id}"),
+    ]
+    assert PASSWORD not in str(rows) and "wrong password" not in str(rows)
+    assert api.c.get("/v1/audit/verify", headers=auth("auditor")).json()["ok"] is True

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from depositdesk.domain.errors import Refused
 from depositdesk.domain.security_signals import SignalKind
 from depositdesk.domain.users import SESSION_LIFETIME, Throttle, User, normalize_email
+from depositdesk.services import audit
 from depositdesk.services.access import Principal, Role
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.second_factor import check_code, signal
@@ -89,8 +90,41 @@ def login(
     device: str = "",
 ) -> LoginOutcome:
     """Check the password (and the TOTP code when given); a session token whose `mfa`
-    says whether the second factor was passed (step-up, issue 10)."""
+    says whether the second factor was passed (step-up, issue 10). Every attempt,
+    signed in or refused, is one audit record (AUD-1) in this transaction: the
+    account tried, the outcome, the client address; never the password or the code."""
     address = normalize_email(email)
+    outcome = _login(uow, now, address, password, totp, client, device)
+    session = outcome.session
+    audit.record(
+        uow,
+        session.principal if session is not None else None,
+        now,
+        "sessions.login" if session is not None else "sessions.login_refused",
+        target=f"user:{outcome.user_id}" if outcome.user_id else f"email:{address}",
+        after={
+            "outcome": "signed_in" if session is not None else _code(outcome),
+            "mfa": session.mfa if session is not None else False,
+            "client": client,
+            **({"session": session.principal.token_id} if session is not None else {}),
+        },
+    )
+    return outcome
+
+
+def _code(outcome: LoginOutcome) -> str:
+    return outcome.refusal.code if outcome.refusal is not None else "refused"
+
+
+def _login(
+    uow: UnitOfWork,
+    now: datetime,
+    address: str,
+    password: str,
+    totp: str | None,
+    client: str,
+    device: str,
+) -> LoginOutcome:
     keys = _keys(address, client)
     lock = _locked(uow, keys, now)
     if lock is not None:

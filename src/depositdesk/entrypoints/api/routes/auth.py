@@ -67,16 +67,19 @@ def login(
     device = f"{request.headers.get('user-agent', '')[:300]}|{client}"
     # The attempt commits what it changed (failure counts, a lock, a signal) even when
     # it is refused; the refusal is answered after.
-    outcome = run(
-        app,
-        sessions.login,
-        now,
-        email=body.email,
-        password=body.password,
-        totp=body.totp,
-        client=client,
-        device=device,
-    )
+    # Not through run(): the attempt writes its own audit record (AUD-1: the account,
+    # the outcome; never the password), and commits it with the failure counts.
+    with app.uow() as uow:
+        outcome = sessions.login(
+            uow,
+            now,
+            email=body.email,
+            password=body.password,
+            totp=body.totp,
+            client=client,
+            device=device,
+        )
+        uow.commit()
     if outcome.refusal is not None:
         raise outcome.refusal
     assert outcome.session is not None
