@@ -5,7 +5,9 @@ positive, a credit negative, and every entry sums to zero per currency.
 `cash` and `receivable` are assets of the platform (normally positive);
 `deposit_held` and `proceeds` are what the platform owes the seller (normally
 negative). So a paid-in deposit of 5000.00 shows as cash +5000.00 and
-deposit_held -5000.00. Balances are never stored; they are sums of postings.
+deposit_held -5000.00. A balance is the sum of its account's postings; the database
+keeps it as a running balance, updated with each entry (adapters/db/ledger_repo.py),
+and a property test holds the two equal.
 """
 
 from __future__ import annotations

@@ -97,7 +97,9 @@ class LedgerRepository:
                 f"m{i}": p.amount.minor,
             }
         sums = []
-        for i, ((account, currency), delta) in enumerate(deltas.items()):
+        # Balance rows are locked in one order (shop, account, currency) by every
+        # writer, so two transactions on the same rows queue instead of deadlocking.
+        for i, ((account, currency), delta) in enumerate(sorted(deltas.items())):
             sums.append(f"(:shop, :ba{i}, :bc{i}, CAST(:bm{i} AS BIGINT))")
             params |= {f"ba{i}": account.value, f"bc{i}": currency, f"bm{i}": delta}
         sql = (
@@ -218,7 +220,7 @@ class LedgerRepository:
     def _add_to_balances(self, deltas: dict[tuple[str, Account, str], int], remember: bool) -> None:
         """Add to the stored balances; `remember`: also to those remembered (a batch's
         postings were added to them as they were held)."""
-        rows = [(s, a.value, c, d) for (s, a, c), d in deltas.items()]
+        rows = [(s, a.value, c, d) for (s, a, c), d in sorted(deltas.items())]
         compiled_many(self.conn, "ledger.balances", self._balance_upsert, _BALANCE_NAMES).run(
             self.conn, rows
         )
