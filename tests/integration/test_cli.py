@@ -166,8 +166,6 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.mark.postgres
-# The refused command exits without closing its pool; the process would end there.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_serve_refuses_more_connections_than_postgres_accepts(
     env: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str
 ) -> None:

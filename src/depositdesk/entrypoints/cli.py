@@ -500,6 +500,7 @@ def _check_connections(application: App, wanted: int) -> None:
         limit = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
         reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
     if wanted > limit - reserved:
+        application.engine.dispose()  # closed now, not by the garbage collector later
         _fail(
             f"--workers x (DEPOSITDESK_DB_POOL_SIZE + DEPOSITDESK_DB_MAX_OVERFLOW) = {wanted} "
             f"connections, but PostgreSQL accepts {limit - reserved} (max_connections "
