@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 
@@ -38,8 +39,12 @@ def test_connections_of_a_socket_uvicorn_binds_for_its_workers_get_tcp_nodelay()
         assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
         config = Config(app=lambda scope, receive, send: None)
         config.load()
-        protocol = NoDelayH11Protocol(config, ServerState(), app_state={})
-        protocol.connection_made(_Transport(accepted))  # type: ignore[arg-type]
+        loop = asyncio.new_event_loop()  # the protocol's own: none may be current here
+        try:
+            protocol = NoDelayH11Protocol(config, ServerState(), app_state={}, _loop=loop)
+            protocol.connection_made(_Transport(accepted))  # type: ignore[arg-type]
+        finally:
+            loop.close()
         assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
     finally:
         for s in (client, accepted, listener):
