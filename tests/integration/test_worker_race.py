@@ -191,7 +191,13 @@ def test_dep6_a_payin_while_its_ladder_timer_is_claimed_does_not_deadlock(
     finally:
         worker.join(timeout=60)
     assert failed == []
-    # The pay-in lifted the case; the timer it could not cancel ran after and did nothing.
+    # Both went through, one after the other, whichever took the shop first: the timer
+    # (the audit's snapshot locks the shop as the step starts) applies its step and the
+    # pay-in then lifts it; or the pay-in lifts the case and the step finds nothing to
+    # do. Either way the shop ends funded and active, and a step's notice is always
+    # followed by the notice that the deposit is paid in full.
     view = read(app, deposits.deposit, None, now, "shop1")
     assert view.enforcement is None and view.shop_status.value == "active"
-    assert not [n for n in view.notices if n.kind.value == "enforcement"]
+    kinds = [n.kind.value for n in sorted(view.notices, key=lambda n: n.id)]
+    if "enforcement" in kinds:
+        assert kinds.index("funded") > kinds.index("enforcement"), kinds
