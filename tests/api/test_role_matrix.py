@@ -163,6 +163,31 @@ def _rows() -> dict[tuple[str, str], Row]:
         ("GET", "/v1/shops/{shop_id}/record"): Row(
             OWNER_ADMIN | {"auditor", "platform_admin"}, "/v1/shops/mine/record?format=html"
         ),
+        # Unlink (issue 11): "leaving" is s1's shop with an open request ({unlink}).
+        ("POST", "/v1/shops/{shop_id}/unlink"): Row(
+            OWNER_ADMIN,
+            "/v1/shops/mine/unlink",
+            {"unlink_date": "2099-01-01", "support_contact": "returns@x.example"},
+            note="mine is terminated: allowed gets 409",
+        ),
+        ("GET", "/v1/unlinks/{unlink_id}"): Row(SELLERS_AND_PLATFORM, "/v1/unlinks/{unlink}"),
+        ("POST", "/v1/unlinks/{unlink_id}/review"): Row(
+            frozenset({"reviewer", "platform_admin"}),
+            "/v1/unlinks/{unlink}/review",
+            {"decision": "clear"},
+            note="not held: allowed gets 409",
+        ),
+        ("POST", "/v1/shops/{shop_id}/closure-notice"): Row(
+            OWNER_ADMIN, "/v1/shops/leaving/closure-notice"
+        ),
+        ("POST", "/v1/unlinks/{unlink_id}/agreement"): Row(
+            OWNER_ADMIN, "/v1/unlinks/{unlink}/agreement", {"version": "v1"}
+        ),
+        ("POST", "/v1/unlinks/{unlink_id}/confirm"): Row(
+            OWNER_ADMIN,
+            "/v1/unlinks/{unlink}/confirm",
+            note="the closure notice's period runs: allowed gets 422",
+        ),
         # Not in sandbox mode here: 404 for everyone after the role check.
         ("GET", "/v1/sandbox/clock"): Row(frozenset({"platform_admin"}), "/v1/sandbox/clock"),
         ("POST", "/v1/sandbox/clock"): Row(
@@ -207,6 +232,14 @@ def world(api: Api, auth: TokenFactory) -> tuple[Api, dict[str, dict[str, str]],
         files={"file": ("proof.pdf", _pdf(), "application/pdf")},
     )
     made["attachment"] = upload.json()["id"]
+    api.shop("leaving", "s1", categories=["apparel"])
+    r = api.c.post(
+        "/v1/shops/leaving/unlink",
+        headers=tokens["owner"],
+        json={"unlink_date": "2099-01-01", "support_contact": "returns@x.example"},
+    )
+    assert r.status_code == 201, r.text
+    made["unlink"] = r.json()["id"]
     return api, tokens, made
 
 
@@ -235,7 +268,16 @@ def _call(
 def _touches_s1(path: str) -> bool:
     return any(
         part in path
-        for part in ("/mine", "/other", "/s1", "{refund}", "{other_refund}", "{attachment}")
+        for part in (
+            "/mine",
+            "/other",
+            "/leaving",
+            "/s1",
+            "{refund}",
+            "{other_refund}",
+            "{attachment}",
+            "{unlink}",
+        )
     )
 
 

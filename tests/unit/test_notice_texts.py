@@ -20,6 +20,7 @@ from depositdesk.domain.payouts import Fx, Payout, PayoutStatus
 from depositdesk.domain.policy import PolicyRef
 from depositdesk.domain.refunds import Destination, Refund, RefundStatus, RejectionCode
 from depositdesk.domain.shop import Language, Shop, ShopStatus
+from depositdesk.domain.unlinks import Unlink, UnlinkStatus
 from depositdesk.services.difference_offers import DifferenceOffer
 from depositdesk.services.notice_texts import format_day, format_money, render, render_html
 
@@ -73,6 +74,23 @@ STOPPED = DifferenceOffer(
 LOWERED = DifferenceOffer(
     cny(3000), cny(20000), cny(20000), cny(17000), None, None, PolicyRef("cn-crossborder", 2)
 )
+# UNL-7: an unlink request scheduled for a date, held first for a signal (UNL-1).
+UNLINK = Unlink(
+    "unl_1",
+    "shop-1",
+    "seller-1",
+    UnlinkStatus.SCHEDULED,
+    date(2026, 5, 1),
+    NOW + timedelta(days=30),
+    NOW + timedelta(days=27),
+    "returns@bluefin.example",
+    NOW,
+    "owner:t",
+    "owner",
+    None,
+    held_reasons=("payout_account_changed: refund ref_1 to another account",),
+    review_message="Checked by phone.",
+)
 # The context each kind's templates are rendered with (as the services pass it).
 CONTEXTS: dict[NoticeKind, dict[str, object]] = {
     NoticeKind.TOPUP: {"demand": _demand()},
@@ -112,6 +130,7 @@ CONTEXTS: dict[NoticeKind, dict[str, object]] = {
         "held": cny(19000),
     },
     NoticeKind.DIFFERENCE_AVAILABLE: {"offer": STOPPED, "sla_days": 3},
+    NoticeKind.UNLINK: {"unlink": UNLINK, "event": "scheduled", "held": cny(20000)},
 }
 # A figure each kind must state, per language (babel: grouping and currency sign).
 FIGURES = {
@@ -123,7 +142,20 @@ FIGURES = {
     NoticeKind.RETURNED: {Language.EN: "CN¥250.00", Language.ZH: "¥250.00"},
     NoticeKind.REFUND: {Language.EN: "CN¥5,000.00", Language.ZH: "¥5,000.00"},
     NoticeKind.DIFFERENCE_AVAILABLE: {Language.EN: "CN¥15,000.00", Language.ZH: "¥15,000.00"},
+    NoticeKind.UNLINK: {Language.EN: "CN¥20,000.00", Language.ZH: "¥20,000.00"},
 }
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("event", ["held", "refused", "cleared", "scheduled", "unlinked"])
+def test_unl7_every_unlink_event_renders(event: str, language: Language) -> None:
+    context = {**CONTEXTS[NoticeKind.UNLINK], "event": event}
+    subject, body = render(NoticeKind.UNLINK, language, "Asia/Shanghai", shop=SHOP, **context)
+    assert subject and "Bluefin Home" in body
+    if event == "held":
+        assert "payout_account_changed" in body
+    if event in ("scheduled", "unlinked"):
+        assert "returns@bluefin.example" in body
 
 
 def test_every_kind_has_a_context_here() -> None:

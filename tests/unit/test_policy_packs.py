@@ -116,6 +116,7 @@ def test_pol1_valid_pack_parses_to_the_written_values() -> None:
     assert pack.security == SecurityThresholds(15, 7, 5, 30)
     assert pack.bank_arrival_business_days == (3, 5)
     assert pack.closure_violation_types == ("counterfeit", "empty_parcel")
+    assert pack.unlink_cutoff_days == 1  # not in the text: the default
     assert pack.source == text
 
 
@@ -473,6 +474,7 @@ def _packs(draw: st.DrawFn) -> PolicyPack:
             draw(st.integers(1, 1440)),
         ),
         closure_violation_types=tuple(draw(st.lists(_codes, max_size=4, unique=True))),
+        unlink_cutoff_days=draw(st.integers(0, 365)),
     )
 
 
@@ -518,3 +520,11 @@ def test_pol3_bank_fees_list_every_problem() -> None:
         "bank_fees[1].extra": {"unknown_key"},
         "bank_fees[2].currency": {"unique"},
     }
+
+
+def test_unl7_unlink_cutoff_days_is_read_and_checked() -> None:
+    head = HEAD + "unlink_cutoff_days = 5\n"
+    assert parse_pack(pack_text(head=head)).unlink_cutoff_days == 5
+    bad = HEAD + "unlink_cutoff_days = -1\n"
+    assert "unlink_cutoff_days" in by_field(problems_of(pack_text(head=bad)))
+    assert all(p.unlink_cutoff_days == 3 for p in load_default_packs())

@@ -18,6 +18,7 @@ class NoticeKind(StrEnum):
     RETURNED = "returned"  # DEP-9: a deduction given back after rectification
     REFUND = "refund"  # REF-5..8: an application's step (data.event says which)
     DIFFERENCE_AVAILABLE = "difference_available"  # REF-2/POL-4: a difference can come back
+    UNLINK = "unlink"  # UNL-1/UNL-7: an unlink request's step (data.event says which)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ DEFAULT_MAX_AMOUNT_UNITS = 10**12
 # DEP-9: days after a violation during which a rectified deduction may be returned,
 # when a pack names none (an EXAMPLE value, like the packs' own).
 DEFAULT_RECTIFICATION_DAYS = 30
+# UNL-6/UNL-7: new orders stop this many days before the unlink date (the cutoff).
+DEFAULT_UNLINK_CUTOFF_DAYS = 1
 MAX_AMOUNT_CAP_MINOR = 10**15
 
 # DEP-6a: the public ladder step codes, in the order they escalate.
@@ -97,6 +99,7 @@ class PolicyPack:
     closure_violation_types: tuple[str, ...] = ()
     max_amount: Money | None = None  # None: DEFAULT_MAX_AMOUNT_UNITS of the currency
     rectification_days: int = DEFAULT_RECTIFICATION_DAYS  # DEP-9
+    unlink_cutoff_days: int = DEFAULT_UNLINK_CUTOFF_DAYS  # UNL-7: cutoff before unlinking
     bank_fees: tuple[BankFee, ...] = ()  # REF-7: by destination currency
     source: str = field(default="", compare=False, repr=False)
 

@@ -28,6 +28,7 @@ from depositdesk.domain.money import Money, check_currency, example
 from depositdesk.domain.policy import (
     DEFAULT_MAX_AMOUNT_UNITS,
     DEFAULT_RECTIFICATION_DAYS,
+    DEFAULT_UNLINK_CUTOFF_DAYS,
     LADDER_STEPS,
     MAX_AMOUNT_CAP_MINOR,
     BankFee,
@@ -65,6 +66,7 @@ _TOP_LEVEL_KEYS = (
     "closure_notice_days",
     "closure_violation_types",
     "rectification_days",
+    "unlink_cutoff_days",
     "max_amount",
     "security",
     "bank_fees",
@@ -233,6 +235,11 @@ def parse_pack(text: str) -> PolicyPack:
         if "rectification_days" in doc
         else DEFAULT_RECTIFICATION_DAYS
     )
+    unlink_cutoff = (
+        r.integer(doc, "unlink_cutoff_days", "", 0, 365)
+        if "unlink_cutoff_days" in doc
+        else DEFAULT_UNLINK_CUTOFF_DAYS
+    )
     security = _security(r, doc)
     bank_fees = _bank_fees(r, doc)
     categories = _categories(r, doc, currency)
@@ -268,6 +275,7 @@ def parse_pack(text: str) -> PolicyPack:
         security=_ok(security),
         closure_violation_types=_ok(violation_types),
         rectification_days=_ok(rectification),
+        unlink_cutoff_days=_ok(unlink_cutoff),
         max_amount=max_amount,
         bank_fees=_ok(bank_fees),
         source=text,
@@ -624,6 +632,7 @@ def dump_pack(pack: PolicyPack) -> str:
         "closure_notice_days": pack.closure_notice_days,
         "closure_violation_types": list(pack.closure_violation_types),
         "rectification_days": pack.rectification_days,
+        "unlink_cutoff_days": pack.unlink_cutoff_days,
         **({"max_amount": pack.max_amount.format()} if pack.max_amount else {}),
         "security": {
             "step_up_minutes": pack.security.step_up_minutes,

@@ -23,6 +23,7 @@ from depositdesk.services import (
     payouts,
     policies,
     refunds,
+    unlinks,
 )
 from depositdesk.services.ports.uow import UnitOfWork, UowFactory
 
@@ -34,6 +35,7 @@ HANDLERS: dict[str, Handler] = {
     refunds.REVIEW_TIMER: refunds.on_review_due,
     payouts.SETTLE_TIMER: payouts.on_settle,
     difference_offers.OFFER_TIMER: difference_offers.on_offer_due,
+    unlinks.UNLINK_TIMER: unlinks.on_unlink_due,
 }
 RETRY_AFTER = timedelta(minutes=5)
 log = structlog.get_logger("depositdesk.timers")
@@ -96,6 +98,9 @@ def audit_target(uow: UnitOfWork, timer: Timer) -> tuple[str, str | None, bool]:
     if timer.kind == payouts.SETTLE_TIMER:
         payout = uow.payouts.get(timer.subject)
         return f"payout:{timer.subject}", payout.shop_id if payout else None, False
+    if timer.kind == unlinks.UNLINK_TIMER:
+        payload_shop = timer.payload.get("shop_id")
+        return f"unlink:{timer.subject}", str(payload_shop) if payload_shop else None, True
     if timer.kind == policies.POLICY_EFFECTIVE:
         return f"policy:{timer.subject.replace(':', '@', 1)}", None, False
     return f"{timer.kind}:{timer.subject}", None, False

@@ -551,3 +551,41 @@ audit_log = Table(
     Index("ix_audit_log_shop", "shop_id", "seq"),
     Index("ix_audit_log_actor", "actor", "seq"),
 )
+
+# Unlink requests (UNL-1..7): one open per shop (the use case checks it under the
+# shop's lock); the checklist is computed on read, never stored.
+unlinks = Table(
+    "unlinks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("shop_id", String(ID), ForeignKey("shops.id"), nullable=False),
+    Column("seller_id", String(ID), ForeignKey("sellers.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("unlink_date", Date, nullable=False),
+    Column("unlink_at", UTCDateTime, nullable=False),
+    Column("cutoff_at", UTCDateTime, nullable=False),
+    Column("support_contact", Text, nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("requested_by", String(200), nullable=False),
+    Column("requested_role", String(20), nullable=False),
+    Column("requested_user_id", String(32)),
+    Column("held_reasons", Text, nullable=False),  # JSON list
+    Column("agreement_version", String(40)),
+    Column("agreement_at", UTCDateTime),
+    Column("review_message", Text),
+    Column("reviewed_by", String(200)),
+    Column("reviewed_at", UTCDateTime),
+    Column("confirmed_at", UTCDateTime),
+    Column("confirmed_by", String(200)),
+    Column("unlinked_at", UTCDateTime),
+    Index("ix_unlinks_shop", "shop_id", "status"),
+)
+
+# UNL-6a: when a shop started showing its closure notice (one per shop).
+closure_notices = Table(
+    "closure_notices",
+    metadata,
+    Column("shop_id", String(ID), ForeignKey("shops.id"), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("started_by", String(200), nullable=False),
+)

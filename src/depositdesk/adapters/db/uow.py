@@ -27,6 +27,7 @@ from depositdesk.adapters.db.repositories import (
 from depositdesk.adapters.db.returns_repo import ViolationReturnRepository
 from depositdesk.adapters.db.signals_repo import SecuritySignalRepository
 from depositdesk.adapters.db.timer_repo import TimerRepository
+from depositdesk.adapters.db.unlinks_repo import UnlinkRepository
 from depositdesk.adapters.db.users_repo import UserRepository
 from depositdesk.adapters.db.webhook_repo import WebhookEndpointRepository
 
@@ -72,6 +73,7 @@ class SqlUnitOfWork:
         self.violation_returns = ViolationReturnRepository(conn)
         self.attachments = AttachmentRepository(conn)
         self.signals = SecuritySignalRepository(conn)
+        self.unlinks = UnlinkRepository(conn, self.postgres)
         self.users = UserRepository(conn, self.postgres)
         self.audit = AuditRepository(conn, self.postgres)
         return self

@@ -25,6 +25,7 @@ from depositdesk.entrypoints.api.routes import (
     refunds,
     shops,
     system,
+    unlinks,
     violations,
     webhooks,
 )
@@ -66,6 +67,7 @@ def create_app(app: App) -> FastAPI:
         auth,
         audit,
         records,
+        unlinks,
         system,
     ):
         api.include_router(module.router)

@@ -98,6 +98,7 @@ RefundId = Annotated[
     ),
 ]
 PayoutId = Annotated[str, Path(pattern="^po_[0-9a-f]{20}$", description="the payout's id")]
+UnlinkId = Annotated[str, Path(pattern="^unl_[0-9a-f]{20}$", description="the unlink request's id")]
 SellerId = Annotated[str, Path(pattern=MARKETPLACE_ID_PATTERN, description="the seller's id")]
 Cursor = Annotated[
     str | None,

@@ -33,6 +33,7 @@ from depositdesk.services.ports.repositories import (
     SellerRepository,
     ShopRepository,
     TokenRepository,
+    UnlinkRepository,
     UserRepository,
     ViolationReturnRepository,
 )
@@ -108,6 +109,11 @@ class UnitOfWork(Transaction, Protocol):
     @property
     def signals(self) -> SecuritySignalRepository:
         """Security signals (UNL-1): a changed payout account, …"""
+        ...
+
+    @property
+    def unlinks(self) -> UnlinkRepository:
+        """Unlink requests and closure notices (UNL-1..7)."""
         ...
 
     @property
