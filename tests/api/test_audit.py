@@ -296,3 +296,15 @@ def test_aud1_cli_verify_passes_an_unbroken_chain(
     result = CliRunner().invoke(cli, ["audit", "verify"], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("ok: ")
+
+
+def test_aud1_a_sandbox_clock_move_is_recorded_with_the_new_time(
+    sandbox: tuple[TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    client, admin, _ = sandbox
+    moved = client.post("/v1/sandbox/clock", headers=admin, json={"advance": "P3D"})
+    assert moved.status_code == 200, moved.text
+    rows = client.get("/v1/audit", headers=admin).json()["items"]
+    [move] = [r for r in rows if r["action"] == "sandbox.move"]
+    assert move["role"] == "platform_admin" and move["after"] == {"now": moved.json()["now"]}
+    assert client.get("/v1/audit/verify", headers=admin).json()["ok"] is True
