@@ -120,7 +120,7 @@ def test_ref4_the_same_key_16_times_at_once_over_http_makes_one_application(
     assert statuses == Counter({201: CALLERS}), [a.text for a in answers if a.status_code != 201]
     refund_id = _one_application(closing)
     assert {a.json()["id"] for a in answers} == {refund_id}
-    # Every caller got the first answer exactly (a replay, not a later view).
+    # Every caller got the same answer: the replays show the refund the first one made.
     assert len({a.text for a in answers}) == 1
 
 
