@@ -273,3 +273,26 @@ def test_aud1_every_sign_in_attempt_is_audited_without_its_secrets(
     ]
     assert PASSWORD not in str(rows) and "wrong password" not in str(rows)
     assert api.c.get("/v1/audit/verify", headers=auth("auditor")).json()["ok"] is True
+
+
+def test_aud1_refused_calls_are_audited_with_their_caller(seller: Api, auth: TokenFactory) -> None:
+    """Issue 10 "bad input": a staff user on an owner action, a missing step-up, an
+    unknown token: each refused, and each attempt audited."""
+    api = seller
+    api.shop(categories=["apparel"])
+    staff = auth("staff", seller="s1")
+    denied = api.c.put("/v1/shops/shop1/categories", headers=staff, json={"categories": ["home"]})
+    assert denied.status_code == 403
+    unknown = api.c.get("/v1/shops", headers={"Authorization": "Bearer dd_000000000000_nope"})
+    assert unknown.status_code == 401
+    rows = api.c.get("/v1/audit?limit=100", headers=auth("auditor")).json()["items"]
+    refused = [
+        (r["role"], r["target"], r["after"]) for r in rows if r["action"] == "access.refused"
+    ]
+    assert ("staff", "PUT /v1/shops/shop1/categories", {"status": 403, "code": "forbidden"}) in (
+        refused
+    )
+    assert ("anonymous", "GET /v1/shops", {"status": 401, "code": "unauthorized"}) in refused
+    assert api.c.get("/v1/audit/verify", headers=auth("auditor")).json()["ok"] is True
+    # Nothing the refused call tried happened.
+    assert api.c.get("/v1/shops/shop1", headers=api.admin).json()["categories"] == ["apparel"]

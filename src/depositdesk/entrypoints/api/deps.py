@@ -58,13 +58,16 @@ def get_now(app: App = Depends(get_app)) -> datetime:
 
 
 def get_principal(
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer), app: App = Depends(get_app)
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    app: App = Depends(get_app),
 ) -> Principal:
     """The caller, looked up in a read transaction of its own (routes that run their
     own transactions: events, uploads, the sandbox clock)."""
     principal = read(app, authenticate, _token(credentials), app.now_refreshed())
     if principal is None:
         raise _refused()
+    request.state.who = principal  # a refusal later is audited with its caller
     return principal
 
 
@@ -152,6 +155,7 @@ def get_call(
         who = authenticate(uow, token, now)
         if who is None:
             raise _refused()
+        request.state.who = who  # a refusal later is audited with its caller
         yield Call(app, now, who, uow)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import anyio
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +25,7 @@ from depositdesk.domain.errors import (
 from depositdesk.entrypoints.api.schemas.eligibility import BlockerOut
 from depositdesk.entrypoints.api.schemas.problems import PROBLEM, TITLES
 from depositdesk.entrypoints.api.strict_json import BodyRejected
+from depositdesk.services import audit
 from depositdesk.services.webhooks import time_data
 
 log = structlog.get_logger("depositdesk.api")
@@ -74,9 +77,38 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out or "body"
 
 
+async def _audit_refusal(request: Request, status: int, code: str) -> None:
+    """AUD-1, issue 10: a refused call (no or a bad token, a role that may not, a
+    missing step-up) is one audit record in a transaction of its own, since the
+    request's rolled back: who (when known), what was tried, and the answer."""
+    app = getattr(request.app.state, "depositdesk", None)
+    if app is None:
+        return
+    who = getattr(request.state, "who", None)
+
+    def write() -> None:
+        record = audit.entry(
+            who,
+            app.clock.now(),
+            "access.refused",
+            target=f"{request.method} {request.url.path}"[:300],
+            after={"status": status, "code": code},
+        )
+        if who is None:  # no token, or one not in force: nobody depositdesk knows
+            record = replace(record, actor="anonymous", role="anonymous", party="public")
+        with app.uow() as uow:
+            uow.audit.append(record)
+            uow.commit()
+
+    try:
+        await anyio.to_thread.run_sync(write)
+    except Exception:  # the refusal is answered even if its record cannot be written
+        log.exception("refusal not audited", path=request.url.path)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         if isinstance(exc, ValidationProblem):
             return problem(exc.status, exc.code, exc.detail, errors=_errors(exc.problems))
         if isinstance(exc, NotEligible):  # REF-3: what blocks, and when it clears
@@ -86,6 +118,8 @@ def install(app: FastAPI) -> None:
                 if isinstance(b, Blocker)
             ]
             return problem(exc.status, exc.code, exc.detail, blockers=blockers)
+        if exc.status in (401, 403) and request.url.path != "/v1/auth/login":
+            await _audit_refusal(request, exc.status, exc.code)  # sign-in audits itself
         if isinstance(exc, Refused):  # facts the caller acts on (locked_until, …)
             extra = {
                 k: time_data(v) if isinstance(v, datetime) else v for k, v in exc.extra.items()
@@ -124,8 +158,10 @@ def install(app: FastAPI) -> None:
         return problem(422, "validation_error", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "http_error")
+        if exc.status_code in (401, 403):
+            await _audit_refusal(request, exc.status_code, code)
         response = problem(exc.status_code, code, str(exc.detail))
         for name, value in (getattr(exc, "headers", None) or {}).items():
             response.headers[name] = value
