@@ -233,6 +233,40 @@ def test_ref5_the_review_queue_puts_the_one_due_first_on_top_with_its_sla(
         assert api.c.get("/v1/review-queue", headers=who).status_code == 403
 
 
+def test_ref5_the_review_queue_pages_with_a_cursor_in_due_order(
+    closing: Api, clock: FixedClock
+) -> None:
+    """interface.md "Lists": ?limit= and ?cursor=; the queue keeps its order (the one
+    due first on top) across pages, each application once."""
+    api = closing
+    made = []
+    for n in range(5):
+        shop = f"q{n}"
+        api.shop(shop, "s1", categories=["apparel"])
+        assert api.pay_in(shop, "1000.00").status_code == 201
+        api.c.post(f"/v1/shops/{shop}/terminate", headers=api.admin, json={"reason": "ended"})
+        r = api.c.post(
+            f"/v1/shops/{shop}/refunds",
+            headers={**api.owner, "Idempotency-Key": f"q{n}"},  # type: ignore[attr-defined]
+            json={"kind": "full", "reason": "closing"},
+        )
+        made.append((r.json()["review_due_at"], r.json()["id"]))
+        clock.advance(timedelta(days=1))
+    seen, cursor = [], None
+    while True:
+        url = "/v1/review-queue?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = api.c.get(url, headers=api.reviewer).json()  # type: ignore[attr-defined]
+        assert len(page["items"]) <= 2
+        seen += [(i["review_due_at"], i["id"]) for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(made)
+    other = api.auth("reviewer")
+    mine = api.c.get(f"/v1/review-queue?limit=2&cursor=x{cursor or 'bad'}", headers=other)
+    assert mine.status_code == 422 and mine.json()["errors"][0]["field"] == "cursor"
+
+
 def test_ref5_the_sla_skips_a_weekend_and_a_uk_bank_holiday(
     closing: Api, clock: FixedClock
 ) -> None:

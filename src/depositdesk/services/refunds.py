@@ -497,11 +497,21 @@ def _payout_for(uow: UnitOfWork, view: ShopView, refund: Refund, now: datetime) 
     return payout
 
 
-def review_queue(uow: UnitOfWork, who: Principal, now: datetime, *, limit: int) -> Page[RefundView]:
-    """REF-5: submitted applications, the one due first at the top, with SLA state."""
+def review_queue(
+    uow: UnitOfWork,
+    who: Principal,
+    now: datetime,
+    *,
+    limit: int,
+    cursor: CreatedCursor | None = None,
+) -> Page[RefundView]:
+    """REF-5: submitted applications, the one due first at the top, with SLA state;
+    paged by (review due time, id)."""
     require(who, *REVIEWERS)
+    rows = uow.refunds.pending_review(cursor, limit + 1)
     items = []
-    for refund in uow.refunds.pending_review(limit):
+    for refund in rows[:limit]:
         view = load_shop(uow, None, now, refund.shop_id)
         items.append(_view(uow, refund, now, view))
-    return Page.of(items)
+    last = rows[limit - 1] if len(rows) > limit else None
+    return Page(tuple(items), CreatedCursor(last.review_due_at, last.id) if last else None)

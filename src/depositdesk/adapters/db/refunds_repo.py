@@ -130,14 +130,19 @@ class RefundRepository:
             )
         return [_refund(r) for r in self.conn.execute(q).mappings()]
 
-    def pending_review(self, limit: int) -> list[Refund]:
-        """REF-5: submitted applications, the one due first at the top."""
-        q = (
-            select(refunds)
-            .where(refunds.c.status == RefundStatus.SUBMITTED.value)
-            .order_by(refunds.c.review_due_at, refunds.c.submitted_at, refunds.c.id)
-            .limit(limit)
-        )
+    def pending_review(self, after: CreatedCursor | None, limit: int) -> list[Refund]:
+        """REF-5: submitted applications, the one due first at the top; `after` (its
+        `created_at` the review due time) continues after that one."""
+        c = refunds.c
+        q = select(refunds).where(c.status == RefundStatus.SUBMITTED.value)
+        if after is not None:
+            q = q.where(
+                or_(
+                    c.review_due_at > after.created_at,
+                    and_(c.review_due_at == after.created_at, c.id > after.id),
+                )
+            )
+        q = q.order_by(c.review_due_at, c.id).limit(limit)
         return [_refund(r) for r in self.conn.execute(q).mappings()]
 
     def add_step(self, refund_id: str, step: RefundStep) -> None:

@@ -118,9 +118,15 @@ def decide(refund_id: RefundId, body: DecisionIn, c: Call = Depends(get_call)) -
     "/review-queue",
     summary="Submitted applications, the one due first at the top, with SLA state (REF-5)",
 )
-def review_queue(limit: int = Depends(page_limit), c: Call = Depends(get_call)) -> RefundPageOut:
-    page: Page[refunds.RefundView] = read(c, refunds.review_queue, c.who, c.now, limit=limit)
-    return RefundPageOut.of(page, None)
+def review_queue(
+    cursor: Cursor = None, limit: int = Depends(page_limit), c: Call = Depends(get_call)
+) -> RefundPageOut:
+    scope, secret = f"review-queue:{c.who.party}", c.app.settings.secret_key
+    after = cursors.decode_created(cursor, scope, secret)
+    page: Page[refunds.RefundView] = read(
+        c, refunds.review_queue, c.who, c.now, limit=limit, cursor=after
+    )
+    return RefundPageOut.of(page, cursors.encode(page.next_cursor, scope, secret))
 
 
 @router.post(
