@@ -6,7 +6,6 @@ verify` fail at that record. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,41 +16,15 @@ from pypdf import PdfWriter
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from depositdesk.bootstrap import App, build
+from depositdesk.bootstrap import App
 from depositdesk.domain.clock import FixedClock
-from depositdesk.entrypoints.api.app import create_app
 from depositdesk.entrypoints.cli import app as cli
 from depositdesk.entrypoints.worker import tick
 from depositdesk.services import policies
 from depositdesk.services.usecase import read, run
-from depositdesk.settings import Settings
 from tests.builders import ev
 from tests.conftest import ADMIN, PG_URL, START, Api, TokenFactory
 from tests.integration.audit_tampering import tamper
-
-
-@pytest.fixture
-def bank_app(engine: Engine, clock: FixedClock, tmp_path: Path) -> App:
-    settings = Settings(
-        database_url=str(engine.url), data_dir=tmp_path / "data", payout_gateway="sandbox"
-    )
-    application = build(settings, clock=clock, engine=engine)
-    run(application, policies.ensure_default_packs, ADMIN, clock.now())
-    return application
-
-
-@pytest.fixture
-def journey(bank_app: App) -> Iterator[tuple[App, Api, TokenFactory]]:
-    from depositdesk.services.tokens import create_token
-
-    def auth(role: str, seller: str | None = None) -> dict[str, str]:
-        issued = run(
-            bank_app, create_token, ADMIN, bank_app.clock.now(), role=role, seller_id=seller
-        )
-        return {"Authorization": f"Bearer {issued.token}"}
-
-    with TestClient(create_app(bank_app)) as client:
-        yield bank_app, Api(client, auth), auth
 
 
 def records(api: Api, who: dict[str, str], **params: str) -> list[dict[str, Any]]:

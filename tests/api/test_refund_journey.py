@@ -6,50 +6,17 @@ ledger at the end."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
 from pypdf import PdfWriter
-from sqlalchemy import Engine
 
-from depositdesk.bootstrap import App, build
+from depositdesk.bootstrap import App
 from depositdesk.domain.clock import FixedClock
-from depositdesk.entrypoints.api.app import create_app
 from depositdesk.entrypoints.worker import tick
-from depositdesk.services import policies
-from depositdesk.services.usecase import run
-from depositdesk.settings import Settings
 from tests.builders import ev, placed
-from tests.conftest import ADMIN, START, Api, TokenFactory
-
-
-@pytest.fixture
-def bank_app(engine: Engine, clock: FixedClock, tmp_path: Path) -> App:
-    settings = Settings(
-        database_url=str(engine.url), data_dir=tmp_path / "data", payout_gateway="sandbox"
-    )
-    application = build(settings, clock=clock, engine=engine)
-    run(application, policies.ensure_default_packs, ADMIN, clock.now())
-    return application
-
-
-@pytest.fixture
-def journey(bank_app: App) -> Iterator[tuple[App, Api, TokenFactory]]:
-    from depositdesk.services.tokens import create_token
-
-    def auth(role: str, seller: str | None = None) -> dict[str, str]:
-        issued = run(
-            bank_app, create_token, ADMIN, bank_app.clock.now(), role=role, seller_id=seller
-        )
-        return {"Authorization": f"Bearer {issued.token}"}
-
-    with TestClient(create_app(bank_app)) as client:
-        yield bank_app, Api(client, auth), auth
+from tests.conftest import START, Api, TokenFactory
 
 
 def _refund(api: Api, refund_id: str, who: dict[str, str]) -> dict[str, Any]:
