@@ -14,9 +14,7 @@ from depositdesk.domain.clock import FixedClock
 from tests.api import test_audit
 from tests.conftest import Api, TokenFactory
 
-# The audit tests' application with the sandbox bank, and its client and tokens.
-bank_app = test_audit.bank_app
-journey = test_audit.journey
+# `journey` (tests/api/conftest.py): the app with the sandbox bank, its client, tokens.
 
 
 def test_aud2_the_owner_exports_the_whole_record_as_html_and_pdf(
