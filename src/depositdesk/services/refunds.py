@@ -106,7 +106,20 @@ def _destination(
     return Destination(account, code, why)
 
 
-def _view(uow: UnitOfWork, refund: Refund, now: datetime, pack_view: ShopView) -> RefundView:
+def _signals(uow: UnitOfWork, view: ShopView, now: datetime) -> tuple[SecuritySignal, ...]:
+    """UNL-1: the seller's security signals within the pack's window."""
+    window = timedelta(days=view.pack.security.payout_account_change_days)
+    return tuple(uow.signals.since(view.shop.seller_id, now - window))
+
+
+def _view(
+    uow: UnitOfWork,
+    refund: Refund,
+    now: datetime,
+    pack_view: ShopView,
+    signals: tuple[SecuritySignal, ...] | None = None,
+) -> RefundView:
+    """`signals`: the seller's, when the caller read them once for a whole page."""
     calendar = BusinessCalendar(pack_view.pack.country, pack_view.pack.timezone)
     sla = (
         sla_state(refund.review_due_at, now, calendar)
@@ -114,8 +127,6 @@ def _view(uow: UnitOfWork, refund: Refund, now: datetime, pack_view: ShopView) -
         else None
     )
     payout = uow.payouts.for_refund(refund.id)
-    window = timedelta(days=pack_view.pack.security.payout_account_change_days)
-    signals = uow.signals.since(pack_view.shop.seller_id, now - window)
     return RefundView(
         refund,
         tuple(uow.refunds.steps(refund.id)),
@@ -124,7 +135,7 @@ def _view(uow: UnitOfWork, refund: Refund, now: datetime, pack_view: ShopView) -
         payout,
         payout.route if payout else payout_route(pack_view, refund.destination),
         payout.fee if payout else pack_view.pack.bank_fee(refund.destination.currency),
-        tuple(signals),
+        signals if signals is not None else _signals(uow, pack_view, now),
     )
 
 
@@ -361,7 +372,8 @@ def list_refunds(
     if not who.is_seller:
         require(who, *READERS)
     rows = uow.refunds.for_shop(shop_id, cursor, limit + 1)
-    items = [_view(uow, r, now, view) for r in rows[:limit]]
+    signals = _signals(uow, view, now)  # one seller: read once for the page
+    items = [_view(uow, r, now, view, signals) for r in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     return Page(tuple(items), CreatedCursor(last.submitted_at, last.id) if last else None)
 
@@ -510,8 +522,12 @@ def review_queue(
     require(who, *REVIEWERS)
     rows = uow.refunds.pending_review(cursor, limit + 1)
     items = []
+    by_seller: dict[tuple[str, int], tuple[SecuritySignal, ...]] = {}
     for refund in rows[:limit]:
         view = load_shop(uow, None, now, refund.shop_id)
-        items.append(_view(uow, refund, now, view))
+        key = (view.shop.seller_id, view.pack.security.payout_account_change_days)
+        if key not in by_seller:  # each seller's signals read once for the page
+            by_seller[key] = _signals(uow, view, now)
+        items.append(_view(uow, refund, now, view, by_seller[key]))
     last = rows[limit - 1] if len(rows) > limit else None
     return Page(tuple(items), CreatedCursor(last.review_due_at, last.id) if last else None)
