@@ -45,6 +45,7 @@ bench: venv-dev
 	$(BIN)/python -m benchmarks
 
 lock:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
 	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements-dev.lock
 
