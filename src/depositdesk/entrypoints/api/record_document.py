@@ -15,11 +15,18 @@ from depositdesk.domain.audit import AuditRecord
 from depositdesk.domain.clock import rfc3339
 from depositdesk.services.shop_record import ShopRecord
 
-# A Unicode font when the machine has one (Debian's fonts-dejavu-core); otherwise the
-# PDF's built-in Helvetica, which has Latin-1 only: other characters show as "?".
+# A Unicode font when the machine has one (Debian's fonts-dejavu-core), and a CJK font
+# for the Chinese of notices, reasons and names (Debian's fonts-wqy-microhei, which
+# .ci/run installs, or Noto CJK); the first one found of each. With neither, the PDF's
+# built-in Helvetica has Latin-1 only and other characters show as "?".
 UNICODE_FONTS = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/TTF/DejaVuSans.ttf"),
+)
+CJK_FONTS = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"),
 )
 
 
@@ -55,10 +62,16 @@ class _Pdf(FPDF):
         super().__init__(orientation="landscape", format="A4")
         self.title_text = title
         font = next((f for f in UNICODE_FONTS if f.exists()), None)
-        if font is not None:
-            self.add_font("body", fname=str(font))
+        cjk = next((f for f in CJK_FONTS if f.exists()), None)
+        if cjk is not None:
+            self.add_font("cjk", fname=str(cjk))
+        if font is not None or cjk is not None:
+            self.add_font("body", fname=str(font or cjk))
             self.body_font = "body"
             self.has_unicode = True
+            if font is not None and cjk is not None:
+                # Glyphs DejaVu lacks (Chinese) are drawn from the CJK font.
+                self.set_fallback_fonts(["cjk"])
         else:
             self.body_font = "helvetica"
             self.has_unicode = False
