@@ -200,6 +200,16 @@ def test_stub_mailer_says_it_sent_nothing_and_keeps_the_message() -> None:
     assert [entry["event"] for entry in logs] == [
         "stub mailer: email NOT sent (no SMTP configured)"
     ]
+    assert "links" not in logs[0]
+
+
+def test_stub_mailer_logs_the_links_so_a_demo_user_can_verify_an_address() -> None:
+    """Issue 10: without SMTP (the demo), the verification link is in the log."""
+    link = "http://127.0.0.1:8000/v1/auth/verify-email?token=abc-123_x"
+    mail = EmailMessage("u@example.com", "Confirm", f"Open {link}\nwithin 24 hours.", "m2")
+    with capture_logs() as logs:
+        StubMailer().send(mail)
+    assert logs[0]["links"] == [link]
 
 
 def test_settings_choose_stub_mail_without_smtp_url(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.message
 import email.utils
+import re
 import smtplib
 from collections import deque
 from urllib.parse import unquote, urlsplit
@@ -66,6 +67,9 @@ class SmtpMailer:
         return mime
 
 
+LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
 class StubMailer:
     """A STUB: sends nothing. It logs each message as not sent and keeps the last
     1,000 in `sent` for inspection (development, the demo, tests). Set
@@ -76,9 +80,13 @@ class StubMailer:
 
     def send(self, message: EmailMessage) -> None:
         self.sent.append(message)
+        # The links a reader would follow (an email verification, say), so that the demo
+        # is usable without a mail server.
+        links = LINK.findall(message.text)
         log.info(
             "stub mailer: email NOT sent (no SMTP configured)",
             to=message.to,
             subject=message.subject,
             message_id=message.message_id,
+            **({"links": links} if links else {}),
         )
