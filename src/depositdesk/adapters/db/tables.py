@@ -190,6 +190,7 @@ users = Table(
     Column("totp_enabled_at", UTCDateTime),
     Column("totp_last_step", BigInteger),  # the last time step used: a code works once
     Column("failed_totp", Integer, nullable=False),  # wrong codes in a row
+    Column("language", String(5)),  # the pages' language the user chose (en, zh)
 )
 
 recovery_codes = Table(

@@ -14,6 +14,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from depositdesk.bootstrap import App
+from depositdesk.entrypoints import web
 from depositdesk.entrypoints.api import openapi, problems
 from depositdesk.entrypoints.api.routes import (
     attachments,
@@ -71,6 +72,7 @@ def create_app(app: App) -> FastAPI:
         system,
     ):
         api.include_router(module.router)
+    web.install(api)  # the Seller Center and console pages (not in the OpenAPI schema)
 
     api.add_middleware(RequestLog)
     return api
