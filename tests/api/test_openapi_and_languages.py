@@ -10,6 +10,7 @@ NOT_JSON = {("/metrics", "get"), ("/v1/auth/logout", "post")}
 FILES = {
     ("/v1/attachments/{attachment_id}/content", "get"),
     ("/v1/shops/{shop_id}/record", "get"),  # AUD-2: HTML or PDF
+    ("/v1/archives/{archive_id}/download", "get"),  # UNL-4: the zip
 }
 
 

@@ -188,6 +188,17 @@ def _rows() -> dict[tuple[str, str], Row]:
             "/v1/unlinks/{unlink}/confirm",
             note="the closure notice's period runs: allowed gets 422",
         ),
+        # Archives (UNL-4): {archive} is s1's archive of "mine", queued (not built).
+        ("POST", "/v1/shops/{shop_id}/archives"): Row(
+            OWNER_ADMIN,
+            "/v1/shops/mine/archives",
+            {"anonymize_customers": True},
+            note="one is queued: allowed gets 409 archive_running",
+        ),
+        ("GET", "/v1/archives/{archive_id}"): Row(OWNER_ADMIN, "/v1/archives/{archive}"),
+        ("GET", "/v1/archives/{archive_id}/download"): Row(
+            OWNER_ADMIN, "/v1/archives/{archive}/download", note="not ready: allowed gets 404"
+        ),
         # Not in sandbox mode here: 404 for everyone after the role check.
         ("GET", "/v1/sandbox/clock"): Row(frozenset({"platform_admin"}), "/v1/sandbox/clock"),
         ("POST", "/v1/sandbox/clock"): Row(
@@ -240,6 +251,11 @@ def world(api: Api, auth: TokenFactory) -> tuple[Api, dict[str, dict[str, str]],
     )
     assert r.status_code == 201, r.text
     made["unlink"] = r.json()["id"]
+    r = api.c.post(
+        "/v1/shops/mine/archives", headers=tokens["owner"], json={"anonymize_customers": False}
+    )
+    assert r.status_code == 202, r.text
+    made["archive"] = r.json()["id"]
     return api, tokens, made
 
 
@@ -277,6 +293,7 @@ def _touches_s1(path: str) -> bool:
             "{other_refund}",
             "{attachment}",
             "{unlink}",
+            "{archive}",
         )
     )
 

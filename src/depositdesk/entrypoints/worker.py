@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass
+from functools import partial
 
 import structlog
 
 from depositdesk.adapters.anchors import FileAnchorStore
+from depositdesk.adapters.archive_writer import LocalArchiveStore
 from depositdesk.bootstrap import App
-from depositdesk.services import audit_trail, payouts
+from depositdesk.services import archives, audit_trail, payouts
 from depositdesk.services.outbox import send_due
 from depositdesk.services.timers import run_due
 
@@ -28,6 +30,7 @@ class Tick:
     retrying: int
     failed: int
     payouts: int = 0  # payouts handed to the payout gateway (REF-6)
+    archives: int = 0  # shop data archives built (UNL-4)
 
 
 def tick(app: App) -> Tick:
@@ -37,9 +40,24 @@ def tick(app: App) -> Tick:
     timers = run_due(app.uow, now)
     paid = payouts.send_due(app.uow, app.gateways, now)
     report = send_due(app.uow, app.gateways, now)
+    built = build_archives(app)
     # AUD-1: the head of the audit chain at the last day's end, once a day, last.
     audit_trail.anchor_due(app, FileAnchorStore(app.settings.data_dir), now)
-    return Tick(timers, report.sent, report.retrying, report.failed, paid.sent)
+    return Tick(timers, report.sent, report.retrying, report.failed, paid.sent, built)
+
+
+def build_archives(app: App, limit: int = 1) -> int:
+    """Shop data archives due (UNL-4): claimed with a lease, so several workers never
+    build one archive twice; the rows are read in one read transaction."""
+    report = archives.build_due(
+        app.uow,
+        partial(app.uow, read_only=True),
+        LocalArchiveStore(app.settings.data_dir),
+        app.settings.secret_key,
+        app.clock.now,
+        limit=limit,
+    )
+    return report.built + report.failed
 
 
 def run(app: App, stop: threading.Event, interval: float = 1.0) -> None:
@@ -48,7 +66,7 @@ def run(app: App, stop: threading.Event, interval: float = 1.0) -> None:
     while not stop.is_set():
         try:
             done = tick(app)
-            if done.timers or done.sent or done.retrying or done.failed:
+            if done.timers or done.sent or done.retrying or done.failed or done.archives:
                 log.info("worker round", **asdict(done))
         except Exception:
             log.exception("worker round failed")

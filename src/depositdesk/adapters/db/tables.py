@@ -590,3 +590,27 @@ closure_notices = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("started_by", String(200), nullable=False),
 )
+
+# Shop data archives (UNL-4): the worker claims a queued one (or one whose lease ran
+# out) and writes its zip under DEPOSITDESK_DATA_DIR/archives; `files` is the
+# manifest's file list (JSON) once it is ready.
+archives = Table(
+    "archives",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("shop_id", String(ID), ForeignKey("shops.id"), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("anonymize_customers", Boolean, nullable=False),
+    Column("progress", Integer, nullable=False),  # percent
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("attempts", Integer, nullable=False),  # claims; a stale worker's writes miss
+    Column("lease_at", UTCDateTime),  # the running worker's last sign of life
+    Column("finished_at", UTCDateTime),
+    Column("error", Text),
+    Column("files", Text),
+    Column("size", BigInteger),
+    Column("sha256", String(64)),
+    Index("ix_archives_shop", "shop_id", "status"),
+    Index("ix_archives_due", "status", "created_at", "id"),
+)

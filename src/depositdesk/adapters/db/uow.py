@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from depositdesk.adapters.db.archives_repo import ArchiveRepository, SqlArchiveRows
 from depositdesk.adapters.db.attachments_repo import AttachmentRepository
 from depositdesk.adapters.db.audit_repo import AuditRepository
 from depositdesk.adapters.db.engine import read_only_options
@@ -76,6 +77,8 @@ class SqlUnitOfWork:
         self.unlinks = UnlinkRepository(conn, self.postgres)
         self.users = UserRepository(conn, self.postgres)
         self.audit = AuditRepository(conn, self.postgres)
+        self.archives = ArchiveRepository(conn, self.postgres)
+        self.archive_rows = SqlArchiveRows(conn, self.postgres)
         return self
 
     def commit(self) -> None:

@@ -17,6 +17,7 @@ from depositdesk.bootstrap import App
 from depositdesk.entrypoints import web
 from depositdesk.entrypoints.api import openapi, problems
 from depositdesk.entrypoints.api.routes import (
+    archives,
     attachments,
     audit,
     auth,
@@ -69,6 +70,7 @@ def create_app(app: App) -> FastAPI:
         audit,
         records,
         unlinks,
+        archives,
         system,
     ):
         api.include_router(module.router)

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from depositdesk.domain.clock import Clock
+from depositdesk.services.ports.archives import ArchiveRepository, ArchiveRows
 from depositdesk.services.ports.outbox import (
     OutboxRepository,
     TimerRepository,
@@ -134,6 +135,16 @@ class UnitOfWork(Transaction, Protocol):
     @property
     def attachments(self) -> AttachmentRepository:
         """Proof files' records (REF-4)."""
+        ...
+
+    @property
+    def archives(self) -> ArchiveRepository:
+        """Shop data archives (UNL-4) and the worker's claim of them."""
+        ...
+
+    @property
+    def archive_rows(self) -> ArchiveRows:
+        """The shop's rows for an archive, read in batches (UNL-4)."""
         ...
 
     @property

@@ -1,0 +1,394 @@
+"""The shop data archive (UNL-4): asking for one, reading its progress, and the
+worker's job that builds it.
+
+`start_archive` queues an archive (one open per shop: a second is `409
+archive_running`). The worker builds it in three steps, like a payout, so two
+workers never build one archive and a dead worker's archive is taken over:
+
+1. **Claim** (a short transaction): the oldest queued archive, or a running one whose
+   lease ran out, becomes `running` with a new lease and attempt number.
+2. **Build** in a read transaction (one snapshot of the shop): each kind of data is
+   read in batches and written as CSV and Parquet (adapters/archive_writer.py), then
+   zipped with `manifest.json`. Progress and the lease are renewed in short
+   transactions of their own as it goes; a worker whose attempt was taken over stops.
+3. **Finish** (a short transaction): `ready` with the file list, or `failed` with
+   the error; only the attempt that holds the claim may finish it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from depositdesk.domain.archives import (
+    FORMAT_VERSION,
+    KIND_BY_NAME,
+    KINDS,
+    Archive,
+    ArchiveStatus,
+    personal_details,
+    pseudonym,
+    pseudonym_key,
+    scrub,
+)
+from depositdesk.domain.clock import rfc3339
+from depositdesk.domain.errors import NotFound, Refused, ValidationProblem
+from depositdesk.domain.ids import new_ordered_id
+from depositdesk.domain.money import Money
+from depositdesk.services import audit
+from depositdesk.services.access import Principal, Role, require_shop_role
+from depositdesk.services.money_moves import replay, request_hash
+from depositdesk.services.ports.archives import ArchiveRows, ArchiveStore, ArchiveWriter, Batch
+from depositdesk.services.ports.uow import UnitOfWork, UowFactory
+from depositdesk.services.shop_view import load_shop
+
+LEASE = timedelta(minutes=10)
+HEARTBEAT_ROWS = 200_000  # rows between progress updates within a file
+MANAGERS = (Role.OWNER, Role.ADMIN)
+log = structlog.get_logger("depositdesk.archives")
+
+
+def _visible(uow: UnitOfWork, who: Principal, now: datetime, archive_id: str) -> Archive:
+    """An archive the caller may see: its shop's owner/admin (another seller: 404)."""
+    archive = uow.archives.get(archive_id)
+    if archive is None:
+        raise NotFound(f"archive {archive_id} not found")
+    shop = uow.shops.get(archive.shop_id)
+    if shop is None or (who.is_seller and who.seller_id != shop.seller_id):
+        raise NotFound(f"archive {archive_id} not found")
+    require_shop_role(who, shop.seller_id, shop.id, MANAGERS, ())
+    return archive
+
+
+def start_archive(
+    uow: UnitOfWork,
+    who: Principal,
+    now: datetime,
+    shop_id: str,
+    *,
+    anonymize_customers: bool,
+    idempotency_key: str | None = None,
+) -> Archive:
+    """UNL-4: queue an archive of the shop's data for the worker; one at a time."""
+    view = load_shop(uow, who, now, shop_id, lock=True)
+    require_shop_role(who, view.shop.seller_id, shop_id, MANAGERS, ())
+    scope, fingerprint = (
+        f"{who.party}:archives",
+        request_hash("archive", shop_id, anonymize_customers),
+    )
+    if idempotency_key is not None:
+        stored = replay(uow, scope, idempotency_key, fingerprint, str)
+        if stored is not None:
+            return _visible(uow, who, now, stored)
+    running = uow.archives.open_for_shop(shop_id)
+    if running is not None:
+        raise Refused(
+            "archive_running",
+            f"shop {shop_id} has an archive {running.status} ({running.id}); "
+            "wait until it is ready or failed",
+            409,
+            archive_id=running.id,
+        )
+    archive = Archive(
+        id=new_ordered_id("arc"),
+        shop_id=shop_id,
+        status=ArchiveStatus.QUEUED,
+        anonymize_customers=anonymize_customers,
+        progress=0,
+        created_at=now,
+        created_by=who.actor,
+    )
+    uow.archives.add(archive)
+    if idempotency_key is not None:
+        uow.idempotency.put(scope, idempotency_key, fingerprint, archive.id, now)
+    return archive
+
+
+def get_archive(uow: UnitOfWork, who: Principal, now: datetime, archive_id: str) -> Archive:
+    return _visible(uow, who, now, archive_id)
+
+
+def archive_ready(uow: UnitOfWork, shop_id: str) -> bool:
+    """The unlink checklist's `archive` check (UNL-6b): a ready archive of the shop."""
+    return uow.archives.ready_for_shop(shop_id) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    archive: Archive
+    path: Path
+    filename: str
+
+
+def download(
+    uow: UnitOfWork, who: Principal, now: datetime, archive_id: str, *, store: ArchiveStore
+) -> Download:
+    """The zip of a ready archive; 404 until it is ready."""
+    archive = _visible(uow, who, now, archive_id)
+    path = store.path(archive.id) if archive.status is ArchiveStatus.READY else None
+    if path is None:
+        raise NotFound(f"archive {archive_id} is {archive.status.value}, not ready to download")
+    stamp = archive.created_at.strftime("%Y%m%dT%H%M%SZ")
+    return Download(archive, path, f"{archive.shop_id}-archive-{stamp}.zip")
+
+
+# -- the worker's job ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    built: int = 0
+    failed: int = 0
+
+
+def build_due(
+    uow_factory: UowFactory,
+    read_factory: UowFactory,
+    store: ArchiveStore,
+    secret: str,
+    now: Callable[[], datetime],
+    limit: int = 1,
+) -> BuildReport:
+    """Build up to `limit` archives (see the module docstring). `read_factory` opens
+    the read transaction the rows are read in; `now` is the clock."""
+    built = failed = 0
+    for _ in range(limit):
+        archive = _claim(uow_factory, now())
+        if archive is None:
+            break
+        writer = store.writer(archive.id)
+        try:
+            with read_factory() as source:
+                manifest = _build(uow_factory, source, archive, writer, secret, now)
+            files, size, digest = writer.finish(manifest)
+        except _TakenOver:
+            writer.discard()
+            continue
+        except Exception as exc:
+            writer.discard()
+            log.exception("archive failed", archive_id=archive.id)
+            _finish(
+                uow_factory,
+                replace(
+                    archive,
+                    status=ArchiveStatus.FAILED,
+                    finished_at=now(),
+                    error=f"{type(exc).__name__}: {exc}"[:2000],
+                ),
+            )
+            failed += 1
+            continue
+        done = replace(
+            archive,
+            status=ArchiveStatus.READY,
+            progress=100,
+            finished_at=now(),
+            files=files,
+            size=size,
+            sha256=digest,
+        )
+        built += _finish(uow_factory, done)
+    return BuildReport(built, failed)
+
+
+class _TakenOver(Exception):
+    """Another worker holds the archive now (this one's lease ran out)."""
+
+
+def _claim(uow_factory: UowFactory, now: datetime) -> Archive | None:
+    with uow_factory() as uow:
+        archive = uow.archives.claim_due(now, now - LEASE)
+        uow.commit()
+    return archive
+
+
+def _finish(uow_factory: UowFactory, archive: Archive) -> int:
+    with uow_factory() as uow:
+        if not uow.archives.finish(archive):
+            return 0
+        audit.record(
+            uow,
+            None,
+            archive.finished_at or archive.created_at,
+            f"archive.{archive.status.value}",
+            target=f"archive:{archive.id}",
+            shop_id=archive.shop_id,
+            after={
+                "status": archive.status.value,
+                "files": len(archive.files),
+                "sha256": archive.sha256,
+                "error": archive.error,
+            },
+        )
+        uow.commit()
+    return 1
+
+
+def _build(
+    uow_factory: UowFactory,
+    source: UnitOfWork,
+    archive: Archive,
+    writer: ArchiveWriter,
+    secret: str,
+    now: Callable[[], datetime],
+) -> dict[str, Any]:
+    rows: ArchiveRows = source.archive_rows
+    shop_id = archive.shop_id
+    anonymous = archive.anonymize_customers
+    key = pseudonym_key(secret)
+    cache: dict[str, str] = {}
+
+    def customer(customer_id: str) -> str:
+        found = cache.get(customer_id)
+        if found is None:
+            if len(cache) > 100_000:  # bounded memory: a big shop's customers come again
+                cache.clear()
+            found = cache[customer_id] = pseudonym(key, shop_id, customer_id)
+        return found
+
+    taxes: dict[tuple[str, str], int] = {}
+    done = 0
+
+    def beat(progress: int) -> None:
+        with uow_factory() as uow:
+            held = uow.archives.heartbeat(archive, progress, now())
+            uow.commit()
+        if not held:
+            raise _TakenOver(archive.id)
+
+    def counted(index: int, batches: Iterable[Batch]) -> Iterator[Batch]:
+        since = 0
+        for batch in batches:
+            yield batch
+            since += len(batch)
+            if since >= HEARTBEAT_ROWS:
+                since = 0
+                beat(int(100 * index / len(KINDS)))
+
+    def put(name: str, batches: Iterable[Batch]) -> None:
+        nonlocal done
+        writer.write(KIND_BY_NAME[name], counted(done, batches))
+        done += 1
+        beat(min(99, int(100 * done / len(KINDS))))
+
+    put("orders", _orders(rows.orders(shop_id), customer if anonymous else None))
+    put(
+        "sales_history",
+        _events(rows.events(shop_id, tickets=False), customer if anonymous else None, taxes),
+    )
+    put("ledger_entries", rows.ledger(shop_id))
+    put("listings", rows.listings(shop_id))
+    put(
+        "customers", _customers(rows.customers(shop_id, details=not anonymous), customer, anonymous)
+    )
+    put("tickets", _tickets(rows.events(shop_id, tickets=True), customer if anonymous else None))
+    put("notices", rows.notices(shop_id))
+    put("tax_summary", _tax_summary(rows.sales_by_month(shop_id), taxes))
+    view = load_shop(source, None, now(), shop_id)
+    return {
+        "format_version": FORMAT_VERSION,
+        "archive_id": archive.id,
+        "shop_id": shop_id,
+        "generated_at": rfc3339(now()),
+        "requested_at": rfc3339(archive.created_at),
+        "anonymize_customers": anonymous,
+        "policy_versions": [{"pack": view.policy.pack, "version": view.policy.version}],
+        "times": "RFC 3339 UTC",
+        "amounts": "integer minor units of the row's currency (amount_minor, spent_minor, "
+        "sales_minor, tax_minor)",
+        "pseudonyms": "keyed HMAC-SHA256 of the customer id: stable within the shop"
+        if anonymous
+        else None,
+    }
+
+
+def _orders(batches: Iterable[Batch], customer: Callable[[str], str] | None) -> Iterator[Batch]:
+    if customer is None:
+        yield from batches
+        return
+    for batch in batches:
+        yield [(*r[:5], customer(r[5]) if r[5] is not None else None, *r[6:]) for r in batch]
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _events(
+    batches: Iterable[Batch],
+    customer: Callable[[str], str] | None,
+    taxes: dict[tuple[str, str], int],
+) -> Iterator[Batch]:
+    """(event_id, type, occurred_at, received_at, data); anonymised: data scrubbed.
+    The `tax` amounts of order.placed events are summed per month on the way."""
+    for batch in batches:
+        out = []
+        for event_id, type_, occurred, received, data in batch:
+            parsed = None
+            if type_ == "order.placed" and '"tax"' in data:
+                parsed = json.loads(data)
+                _add_tax(taxes, occurred, parsed)
+            if customer is not None:
+                data = _json(scrub(parsed if parsed is not None else json.loads(data), customer))
+            out.append((event_id, type_, occurred, received, data))
+        yield out
+
+
+def _add_tax(taxes: dict[tuple[str, str], int], occurred: str, data: Any) -> None:
+    currency, tax = data.get("currency"), data.get("tax")
+    if not isinstance(currency, str) or not isinstance(tax, str | int):
+        return
+    try:
+        minor = Money.parse(str(tax), currency, "tax").minor
+    except ValidationProblem:
+        return
+    month = (occurred[:7], currency)
+    taxes[month] = taxes.get(month, 0) + minor
+
+
+def _tickets(batches: Iterable[Batch], customer: Callable[[str], str] | None) -> Iterator[Batch]:
+    for batch in batches:
+        out = []
+        for event_id, type_, occurred, _received, data in batch:
+            parsed = json.loads(data)
+            if customer is not None:
+                parsed = scrub(parsed, customer)
+            subject = parsed.get("subject")
+            out.append((event_id, parsed.get("ticket_id"), type_, occurred, subject, _json(parsed)))
+        yield out
+
+
+def _customers(
+    batches: Iterable[Batch], customer: Callable[[str], str], anonymous: bool
+) -> Iterator[Batch]:
+    for batch in batches:
+        out = []
+        for customer_id, currency, orders, spent, first, last, data in batch:
+            details = None
+            if not anonymous and data is not None:
+                found = personal_details(json.loads(data))
+                details = _json(found) if found else None
+            who = customer(customer_id) if anonymous else customer_id
+            out.append((who, currency, orders, int(spent or 0), first, last, details))
+        yield out
+
+
+def _tax_summary(batches: Iterable[Batch], taxes: dict[tuple[str, str], int]) -> Iterator[Batch]:
+    for batch in batches:
+        yield [
+            (
+                month,
+                currency,
+                orders,
+                int(cancelled or 0),
+                int(sales or 0),
+                taxes.get((month, currency)),
+            )
+            for month, currency, orders, cancelled, sales in batch
+        ]
