@@ -250,9 +250,9 @@ def test_dep3_migration_fills_the_balances_from_the_postings(engine: Engine) -> 
 def test_dep5_dep8_a_run_of_deductions_in_one_chunk_gets_one_topup_notice(
     ledger_app: App,
 ) -> None:
-    """Each deduction has its notice (DEP-8); the deposit is reviewed once after the
-    shop's run of deductions in a chunk, so one top-up notice states what they left
-    owed (DEP-5), rather than four superseded in the same transaction."""
+    """A shop's run of deductions in a chunk is told in one notice that lists each
+    (DEP-8), and the deposit is reviewed once after it, so one top-up notice states
+    what they left owed (DEP-5), rather than four emails of each kind."""
     run(
         ledger_app,
         deposits.pay_in,
@@ -266,9 +266,12 @@ def test_dep5_dep8_a_run_of_deductions_in_one_chunk_gets_one_topup_notice(
     )
     events = [_violation(i, 300_00, i) for i in range(4)]
     assert ingest(ledger_app.uow, INTEGRATION, lambda: NOW, events).accepted == 4
-    deduction = read(ledger_app, lambda uow: uow.notices.of_kind("shop1", NoticeKind.DEDUCTION))
+    single = read(ledger_app, lambda uow: uow.notices.of_kind("shop1", NoticeKind.DEDUCTION))
+    runs = read(ledger_app, lambda uow: uow.notices.of_kind("shop1", NoticeKind.DEDUCTIONS))
     topups = read(ledger_app, lambda uow: uow.notices.of_kind("shop1", NoticeKind.TOPUP))
-    assert len(deduction) == 4
+    assert single == [] and len(runs) == 1
+    assert runs[0].data["violations"] == 4 and runs[0].data["loss_minor"] == 1200_00
+    assert all(f"(v{i}): £300.00" in runs[0].body for i in range(4)), runs[0].body
     assert [n.data["owed_minor"] for n in topups] == [1200_00]
     view = read(ledger_app, deposits.deposit, ADMIN, NOW, "shop1")
     assert view.position.held.minor == 2800_00 and view.enforcement is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from jinja2 import UndefinedError
@@ -103,6 +104,19 @@ CONTEXTS: dict[NoticeKind, dict[str, object]] = {
         "held": CNY,
         "closure_flagged": True,
     },
+    NoticeKind.DEDUCTIONS: {
+        "deductions": [
+            SimpleNamespace(violation_id=f"v-{i}", violation_type="empty_parcel", loss=cny(400))
+            for i in (17, 18)
+        ],
+        "more": 3,
+        "count": 5,
+        "loss": cny(2000),
+        "covered": cny(1700),
+        "uncovered": cny(300),
+        "held": CNY,
+        "closure_flagged": ["v-18"],
+    },
     NoticeKind.ENFORCEMENT: {
         "step": "delisted",
         "restrictions": ("warning", "listing_suspended", "delisted"),
@@ -136,6 +150,7 @@ CONTEXTS: dict[NoticeKind, dict[str, object]] = {
 FIGURES = {
     NoticeKind.TOPUP: {Language.EN: "CN¥15,000.00", Language.ZH: "¥15,000.00"},
     NoticeKind.DEDUCTION: {Language.EN: "CN¥800.00", Language.ZH: "¥800.00"},
+    NoticeKind.DEDUCTIONS: {Language.EN: "CN¥2,000.00", Language.ZH: "¥2,000.00"},
     NoticeKind.ENFORCEMENT: {Language.EN: "CN¥15,000.00", Language.ZH: "¥15,000.00"},
     NoticeKind.OFFSET: {Language.EN: "CN¥300.00", Language.ZH: "¥300.00"},
     NoticeKind.FUNDED: {Language.EN: "CN¥20,000.00", Language.ZH: "¥20,000.00"},
@@ -156,6 +171,26 @@ def test_unl7_every_unlink_event_renders(event: str, language: Language) -> None
         assert "payout_account_changed" in body
     if event in ("scheduled", "unlinked"):
         assert "returns@bluefin.example" in body
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_dep8_a_run_of_deductions_is_one_notice_listing_each(language: Language) -> None:
+    """DEP-8: several violations of a shop in one batch are told in one notice that
+    names each (up to its list's length), the total and what is owed on top."""
+    context = CONTEXTS[NoticeKind.DEDUCTIONS]
+    subject, body = render(NoticeKind.DEDUCTIONS, language, shop=SHOP, **context)
+    assert "5" in subject and format_money(cny(2000), language) in subject
+    for line in (
+        ("empty_parcel（v-17）：¥400.00", "empty_parcel（v-18）：¥400.00")
+        if (language is Language.ZH)
+        else ("- empty_parcel (v-17): CN¥400.00", "- empty_parcel (v-18): CN¥400.00")
+    ):
+        assert line in body
+    assert ("另有 3 项" if language is Language.ZH else "and 3 more") in body
+    assert format_money(cny(300), language) in body  # owed on top of the deposit
+    assert "v-18" in body.split("\n\n")[-1]  # flagged for closure
+    html = render_html(subject, body, language)
+    assert "<br>" in html  # one line per deduction in the email too
 
 
 def test_every_kind_has_a_context_here() -> None:

@@ -12,6 +12,9 @@ from depositdesk.domain.policy import PolicyRef
 class NoticeKind(StrEnum):
     TOPUP = "topup"  # DEP-5: the deposit is short; pay by the due date
     DEDUCTION = "deduction"  # DEP-8: a violation was deducted from the deposit
+    # DEP-8: several violations of one shop arrived in one batch of events and were
+    # deducted together: one notice lists them (not one email per violation).
+    DEDUCTIONS = "deductions"
     ENFORCEMENT = "enforcement"  # DEP-6: a ladder step was applied
     OFFSET = "offset"  # DEP-7: the shortfall was taken from sales proceeds (told after)
     FUNDED = "funded"  # DEP-6: paid in full again; every step lifted

@@ -4,10 +4,12 @@ Ingestion (services/ingestion.py) stores and projects events in chunks; the even
 that move money come here, in event-time order, inside the chunk's transaction:
 
 - `violation.recorded` (first time seen): the consumer's loss is deducted (what the
-  deposit cannot cover becomes a receivable), a `deduction` notice and a
-  `deposit.deducted` webhook follow, a closure-grade type (policy) flags the shop
-  for closure, and the deposit is reviewed (a top-up notice, DEP-5) once the
-  shop's run of deductions in the chunk is booked.
+  deposit cannot cover becomes a receivable), a closure-grade type (policy) flags
+  the shop for closure, and a `deposit.deducted` webhook follows for each. The
+  seller is told once per run of deductions of a shop in a chunk: a `deduction`
+  notice for one, a `deductions` notice listing them for several (a bulk load of
+  500 violations is one email, not 500). Then the deposit is reviewed (a top-up
+  notice, DEP-5).
 - `proceeds.available`: the proceeds are credited; when the shop has an open
   under-funding case, what it owes is taken from them at once as one balanced
   entry whose source names the event, and the seller is told after (DEP-7), which
@@ -16,15 +18,15 @@ that move money come here, in event-time order, inside the chunk's transaction:
 A chunk's money events are taken shop by shop, each shop's in event-time order, in
 one pass: the shop and its balances are read once (the running balances, DEP-3),
 each event works on them in memory, and the chunk's entries are written together
-at the end (`uow.ledger.batch()`), so a violation costs what its notices cost, not
-three round trips of bookkeeping and a fresh read of the shop.
+at the end (`uow.ledger.batch()`), so a violation costs an entry and a webhook, not
+three round trips of bookkeeping, a fresh read of the shop and a rendered email.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from depositdesk.domain.events import Event
@@ -35,7 +37,7 @@ from depositdesk.domain.ledger import (
     violation_deduction_entry,
 )
 from depositdesk.domain.money import Money
-from depositdesk.domain.notices import NoticeKind
+from depositdesk.domain.notices import Notice, NoticeKind
 from depositdesk.domain.policy import PolicyBook
 from depositdesk.domain.shop import ClosureFlag, Shop, ShopStatus
 from depositdesk.services import audit
@@ -77,18 +79,19 @@ def apply_money_events(
             # proceeds are offset against what it then owes (DEP-7), and at the end:
             # one top-up notice for a run of deductions in one chunk, stating what
             # they left owed, instead of one per deduction superseded at once.
-            unreviewed: Cause | None = None
+            run: list[Deducted] = []
             before = audit.view_snapshot(uow, view)
             for e in by_shop[shop_id]:
                 if e.type == "violation.recorded":
-                    view, unreviewed = _deduct(uow, view, e, now)
+                    view, deducted = _deduct(uow, view, e, now)
+                    run.append(deducted)
                     continue
-                if unreviewed is not None:
-                    view = replace(view, shop=review_funding(uow, view, now, unreviewed))
-                    unreviewed = None
+                if run:
+                    view = _tell_and_review(uow, view, run, now)
+                    run = []
                 view = _proceeds(uow, view, e, now)
-            if unreviewed is not None:
-                view = replace(view, shop=review_funding(uow, view, now, unreviewed))
+            if run:
+                view = _tell_and_review(uow, view, run, now)
             _audit(uow, view, before, by_shop[shop_id], now)
 
 
@@ -117,16 +120,40 @@ def _audit(
     )
 
 
-def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> tuple[ShopView, Cause]:
+@dataclass(frozen=True, slots=True)
+class Deducted:
+    """One violation's deduction (DEP-8), booked and awaiting its notice."""
+
+    event: Event
+    violation_id: str
+    violation_type: str
+    loss: Money
+    covered: Money
+    uncovered: Money
+    held: Money  # what the deposit held right after it
+    flagged: bool  # its type flags the shop for closure (policy)
+
+    def data(self) -> dict[str, str | int]:
+        return {
+            "violation_id": self.violation_id,
+            "type": self.violation_type,
+            "loss_minor": self.loss.minor,
+            "covered_minor": self.covered.minor,
+            "receivable_added_minor": self.uncovered.minor,
+            "held_minor": self.held.minor,
+            "currency": self.loss.currency,
+        }
+
+
+def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> tuple[ShopView, Deducted]:
     """DEP-8: the consumer's loss from the deposit, the rest a receivable. The view as
-    the deduction leaves it, and the cause for the funding review that follows."""
+    the deduction leaves it, and what was deducted (told by `_tell_and_review`)."""
     violation_id, violation_type = e.data["violation_id"], e.data["type"]
     loss = e.money("consumer_loss")
     held = position(uow, view).held
     entry = violation_deduction_entry(loss, held, violation_id, violation_type)
     uow.ledger.post(view.shop.id, entry, now, f"event:{e.id}")
     covered = Money(loss.currency, min(loss.minor, max(held.minor, 0)))
-    uncovered = loss - covered
     shop = view.shop
     flagged = violation_type in view.pack.closure_violation_types
     if flagged and shop.closure_flag is None:
@@ -140,50 +167,107 @@ def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> tuple[S
             {"shop_id": shop.id, "violation_id": violation_id, "type": violation_type},
             now,
         )
-    after = position(uow, view)
-    data: dict[str, str | int] = {
-        "violation_id": violation_id,
-        "type": violation_type,
-        "loss_minor": loss.minor,
-        "covered_minor": covered.minor,
-        "receivable_added_minor": uncovered.minor,
-        "held_minor": after.held.minor,
-        "currency": loss.currency,
-    }
-    notice = issue_notice(
+    after = position(uow, view).held
+    deducted = Deducted(
+        e, violation_id, violation_type, loss, covered, loss - covered, after, flagged
+    )
+    return view, deducted
+
+
+LISTED = 50  # deductions a `deductions` notice lists; its figures count them all
+NAMED = 100  # violation ids its data names
+
+
+def _tell_and_review(
+    uow: UnitOfWork, view: ShopView, run: list[Deducted], now: datetime
+) -> ShopView:
+    """Tell the seller of a run of deductions (one notice), announce each deduction
+    (`deposit.deducted`, naming that notice), then review the deposit once (DEP-5):
+    the view as the review leaves it."""
+    currencies = {d.loss.currency for d in run}
+    if len(run) == 1 or len(currencies) > 1:
+        for d in run:
+            _announce(uow, view, [d], _notice_of_one(uow, view, d, now).id, now)
+    else:
+        _announce(uow, view, run, _notice_of_many(uow, view, run, now).id, now)
+    last = run[-1]
+    cause = Cause(CauseKind.VIOLATION_DEDUCTED, after=last.loss, ref=last.violation_id)
+    return replace(view, shop=review_funding(uow, view, now, cause))
+
+
+def _notice_of_one(uow: UnitOfWork, view: ShopView, d: Deducted, now: datetime) -> Notice:
+    return issue_notice(
         uow,
         view,
         NoticeKind.DEDUCTION,
         now,
+        d.data(),
+        None,
+        loss=d.loss,
+        covered=d.covered,
+        uncovered=d.uncovered,
+        violation_id=d.violation_id,
+        violation_type=d.violation_type,
+        held=d.held,
+        closure_flagged=d.flagged,
+    )
+
+
+def _notice_of_many(uow: UnitOfWork, view: ShopView, run: list[Deducted], now: datetime) -> Notice:
+    currency = run[0].loss.currency
+    loss = Money(currency, sum(d.loss.minor for d in run))
+    covered = Money(currency, sum(d.covered.minor for d in run))
+    uncovered = loss - covered
+    flagged = [d for d in run if d.flagged]
+    data: dict[str, str | int] = {
+        "violations": len(run),
+        "violation_ids": ",".join(d.violation_id for d in run[:NAMED]),
+        "loss_minor": loss.minor,
+        "covered_minor": covered.minor,
+        "receivable_added_minor": uncovered.minor,
+        "held_minor": run[-1].held.minor,
+        "currency": currency,
+    }
+    return issue_notice(
+        uow,
+        view,
+        NoticeKind.DEDUCTIONS,
+        now,
         data,
         None,
+        deductions=run[:LISTED],
+        more=len(run) - min(len(run), LISTED),
+        count=len(run),
         loss=loss,
         covered=covered,
         uncovered=uncovered,
-        violation_id=violation_id,
-        violation_type=violation_type,
-        held=after.held,
-        closure_flagged=flagged,
+        held=run[-1].held,
+        closure_flagged=[d.violation_id for d in flagged],
     )
-    publish(
-        uow,
-        "deposit.deducted",
-        f"{shop.id}:{violation_id}",
-        {
-            "shop_id": shop.id,
-            "violation_id": violation_id,
-            "type": violation_type,
-            "consumer_loss": money_data(loss),
-            "covered": money_data(covered),
-            "receivable_added": money_data(uncovered),
-            "held": money_data(after.held),
-            "closure_flagged": flagged,
-            "event_id": e.id,
-            "notice_id": notice.id,
-        },
-        now,
-    )
-    return view, Cause(CauseKind.VIOLATION_DEDUCTED, after=loss, ref=violation_id)
+
+
+def _announce(
+    uow: UnitOfWork, view: ShopView, run: list[Deducted], notice_id: str, now: datetime
+) -> None:
+    for d in run:
+        publish(
+            uow,
+            "deposit.deducted",
+            f"{view.shop.id}:{d.violation_id}",
+            {
+                "shop_id": view.shop.id,
+                "violation_id": d.violation_id,
+                "type": d.violation_type,
+                "consumer_loss": money_data(d.loss),
+                "covered": money_data(d.covered),
+                "receivable_added": money_data(d.uncovered),
+                "held": money_data(d.held),
+                "closure_flagged": d.flagged,
+                "event_id": d.event.id,
+                "notice_id": notice_id,
+            },
+            now,
+        )
 
 
 def _proceeds(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> ShopView:
