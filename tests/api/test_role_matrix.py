@@ -199,6 +199,24 @@ def _rows() -> dict[tuple[str, str], Row]:
         ("GET", "/v1/archives/{archive_id}/download"): Row(
             OWNER_ADMIN, "/v1/archives/{archive}/download", note="not ready: allowed gets 404"
         ),
+        ("POST", "/v1/unlinks/{unlink_id}/actions/{action}"): Row(
+            OWNER_ADMIN, "/v1/unlinks/{unlink}/actions/tax-summary"
+        ),
+        ("POST", "/v1/unlinks/{unlink_id}/escalate"): Row(
+            OWNER_ADMIN, "/v1/unlinks/{unlink}/escalate", {"message": "stalled"}
+        ),
+        ("GET", "/v1/shops/{shop_id}/unlink/verification"): Row(
+            SELLERS_AND_PLATFORM, "/v1/shops/leaving/unlink/verification"
+        ),
+        ("GET", "/v1/unlinks"): Row(
+            SELLERS_AND_PLATFORM,
+            "/v1/unlinks?status=manual_review,escalated",
+            note="a seller sees its own requests",
+        ),
+        # Last of the unlink rows: it ends the request the rows above use.
+        ("POST", "/v1/unlinks/{unlink_id}/cancel"): Row(
+            OWNER_ADMIN, "/v1/unlinks/{unlink}/cancel", note="cancelled once: again answers 200"
+        ),
         # Not in sandbox mode here: 404 for everyone after the role check.
         ("GET", "/v1/sandbox/clock"): Row(frozenset({"platform_admin"}), "/v1/sandbox/clock"),
         ("POST", "/v1/sandbox/clock"): Row(

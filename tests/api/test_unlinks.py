@@ -339,8 +339,11 @@ def test_unl6a_unl7_confirm_is_refused_until_every_area_is_ok_then_the_shop_unli
     assert tick(app).timers == 1
     assert get(api, u["id"], owner)["status"] == "unlinked"
     assert api.c.get("/v1/shops/shop1", headers=owner).json()["status"] == "unlinked"
-    [unlinked, _] = unlink_notices(api)
+    [blocked, unlinked, _] = unlink_notices(api)
     assert unlinked["data"]["event"] == "unlinked"
+    # REF-1: o1 (placed before the cutoff) is open, so the full refund waits; the
+    # seller is told what blocks it (the refund itself: tests/api/test_unlink_actions.py).
+    assert blocked["data"]["event"] == "refund_blocked" and "open_orders" in blocked["body"]
     assert "returns@falcon.example" in unlinked["body"]
     # A finished request cannot be confirmed again, nor the shop unlinked twice.
     assert api.c.post(confirm, headers=owner).status_code == 409

@@ -42,6 +42,8 @@ class EntryKind(StrEnum):
     REFUND_RESERVE = "refund_reserve"  # REF-4: an application's amount set aside
     REFUND_RELEASE = "refund_release"  # REF-5: rejected or withdrawn, back to the deposit
     REFUND_PAYOUT = "refund_payout"  # REF-6: the bank paid the seller
+    ORDER_REFUND = "order_refund"  # UNL-3: an order cancelled at unlinking, refunded in full
+    PROCEEDS_WITHDRAWAL = "proceeds_withdrawal"  # UNL-2: proceeds paid out to the seller
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,4 +250,29 @@ def refund_release_entry(amount: Money, refund_id: str, why: str) -> JournalEntr
         f"refund {refund_id} {why}: {amount} back to the deposit",
         (Account.REFUND_RESERVED, amount),
         (Account.DEPOSIT_HELD, -amount),
+    )
+
+
+def order_refund_entry(amount: Money, proceeds: Money, order_id: str) -> JournalEntry:
+    """UNL-3: an order that cannot be fulfilled is cancelled and its customer refunded
+    in full. The money comes out of the seller's sales proceeds; what they cannot
+    cover the seller owes the platform (a receivable, settled by a pay-in, DEP-8)."""
+    covered = Money(amount.currency, min(amount.minor, max(proceeds.minor, 0)))
+    return entry(
+        EntryKind.ORDER_REFUND,
+        f"order {order_id} cancelled at unlinking: {amount} refunded to the customer",
+        (Account.CASH, -amount),
+        (Account.PROCEEDS, covered),
+        (Account.RECEIVABLE, amount - covered),
+    )
+
+
+def proceeds_withdrawal_entry(amount: Money, payout_key: str) -> JournalEntry:
+    """UNL-2: the seller's available sales proceeds leave the platform to the seller's
+    payout account (the gateway pays `payout_key` at most once)."""
+    return entry(
+        EntryKind.PROCEEDS_WITHDRAWAL,
+        f"sales proceeds {amount} withdrawn ({payout_key})",
+        (Account.PROCEEDS, amount),
+        (Account.CASH, -amount),
     )

@@ -11,6 +11,7 @@ to take (accept the agreement, start the closure notice, run an action).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -133,6 +134,10 @@ class Unlink:
     confirmed_at: datetime | None = None
     confirmed_by: str | None = None
     unlinked_at: datetime | None = None
+    cancelled_at: datetime | None = None  # the seller called it off before the date
+    cancelled_by: str | None = None
+    escalated_at: datetime | None = None  # UNL-9: the last escalation to platform support
+    refund_id: str | None = None  # REF-1: the full refund applied for after unlinking
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,10 @@ class UnlinkFacts:
     proceeds: str | None  # available proceeds, formatted; None when none
     has_orders: bool  # anything to archive and summarise
     recent_customers: bool  # an order within NOTIFY_WINDOW_DAYS
+    # The actions' results (services/unlink_actions.py):
+    tax_summary_done: bool = False  # a tax summary was produced for this request
+    archive_ready: bool = False  # a ready archive of the shop exists (UNL-4)
+    customers_pending: RecordSet = EMPTY  # customers of the window not yet told (UNL-6)
     campaigns: RecordSet = EMPTY  # running campaigns
     creators: RecordSet = EMPTY  # bound creators
     notice_started_at: datetime | None = None
@@ -226,6 +235,7 @@ _TEXT: dict[str, tuple[str, str]] = {
         "有 {x} 销售款可提现，请提现。",
     ),
     "tax_summary.ok": ("No sales to summarise.", "无需汇总的销售。"),
+    "tax_summary.done": ("The tax summary was produced.", "税务汇总已生成。"),
     "tax_summary.no": (
         "Produce the tax summary (sales and tax per month).",
         "请生成税务汇总（按月的销售额与税额）。",
@@ -248,6 +258,7 @@ _TEXT: dict[str, tuple[str, str]] = {
         "下线后的退货退款请联系 {x}。",
     ),
     "archive.ok": ("Nothing to archive.", "无需归档的数据。"),
+    "archive.done": ("The archive of the shop's data is ready.", "店铺数据归档已就绪。"),
     "archive.no": (
         "Download the archive of the shop's data (orders, finance, listings, customers).",
         "请下载店铺数据归档（订单、财务、商品、客户）。",
@@ -297,8 +308,12 @@ _TEXT: dict[str, tuple[str, str]] = {
         "近 30 天内没有下单的客户。",
     ),
     "customers_notified.no": (
-        "Tell the customers of the last 30 days of the change and the new contact.",
-        "请通知近 30 天内下单的客户店铺变更及新的联系方式。",
+        "Tell the {n} customer(s) of the last 30 days of the change and the new contact.",
+        "请通知近 30 天内下单的 {n} 位客户店铺变更及新的联系方式。",
+    ),
+    "customers_notified.done": (
+        "The customers of the last 30 days were told of the change and the new contact.",
+        "已通知近 30 天内下单的客户店铺变更及新的联系方式。",
     ),
     "dates_set": (
         "Unlinks on {x}; no new orders after {at} UTC.",
@@ -391,11 +406,18 @@ def checklist(f: UnlinkFacts) -> Checklist:
         put(check(C.PROCEEDS_WITHDRAWN, needed, "proceeds_withdrawn.no", x=f.proceeds))
     else:
         put(check(C.PROCEEDS_WITHDRAWN, ok, "proceeds_withdrawn.ok"))
-    # The actions that produce these (tax summary, archive, customer emails) come in
-    # a later slice: until then a shop with orders has them to do.
-    put(check(C.TAX_SUMMARY, needed if f.has_orders else ok, f"tax_summary.{_yn(f.has_orders)}"))
+    # The actions' products: a shop with orders has a tax summary and an archive to make.
+    if f.has_orders and f.tax_summary_done:
+        put(check(C.TAX_SUMMARY, ok, "tax_summary.done"))
+    else:
+        put(
+            check(C.TAX_SUMMARY, needed if f.has_orders else ok, f"tax_summary.{_yn(f.has_orders)}")
+        )
     put(check(C.SUPPORT_CONTACT, ok, "support_contact", x=u.support_contact))
-    put(check(C.ARCHIVE, needed if f.has_orders else ok, f"archive.{_yn(f.has_orders)}"))
+    if f.has_orders and f.archive_ready:
+        put(check(C.ARCHIVE, ok, "archive.done"))
+    else:
+        put(check(C.ARCHIVE, needed if f.has_orders else ok, f"archive.{_yn(f.has_orders)}"))
 
     # UNL-6a: closure preconditions.
     for code, rs in ((C.CAMPAIGNS_STOPPED, f.campaigns), (C.CREATORS_UNBOUND, f.creators)):
@@ -439,13 +461,13 @@ def checklist(f: UnlinkFacts) -> Checklist:
         put(check(C.AGREEMENT_ACCEPTED, needed, "agreement_accepted.no"))
 
     # UNL-6: notification management.
-    put(
-        check(
-            C.CUSTOMERS_NOTIFIED,
-            needed if f.recent_customers else ok,
-            f"customers_notified.{_yn(f.recent_customers)}",
-        )
-    )
+    pending = f.customers_pending
+    if pending.count:
+        put(check(C.CUSTOMERS_NOTIFIED, needed, "customers_notified.no", pending, n=pending.count))
+    elif f.recent_customers:
+        put(check(C.CUSTOMERS_NOTIFIED, ok, "customers_notified.done"))
+    else:
+        put(check(C.CUSTOMERS_NOTIFIED, ok, "customers_notified.ok"))
     put(check(C.DATES_SET, ok, "dates_set", x=u.unlink_date.isoformat(), at=_when(u.cutoff_at)))
     put(check(C.AUTO_REPLY, ok, "auto_reply", x=u.support_contact))
 
@@ -469,3 +491,56 @@ def _yn(needed: bool) -> str:
 
 def _nothing(zh: bool) -> str:
     return "无待处理事项。" if zh else "Nothing open."
+
+
+class UnlinkAction(StrEnum):
+    """UNL-2, UNL-3, UNL-4, UNL-6: the actions `POST /v1/unlinks/{id}/actions/{action}`
+    runs (interface.md)."""
+
+    CANCEL_UNFULFILLABLE_ORDERS = "cancel-unfulfillable-orders"
+    WITHDRAW_PROCEEDS = "withdraw-proceeds"
+    TAX_SUMMARY = "tax-summary"
+    ARCHIVE = "archive"
+    NOTIFY_CUSTOMERS = "notify-customers"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """One run of an action that changed something (table `unlink_actions`)."""
+
+    id: str
+    unlink_id: str
+    shop_id: str
+    action: UnlinkAction
+    seq: int  # 1 for the first run of this action on this request
+    done_at: datetime
+    done_by: str
+    result: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class TaxMonth:
+    """UNL-2: one month of the tax summary, in minor units of `currency`."""
+
+    month: str  # YYYY-MM, in UTC
+    currency: str
+    orders: int
+    sales_minor: int
+    tax_minor: int
+    cancelled: int  # orders of the month cancelled (not counted in sales)
+
+
+def tax_summary(rows: Iterable[tuple[datetime, str, int, int, bool]]) -> list[TaxMonth]:
+    """UNL-2: sales and tax collected per month, from (placed_at, currency, amount,
+    tax, cancelled) rows in any order; cancelled orders are counted apart."""
+    months: dict[tuple[str, str], list[int]] = {}
+    for placed_at, currency, amount, tax, cancelled in rows:
+        key = (f"{placed_at:%Y-%m}", currency)
+        m = months.setdefault(key, [0, 0, 0, 0])
+        if cancelled:
+            m[3] += 1
+        else:
+            m[0] += 1
+            m[1] += amount
+            m[2] += tax
+    return [TaxMonth(k[0], k[1], *v) for k, v in sorted(months.items())]

@@ -54,6 +54,8 @@ from depositdesk.services.deposit_events import apply_money_events
 from depositdesk.services.difference_offers import offer_after_stops
 from depositdesk.services.ports.repositories import EventRow, OrderKey, RecordKey, ToggleKey
 from depositdesk.services.ports.uow import UnitOfWork, UowFactory
+from depositdesk.services.unlink_actions import auto_reply_tickets
+from depositdesk.services.unlinks import refund_after_events
 
 CHUNK = 10_000  # events per transaction: a write lock held ~0.3 s on SQLite
 # An event may not be dated more than this before its market's first policy
@@ -447,6 +449,15 @@ def _project(
             proceeds.append(e)
     apply_money_events(uow, deductions + proceeds, book, now, shops)
     offer_after_stops(uow, stopped, now, book)  # REF-2: a difference may come back
+    # UNL-6: tickets after an unlink's cutoff get the auto-reply; REF-1: events of an
+    # unlinked shop may clear the last blocker of its full refund.
+    tickets = [e for e in other if e.type == "ticket.opened"]
+    closing = {s.id for s in shops.values() if s.status.is_closing}
+    if tickets and closing:
+        auto_reply_tickets(uow, [e for e in tickets if e.shop_id in closing], now)
+    touched = {e.shop_id for e in order_events + record_events if e.shop_id in closing}
+    if touched:
+        refund_after_events(uow, now, touched)
 
 
 def _project_orders(

@@ -36,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
     payouts.SETTLE_TIMER: payouts.on_settle,
     difference_offers.OFFER_TIMER: difference_offers.on_offer_due,
     unlinks.UNLINK_TIMER: unlinks.on_unlink_due,
+    unlinks.REFUND_TIMER: unlinks.on_refund_due,
 }
 RETRY_AFTER = timedelta(minutes=5)
 log = structlog.get_logger("depositdesk.timers")
@@ -98,7 +99,7 @@ def audit_target(uow: UnitOfWork, timer: Timer) -> tuple[str, str | None, bool]:
     if timer.kind == payouts.SETTLE_TIMER:
         payout = uow.payouts.get(timer.subject)
         return f"payout:{timer.subject}", payout.shop_id if payout else None, False
-    if timer.kind == unlinks.UNLINK_TIMER:
+    if timer.kind in (unlinks.UNLINK_TIMER, unlinks.REFUND_TIMER):
         payload_shop = timer.payload.get("shop_id")
         return f"unlink:{timer.subject}", str(payload_shop) if payload_shop else None, True
     if timer.kind == policies.POLICY_EFFECTIVE:

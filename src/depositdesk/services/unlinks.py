@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from depositdesk.domain.eligibility import EMPTY
 from depositdesk.domain.errors import Conflict, NotFound, Refused, ValidationProblem
 from depositdesk.domain.ids import new_ordered_id
 from depositdesk.domain.notices import NoticeKind
@@ -26,6 +27,7 @@ from depositdesk.domain.unlinks import (
     NOTIFY_WINDOW_DAYS,
     Checklist,
     Unlink,
+    UnlinkAction,
     UnlinkFacts,
     UnlinkStatus,
     checklist,
@@ -87,6 +89,12 @@ def _start_of(day: date, timezone: str) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(timezone)).astimezone(ZoneInfo("UTC"))
 
 
+def archive_ready(uow: UnitOfWork, shop_id: str) -> bool:
+    """UNL-4: a ready archive of the shop exists (the archive's change reads its table
+    here; until then there is none)."""
+    return False
+
+
 def _facts(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> UnlinkFacts:
     shop_id = view.shop.id
     seller = uow.sellers.get(view.shop.seller_id)
@@ -96,6 +104,8 @@ def _facts(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> Un
         verified = user is not None and user.email_verified_at is not None
     pos = position(uow, view)
     last_order = uow.unlinks.last_order_at(shop_id)
+    window = timedelta(days=NOTIFY_WINDOW_DAYS)
+    recent = last_order is not None and last_order > now - window
     return UnlinkFacts(
         unlink=unlink,
         now=now,
@@ -105,8 +115,11 @@ def _facts(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> Un
         receivable=str(pos.receivable) if pos.receivable.is_positive() else None,
         proceeds=str(pos.proceeds) if pos.proceeds.is_positive() else None,
         has_orders=uow.unlinks.has_orders(shop_id),
-        recent_customers=(
-            last_order is not None and last_order > now - timedelta(days=NOTIFY_WINDOW_DAYS)
+        recent_customers=recent,
+        tax_summary_done=bool(uow.unlinks.actions(unlink.id, UnlinkAction.TAX_SUMMARY)),
+        archive_ready=archive_ready(uow, shop_id),
+        customers_pending=(
+            uow.unlinks.customers_pending(unlink.id, shop_id, now - window) if recent else EMPTY
         ),
         campaigns=uow.unlinks.active_toggles(shop_id, ToggleKind.CAMPAIGN),
         creators=uow.unlinks.active_toggles(shop_id, ToggleKind.CREATOR),
@@ -117,23 +130,42 @@ def _facts(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> Un
     )
 
 
-def _view(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> UnlinkView:
+def view_of(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> UnlinkView:
     return UnlinkView(unlink, checklist(_facts(uow, view, unlink, now)), now)
 
 
-def _tell(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime, event: str) -> None:
+def _tell(
+    uow: UnitOfWork,
+    view: ShopView,
+    unlink: Unlink,
+    now: datetime,
+    event: str,
+    **context: object,
+) -> None:
     """The seller's notice (EN/ZH) and `unlink.<status>`."""
     held = position(uow, view).held
+    data: dict[str, str | int] = {
+        "unlink_id": unlink.id,
+        "event": event,
+        "status": unlink.status.value,
+    }
+    if unlink.refund_id is not None:
+        data["refund_id"] = unlink.refund_id
+    due = unlink.unlink_at if event == "scheduled" else None
+    retry = context.get("retry_at")
+    if event == "refund_blocked" and isinstance(retry, datetime):
+        due = retry
     issue_notice(
         uow,
         view,
         NoticeKind.UNLINK,
         now,
-        {"unlink_id": unlink.id, "event": event, "status": unlink.status.value},
-        unlink.unlink_at if event == "scheduled" else None,
+        data,
+        due,
         unlink=unlink,
         event=event,
         held=held,
+        **context,
     )
     _publish(uow, unlink, now, event)
 
@@ -218,10 +250,10 @@ def request_unlink(
         _tell(uow, view, unlink, now, "held")
     else:
         _publish(uow, unlink, now, "requested")
-    return _view(uow, view, unlink, now)
+    return view_of(uow, view, unlink, now)
 
 
-def _load(
+def load_unlink(
     uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str, lock: bool = False
 ) -> tuple[Unlink, ShopView]:
     unlink = uow.unlinks.get(unlink_id, lock=lock)
@@ -236,10 +268,10 @@ def _load(
 
 def get_unlink(uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str) -> UnlinkView:
     """UNL-6b: the request and its checklist, recomputed now."""
-    unlink, view = _load(uow, who, now, unlink_id)
+    unlink, view = load_unlink(uow, who, now, unlink_id)
     if not who.is_seller:
         require(who, *READERS)
-    return _view(uow, view, unlink, now)
+    return view_of(uow, view, unlink, now)
 
 
 def review(
@@ -254,7 +286,7 @@ def review(
     """UNL-1: a reviewer clears a held request (back to `preparing`) or refuses it;
     the seller is told why."""
     require(who, *REVIEWERS)
-    unlink, view = _load(uow, who, now, unlink_id, lock=True)
+    unlink, view = load_unlink(uow, who, now, unlink_id, lock=True)
     if decision not in ("clear", "refuse"):
         raise ValidationProblem("decision", "decision", "decision must be 'clear' or 'refuse'")
     if unlink.status is not UnlinkStatus.MANUAL_REVIEW:
@@ -269,7 +301,7 @@ def review(
     )
     uow.unlinks.save(unlink)
     _tell(uow, view, unlink, now, "cleared" if decision == "clear" else "refused")
-    return _view(uow, view, unlink, now)
+    return view_of(uow, view, unlink, now)
 
 
 def start_closure_notice(
@@ -291,25 +323,25 @@ def accept_agreement(
     uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str, *, version: str
 ) -> UnlinkView:
     """UNL-6a: the seller accepts the closure agreement; its version is recorded."""
-    unlink, view = _load(uow, who, now, unlink_id, lock=True)
+    unlink, view = load_unlink(uow, who, now, unlink_id, lock=True)
     require_shop_role(who, view.shop.seller_id, view.shop.id, REQUESTERS, ())
     text = _text(version, "version", MAX_VERSION)
     if unlink.status not in (UnlinkStatus.PREPARING, UnlinkStatus.MANUAL_REVIEW):
         raise Conflict(f"unlink {unlink_id} is {unlink.status}")
     unlink = replace(unlink, agreement_version=text, agreement_at=now)
     uow.unlinks.save(unlink)
-    return _view(uow, view, unlink, now)
+    return view_of(uow, view, unlink, now)
 
 
 def confirm(uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str) -> UnlinkView:
     """UNL-7: when every area is `ok`, the owner or an admin confirms (step-up again):
     the shop is closing, takes no order placed after the cutoff, and a timer unlinks
     it at the date."""
-    unlink, view = _load(uow, who, now, unlink_id, lock=True)
+    unlink, view = load_unlink(uow, who, now, unlink_id, lock=True)
     require_shop_role(who, view.shop.seller_id, view.shop.id, REQUESTERS, ())
     require_step_up(who, now, view.pack.security.step_up_minutes, "confirming an unlink")
     if unlink.status is UnlinkStatus.SCHEDULED:
-        return _view(uow, view, unlink, now)
+        return view_of(uow, view, unlink, now)
     if unlink.status is not UnlinkStatus.PREPARING:
         raise Conflict(f"unlink {unlink_id} is {unlink.status}; it cannot be confirmed")
     if unlink.cutoff_at < now:
@@ -319,7 +351,7 @@ def confirm(uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str) -> U
             f"the cutoff {time_data(unlink.cutoff_at)} has passed: start a new request "
             "with a later date",
         )
-    current = _view(uow, view, unlink, now)
+    current = view_of(uow, view, unlink, now)
     if not current.checklist.all_ok:
         checks = [
             {
@@ -353,7 +385,7 @@ def confirm(uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str) -> U
         Timer.new(UNLINK_TIMER, unlink.id, unlink.unlink_at, now, {"shop_id": shop.id})
     )
     _tell(uow, view, unlink, now, "scheduled")
-    return _view(uow, view, unlink, now)
+    return view_of(uow, view, unlink, now)
 
 
 def on_unlink_due(uow: UnitOfWork, now: datetime, timer: Timer) -> None:
@@ -368,3 +400,291 @@ def on_unlink_due(uow: UnitOfWork, now: datetime, timer: Timer) -> None:
     shop = replace(view.shop, status=ShopStatus.UNLINKED)
     uow.shops.save(shop)
     _tell(uow, replace(view, shop=shop), unlink, now, "unlinked")
+    apply_full_refund(uow, now, unlink)  # REF-1: or a notice of what still blocks it
+
+
+# -- cancel (before the date) ---------------------------------------------------------
+
+
+def cancel(uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str) -> UnlinkView:
+    """The owner or an admin calls the request off before the unlink date: status
+    `cancelled`; a scheduled one gives the shop back its orders (the cutoff lifted,
+    the unlink timer cancelled)."""
+    unlink, view = load_unlink(uow, who, now, unlink_id, lock=True)
+    require_shop_role(who, view.shop.seller_id, view.shop.id, REQUESTERS, ())
+    if unlink.status is UnlinkStatus.CANCELLED:
+        return view_of(uow, view, unlink, now)
+    if not unlink.status.is_open or now >= unlink.unlink_at:
+        raise Refused(
+            "unlink_not_active",
+            f"unlink {unlink_id} is {unlink.status}; only an open request is cancelled "
+            "before its date",
+            409,
+            status_now=unlink.status.value,
+        )
+    was_scheduled = unlink.status is UnlinkStatus.SCHEDULED
+    unlink = replace(
+        unlink, status=UnlinkStatus.CANCELLED, cancelled_at=now, cancelled_by=who.actor
+    )
+    uow.unlinks.save(unlink)
+    if was_scheduled:
+        uow.timers.cancel(UNLINK_TIMER, unlink.id, now)
+        shop = view.shop
+        if shop.status is ShopStatus.CLOSING:
+            if shop.funded_at is None:
+                status = ShopStatus.PENDING_DEPOSIT
+            elif shop.case is not None and shop.case.step is not None:
+                status = ShopStatus.RESTRICTED
+            else:
+                status = ShopStatus.ACTIVE
+            shop = replace(shop, status=status, orders_cutoff_at=None)
+            uow.shops.save(shop)
+            view = replace(view, shop=shop)
+    _tell(uow, view, unlink, now, "cancelled")
+    return view_of(uow, view, unlink, now)
+
+
+# -- the full refund after unlinking (REF-1) ---------------------------------------------
+
+REFUND_TIMER = "unlink.refund"  # timer kind: try the full refund again
+REFUND_RETRY = timedelta(days=1)  # when nothing says when the blockers clear
+
+
+def _system_owner(seller_id: str) -> Principal:
+    """depositdesk applying for the seller's full refund at unlinking (audited as such)."""
+    return Principal("system-unlink", Role.OWNER, seller_id, "unlink worker")
+
+
+def apply_full_refund(
+    uow: UnitOfWork, now: datetime, unlink: Unlink, *, quiet: bool = False
+) -> Unlink:
+    """REF-1 after UNL-7: apply for the full refund as soon as nothing blocks it;
+    otherwise tell the seller what blocks it and when it clears, and try again then
+    (or on the next day, or when an event clears a blocker)."""
+    from depositdesk.domain.eligibility import RefundKind
+    from depositdesk.services import refunds
+    from depositdesk.services.eligibility import assess_shop
+
+    view = load_shop(uow, None, now, unlink.shop_id, lock=True)
+    if unlink.refund_id is not None:
+        return unlink
+    result = assess_shop(uow, view, now, RefundKind.FULL, None)
+    if not result.eligible:
+        codes = [b.code.value for b in result.blockers]
+        if codes == ["no_deposit"] or quiet:
+            return unlink  # nothing held; or an event's retry: the timer's notice stands
+        retry = result.earliest_at or now + REFUND_RETRY
+        retry = max(retry, now + timedelta(minutes=1))
+        uow.timers.cancel(REFUND_TIMER, unlink.id, now)
+        uow.timers.schedule(
+            Timer.new(REFUND_TIMER, unlink.id, retry, now, {"shop_id": unlink.shop_id})
+        )
+        blockers = [f"{b.code.value}: {b.message}" for b in result.blockers]
+        _tell(
+            uow,
+            view,
+            unlink,
+            now,
+            "refund_blocked",
+            blockers=blockers,
+            clears_at=result.earliest_at,
+            retry_at=retry,
+        )
+        return unlink
+    system = _system_owner(unlink.seller_id)
+    refund = refunds.apply(
+        uow,
+        system,
+        now,
+        unlink.shop_id,
+        kind=RefundKind.FULL.value,
+        category=None,
+        reason=f"shop unlinked (unlink {unlink.id}): full deposit refund (REF-1)",
+        idempotency_key=f"unlink:{unlink.id}:full-refund",
+    )
+    unlink = replace(unlink, refund_id=refund.refund.id)
+    uow.unlinks.save(unlink)
+    uow.timers.cancel(REFUND_TIMER, unlink.id, now)
+    _tell(uow, view, unlink, now, "refund_applied", refund_id=refund.refund.id)
+    return unlink
+
+
+def on_refund_due(uow: UnitOfWork, now: datetime, timer: Timer) -> None:
+    unlink = uow.unlinks.get(timer.subject, lock=True)
+    if unlink is None or unlink.status is not UnlinkStatus.UNLINKED:
+        return
+    apply_full_refund(uow, now, unlink)
+
+
+# -- verification (UNL-8) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    shop_id: str
+    unlink_id: str | None
+    shop_hidden: bool
+    shop_status: str
+    no_transactions_after_cutoff: bool
+    cutoff_at: datetime | None
+    orders_after_cutoff: tuple[str, ...]
+    confirmation_sent: bool
+    confirmation_notice_id: str | None
+    confirmation_sent_at: datetime | None
+    refund_id: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.shop_hidden and self.no_transactions_after_cutoff and self.confirmation_sent
+
+
+def verification(uow: UnitOfWork, who: Principal, now: datetime, shop_id: str) -> Verification:
+    """UNL-8: gone from the seller's active shops, no order placed after the cutoff,
+    the confirmation notice sent: one answer with the evidence of each."""
+    view = load_shop(uow, who, now, shop_id)
+    if not who.is_seller:
+        require(who, *READERS)
+    unlink = uow.unlinks.latest_for_shop(shop_id)
+    if unlink is None:
+        raise NotFound(f"shop {shop_id} has no unlink request")
+    after = tuple(uow.unlinks.last_order_placed_after(shop_id, unlink.cutoff_at))
+    notice = None
+    if unlink.status is UnlinkStatus.UNLINKED:
+        notice = next(
+            (
+                n
+                for n in uow.notices.for_shops([shop_id], 200)
+                if n.kind is NoticeKind.UNLINK
+                and n.data.get("unlink_id") == unlink.id
+                and n.data.get("event") == "unlinked"
+            ),
+            None,
+        )
+    return Verification(
+        shop_id=shop_id,
+        unlink_id=unlink.id,
+        shop_hidden=view.shop.status is ShopStatus.UNLINKED,
+        shop_status=view.shop.status.value,
+        no_transactions_after_cutoff=not after,
+        cutoff_at=unlink.cutoff_at,
+        orders_after_cutoff=after,
+        confirmation_sent=notice is not None,
+        confirmation_notice_id=notice.id if notice else None,
+        confirmation_sent_at=notice.created_at if notice else None,
+        refund_id=unlink.refund_id,
+    )
+
+
+# -- escalation (UNL-9) and the reviewers' queue --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    id: str
+    unlink_id: str
+    message: str
+    created_at: datetime
+    bundle: dict[str, object]
+
+
+def escalate(
+    uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str, *, message: str
+) -> Escalation:
+    """UNL-9: the seller hands a stalled request to platform support with its
+    documentation: the errors seen (checks not ok, actions that failed, refused
+    calls), the checklist and the audit trail. It joins the reviewers' queue."""
+    unlink, view = load_unlink(uow, who, now, unlink_id, lock=True)
+    require_shop_role(who, view.shop.seller_id, view.shop.id, REQUESTERS, ())
+    text = _text(message, "message")
+    current = view_of(uow, view, unlink, now)
+    checks = [
+        {
+            "area": a.area.value,
+            "code": c.code.value,
+            "status": c.status.value,
+            "message": c.message,
+            "records": list(c.records),
+            "action": c.action,
+        }
+        for a in current.checklist.areas
+        for c in a.checks
+    ]
+    trail = uow.audit.page(
+        shop_id=unlink.shop_id, actor=None, since=None, before_seq=None, limit=200
+    )
+    errors: list[dict[str, object]] = [
+        {"kind": "check", "code": c["code"], "status": c["status"], "message": c["message"]}
+        for c in checks
+        if c["status"] != "ok"
+    ]
+    for run_ in uow.unlinks.actions(unlink.id):
+        if run_.result.get("error"):
+            errors.append(
+                {"kind": "action", "action": run_.action.value, "error": run_.result["error"]}
+            )
+    for r in trail:
+        if r.action in ("access.refused",) or r.action.endswith("_refused"):
+            errors.append(
+                {"kind": "refused", "action": r.action, "at": time_data(r.at), "after": r.after}
+            )
+    bundle: dict[str, object] = {
+        "unlink": {
+            "id": unlink.id,
+            "shop_id": unlink.shop_id,
+            "status": unlink.status.value,
+            "unlink_date": unlink.unlink_date.isoformat(),
+            "cutoff_at": time_data(unlink.cutoff_at),
+        },
+        "errors": errors,
+        "checklist": checks,
+        "audit_trail": [
+            {
+                "seq": r.seq,
+                "at": time_data(r.at),
+                "actor": r.actor,
+                "action": r.action,
+                "target": r.target,
+            }
+            for r in trail
+        ],
+    }
+    esc = Escalation(new_ordered_id("esc"), unlink.id, text, now, bundle)
+    uow.unlinks.add_escalation(esc.id, unlink.id, text, bundle, now, who.actor)
+    uow.unlinks.save(replace(unlink, escalated_at=now))
+    _publish(uow, unlink, now, f"escalated:{esc.id}")
+    return esc
+
+
+def review_queue(
+    uow: UnitOfWork, who: Principal, now: datetime, *, statuses: list[str], limit: int
+) -> list[UnlinkView]:
+    """Requests held for review and escalated ones (`escalated`), oldest first; a
+    seller sees its own."""
+    if not who.is_seller:
+        require(who, *READERS)
+    known = {s.value for s in UnlinkStatus} | {"escalated"}
+    for s in statuses:
+        if s not in known:
+            raise ValidationProblem(
+                "status", "unlink_status", f"status is one of {', '.join(sorted(known))}"
+            )
+    wanted = [s for s in statuses if s != "escalated"]
+    escalated = "escalated" in statuses or not statuses
+    if not statuses:
+        wanted = [UnlinkStatus.MANUAL_REVIEW.value]
+    seller = who.seller_id if who.is_seller else None
+    items = []
+    for u in uow.unlinks.queue(wanted, escalated, seller, limit):
+        view = load_shop(uow, None, now, u.shop_id)
+        items.append(view_of(uow, view, u, now))
+    return items
+
+
+def refund_after_events(uow: UnitOfWork, now: datetime, shop_ids: set[str]) -> None:
+    """REF-1 after UNL-7: an event that may have cleared the last blocker of an
+    unlinked shop's full refund (an order delivered, a dispute closed, a fine paid)
+    tries the application again at once."""
+    for shop_id in sorted(shop_ids):
+        unlink = uow.unlinks.latest_for_shop(shop_id)
+        if unlink is not None and unlink.status is UnlinkStatus.UNLINKED and not unlink.refund_id:
+            apply_full_refund(uow, now, unlink, quiet=True)

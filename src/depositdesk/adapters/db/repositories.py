@@ -210,7 +210,8 @@ class ShopRepository:
         never a look-up of another shop, so it tells nothing of shops one cannot see."""
         q = select(shops).order_by(shops.c.created_at.desc(), shops.c.id.desc()).limit(limit)
         if seller_id is not None:
-            q = q.where(shops.c.seller_id == seller_id)
+            # UNL-7a: an unlinked shop leaves the seller's active shops (still read by id).
+            q = q.where(shops.c.seller_id == seller_id, shops.c.status != "unlinked")
         if after is not None:
             q = q.where(
                 or_(

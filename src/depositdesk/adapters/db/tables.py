@@ -579,7 +579,12 @@ unlinks = Table(
     Column("confirmed_at", UTCDateTime),
     Column("confirmed_by", String(200)),
     Column("unlinked_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    Column("cancelled_by", String(200)),
+    Column("escalated_at", UTCDateTime),  # UNL-9: the reviewers' queue reads it
+    Column("refund_id", String(32)),  # REF-1: the full refund applied for at unlinking
     Index("ix_unlinks_shop", "shop_id", "status"),
+    Index("ix_unlinks_escalated", "escalated_at"),
 )
 
 # UNL-6a: when a shop started showing its closure notice (one per shop).
@@ -589,6 +594,50 @@ closure_notices = Table(
     Column("shop_id", String(ID), ForeignKey("shops.id"), primary_key=True),
     Column("started_at", UTCDateTime, nullable=False),
     Column("started_by", String(200), nullable=False),
+)
+
+# What an unlink's actions did (UNL-2, UNL-3, UNL-6): one row per run that changed
+# something; `seq` numbers the runs of one action (a withdrawal after new proceeds
+# came is the second), and the unique key makes a concurrent duplicate fail.
+unlink_actions = Table(
+    "unlink_actions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("unlink_id", String(32), ForeignKey("unlinks.id"), nullable=False),
+    Column("shop_id", String(ID), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("done_at", UTCDateTime, nullable=False),
+    Column("done_by", String(200), nullable=False),
+    Column("result", Text, nullable=False),  # JSON
+    UniqueConstraint("unlink_id", "action", "seq"),
+    Index("ix_unlink_actions_shop", "shop_id", "action"),
+)
+
+# UNL-6: one email per customer and request (kind `notify`), and one auto-reply per
+# ticket after the cutoff (kind `auto_reply`): the primary key holds it under
+# retries and concurrency.
+customer_notices = Table(
+    "customer_notices",
+    metadata,
+    Column("unlink_id", String(32), ForeignKey("unlinks.id"), primary_key=True),
+    Column("kind", String(12), primary_key=True),
+    Column("customer_key", String(RID), primary_key=True),  # customer id or ticket id
+    Column("email", String(320)),  # None: no address known, nothing mailed
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("outbox_id", String(32)),
+)
+
+# UNL-9: a stalled request escalated to platform support, with its documentation.
+unlink_escalations = Table(
+    "unlink_escalations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("unlink_id", String(32), ForeignKey("unlinks.id"), nullable=False, index=True),
+    Column("message", Text, nullable=False),
+    Column("bundle", Text, nullable=False),  # JSON: errors seen, checklist, audit trail
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
 )
 
 # Shop data archives (UNL-4): the worker claims a queued one (or one whose lease ran

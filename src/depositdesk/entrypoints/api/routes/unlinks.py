@@ -3,19 +3,40 @@ confirm."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import csv
+import io
+from dataclasses import replace
+from typing import Annotated, Any
 
-from depositdesk.entrypoints.api.deps import Call, ShopId, UnlinkId, get_call
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import Response
+
+from depositdesk.domain.money import Money
+from depositdesk.entrypoints.api.deps import (
+    Call,
+    ShopId,
+    UnlinkId,
+    get_call,
+    get_caller,
+    page_limit,
+)
 from depositdesk.entrypoints.api.schemas.problems import problem_responses
 from depositdesk.entrypoints.api.schemas.unlinks import (
+    ActionIn,
+    ActionOut,
     AgreementIn,
     ClosureNoticeOut,
+    EscalateIn,
+    EscalationOut,
     UnlinkIn,
     UnlinkOut,
+    UnlinkPageOut,
     UnlinkReviewIn,
+    VerificationOut,
 )
 from depositdesk.entrypoints.api.strict_json import StrictJsonRoute
-from depositdesk.services import unlinks
+from depositdesk.services import unlink_actions, unlinks
+from depositdesk.services.unlink_actions import ActionAnswer
 from depositdesk.services.usecase import read, run
 
 router = APIRouter(
@@ -94,3 +115,147 @@ def agreement(unlink_id: UnlinkId, body: AgreementIn, c: Call = Depends(get_call
 )
 def confirm(unlink_id: UnlinkId, c: Call = Depends(get_call)) -> UnlinkOut:
     return UnlinkOut.of(run(c, unlinks.confirm, c.who, c.now, unlink_id))
+
+
+ActionName = Annotated[
+    str,
+    Path(
+        max_length=60,
+        description="cancel-unfulfillable-orders, withdraw-proceeds, tax-summary, archive, "
+        "notify-customers",
+    ),
+]
+
+
+@router.post(
+    "/unlinks/{unlink_id}/actions/{action}",
+    summary="Run an unlink action (UNL-2/3/4/6; owner/admin; withdraw-proceeds with "
+    "step-up): idempotent, `changed` false when nothing more was done; tax-summary "
+    "answers CSV with ?format=csv or Accept: text/csv",
+    response_model=ActionOut,
+    responses={
+        **WRITES,
+        200: {"content": {"text/csv": {}}, "description": "the action's outcome"},
+    },
+)
+def run_action(
+    unlink_id: UnlinkId,
+    action: ActionName,
+    request: Request,
+    body: ActionIn | None = None,
+    format: str | None = Query(default=None, pattern="^(json|csv)$", description="tax-summary"),
+    idempotency_key: str | None = Header(
+        default=None,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="the same key replays the first answer, changing nothing more",
+    ),
+    c: Call = Depends(get_caller),
+) -> Any:
+    answer: ActionAnswer = run(
+        c,
+        unlink_actions.run_action,
+        c.who,
+        c.now,
+        unlink_id,
+        action,
+        discount_code=body.discount_code if body else None,
+        idempotency_key=idempotency_key,
+    )
+    if answer.send is not None:
+        # Outside any transaction: the gateway pays a payout key at most once, so a
+        # retry after a crash here sends the same instruction and pays nothing more.
+        instruction = answer.send
+        try:
+            receipt = c.app.gateways.payouts.send(instruction)
+            error = None
+        except Exception as exc:
+            receipt, error = None, f"{type(exc).__name__}: {exc}"[:500]
+        outcome = run(
+            c,
+            unlink_actions.withdrawal_sent,
+            c.who,
+            c.now,
+            unlink_id,
+            instruction.payout_key,
+            receipt,
+            error,
+        )
+        # `changed` says whether this call moved money (a resend of an unsent run did not).
+        answer = ActionAnswer(replace(outcome, changed=answer.outcome.changed), answer.unlink)
+    wants_csv = format == "csv" or (
+        format is None and "text/csv" in request.headers.get("accept", "")
+    )
+    if answer.tax is not None and wants_csv:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["month", "currency", "orders", "sales", "tax", "cancelled"])
+        for m in answer.tax:
+            w.writerow(
+                [
+                    m.month,
+                    m.currency,
+                    m.orders,
+                    Money(m.currency, m.sales_minor).format(),
+                    Money(m.currency, m.tax_minor).format(),
+                    m.cancelled,
+                ]
+            )
+        name = f"tax-summary-{answer.unlink.shop_id}.csv"
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return ActionOut.of(answer)
+
+
+@router.post(
+    "/unlinks/{unlink_id}/cancel",
+    summary="Cancel an open request before its date (owner/admin): status cancelled, "
+    "the cutoff lifted",
+    responses=WRITES,
+)
+def cancel(unlink_id: UnlinkId, c: Call = Depends(get_call)) -> UnlinkOut:
+    return UnlinkOut.of(run(c, unlinks.cancel, c.who, c.now, unlink_id))
+
+
+@router.post(
+    "/unlinks/{unlink_id}/escalate",
+    status_code=201,
+    summary="Escalate a stalled request to platform support (UNL-9; owner/admin): the "
+    "errors seen, the checklist and the audit trail, in the reviewers' queue",
+    responses=WRITES,
+)
+def escalate(unlink_id: UnlinkId, body: EscalateIn, c: Call = Depends(get_call)) -> EscalationOut:
+    return EscalationOut.of(run(c, unlinks.escalate, c.who, c.now, unlink_id, message=body.message))
+
+
+@router.get(
+    "/shops/{shop_id}/unlink/verification",
+    summary="UNL-8: the shop is gone from the active shops, no order after the cutoff, "
+    "the confirmation sent, with the evidence",
+)
+def verification(shop_id: ShopId, c: Call = Depends(get_call)) -> VerificationOut:
+    return VerificationOut.of(read(c, unlinks.verification, c.who, c.now, shop_id))
+
+
+@router.get(
+    "/unlinks",
+    summary="Unlink requests for review, oldest first: ?status=manual_review,escalated "
+    "(the default; also preparing, scheduled, unlinked, cancelled, refused); a seller "
+    "sees its own",
+)
+def queue(
+    status: str | None = Query(
+        default=None, max_length=200, description="statuses, separated by , or |"
+    ),
+    limit: int = Depends(page_limit),
+    c: Call = Depends(get_call),
+) -> UnlinkPageOut:
+    wanted = [s for s in (status or "").replace("|", ",").split(",") if s.strip()]
+    items = read(
+        c, unlinks.review_queue, c.who, c.now, statuses=[s.strip() for s in wanted], limit=limit
+    )
+    return UnlinkPageOut(items=[UnlinkOut.of(v) for v in items])
