@@ -45,7 +45,7 @@ from depositdesk.services.funding import position, review_funding
 from depositdesk.services.notices import issue_notice
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import ShopView, view_of
-from depositdesk.services.webhooks import money_data, publish, time_data
+from depositdesk.services.webhooks import money_data, publish, time_data, wanted
 
 MONEY_EVENTS = frozenset({"violation.recorded", "proceeds.available"})
 
@@ -167,7 +167,7 @@ def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> tuple[S
             {"shop_id": shop.id, "violation_id": violation_id, "type": violation_type},
             now,
         )
-    after = position(uow, view).held
+    after = held - covered  # what the entry leaves held (DEP-8), without a second read
     deducted = Deducted(
         e, violation_id, violation_type, loss, covered, loss - covered, after, flagged
     )
@@ -249,6 +249,8 @@ def _notice_of_many(uow: UnitOfWork, view: ShopView, run: list[Deducted], now: d
 def _announce(
     uow: UnitOfWork, view: ShopView, run: list[Deducted], notice_id: str, now: datetime
 ) -> None:
+    if not wanted(uow, "deposit.deducted"):
+        return  # nobody listens: skip building a payload per deduction
     for d in run:
         publish(
             uow,

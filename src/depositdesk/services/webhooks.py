@@ -53,6 +53,12 @@ def publish(
     return event_id
 
 
+def wanted(uow: UnitOfWork, event_type: str) -> bool:
+    """Whether any endpoint subscribes to `event_type`: a caller publishing many events
+    of one type (a batch of deductions) builds their data only when someone listens."""
+    return any(e.wants(event_type) for e in uow.webhook_endpoints.all())
+
+
 def money_data(value: Money) -> dict[str, str]:
     """Money in a webhook's data, as the API writes it (interface.md "Money")."""
     return {"amount": value.format(), "currency": value.currency}
