@@ -451,7 +451,7 @@ def _project(
     offer_after_stops(uow, stopped, now, book)  # REF-2: a difference may come back
     # UNL-6: tickets after an unlink's cutoff get the auto-reply; REF-1: events of an
     # unlinked shop may clear the last blocker of its full refund.
-    tickets = [e for e in other if e.type == "ticket.opened"]
+    tickets = [e for e in record_events if e.type == "ticket.opened"]
     closing = {s.id for s in shops.values() if s.status.is_closing}
     if tickets and closing:
         auto_reply_tickets(uow, [e for e in tickets if e.shop_id in closing], now)
