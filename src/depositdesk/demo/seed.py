@@ -20,6 +20,7 @@ from depositdesk.demo.plans import (
 )
 from depositdesk.demo.refund_stages import make_refunds
 from depositdesk.demo.scenarios import build_events
+from depositdesk.demo.unlinks import make_unlinks
 from depositdesk.domain.errors import NotFound
 from depositdesk.services.access import Principal, Role
 from depositdesk.services.deposits import pay_in
@@ -43,6 +44,7 @@ TOKENS = (  # (role, seller, who): one token each, printed by `depositdesk demo`
     ("staff", "demo-acme", "demo-acme"),
     ("owner", "demo-cedar", "demo-cedar"),
     ("owner", "demo-falcon", "demo-falcon"),
+    ("owner", "demo-gull", "demo-gull"),
 )
 
 
@@ -156,6 +158,7 @@ def _seed_data(application: App, console: Console) -> None:
         )
     run(application, _after_events, application.now_refreshed())
     make_refunds(application, application.now_refreshed())
+    make_unlinks(application, application.now_refreshed())  # UNL: the gull-uk shops
     _replay_timers(application, application.now_refreshed())
     if result.rejected:
         console.print(f"[yellow]{len(result.rejected)} demo events were rejected[/yellow]")
