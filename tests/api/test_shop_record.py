@@ -111,3 +111,29 @@ def test_aud2_a_chinese_shop_name_is_drawn_in_the_pdf_not_replaced(
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert name in text
     assert "Record of shop" in text  # Latin text still drawn by the body font
+
+
+def test_aud2_the_record_holds_the_unlink_request_and_its_checklist(
+    journey: tuple[App, Api, TokenFactory],
+) -> None:
+    """AUD-2: "the full record of an unlink": the request, its dates and every check of
+    the six areas with its status, in the HTML and the PDF."""
+    _, api, auth = journey
+    api.seller()
+    api.shop()
+    owner = auth("owner", "s1")
+    started = api.c.post(
+        "/v1/shops/shop1/unlink",
+        headers=owner,
+        json={"unlink_date": "2026-06-30", "support_contact": "returns@falcon.example"},
+    )
+    assert started.status_code == 201, started.text
+    unlink_id = started.json()["id"]
+    html = api.c.get("/v1/shops/shop1/record", headers=owner).text
+    assert "Unlink requests (1)" in html and unlink_id in html
+    for code in ("requester_role", "waiting_period", "customers_notified", "archive"):
+        assert f"<td>{code}</td>" in html, code
+    assert "returns@falcon.example" in html
+    pdf = api.c.get("/v1/shops/shop1/record", headers=owner, params={"format": "pdf"})
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert unlink_id in text and "agreement_accepted" in text

@@ -1,7 +1,8 @@
 """A shop's full record as one document (AUD-2): its deposit history (every ledger
 entry, with the held deposit running after each), the notices it was sent, its refund
-applications with their decisions and timelines, their payouts, and the audit records
-about it. The document itself (HTML, PDF) is made by the entrypoint from this."""
+applications with their decisions and timelines, their payouts, its unlink requests
+with their six-area checklists as of now, and the audit records about it. The
+document itself (HTML, PDF) is made by the entrypoint from this."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from depositdesk.services.access import Principal, Role, require_shop_role
 from depositdesk.services.funding import position
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import ShopView, load_shop
+from depositdesk.services.unlinks import UnlinkView, view_of
 
 # AUD-2: the seller's owner and admins export their own shop's record; platform staff
 # who audit (auditor) or run the platform (platform_admin) any shop's.
@@ -54,6 +56,7 @@ class ShopRecord:
     notices: tuple[Notice, ...]  # oldest first
     refunds: tuple[RefundRecord, ...]  # oldest first
     audit: tuple[AuditRecord, ...]  # oldest first
+    unlinks: tuple[UnlinkView, ...] = ()  # oldest first, each checklist as of `made_at`
 
 
 def _held_change(entry: RecordedEntry, currency: str) -> Money:
@@ -105,6 +108,7 @@ def shop_record(uow: UnitOfWork, who: Principal, now: datetime, shop_id: str) ->
         notices=tuple(notices),
         refunds=tuple(refunds),
         audit=tuple(uow.audit.of_shop(shop_id)),
+        unlinks=tuple(view_of(uow, view, u, now) for u in uow.unlinks.for_shop(shop_id)),
     )
 
 

@@ -178,6 +178,34 @@ def render_pdf(record: ShopRecord) -> bytes:
         ],
         [38, 18, 25, 18, 50, 55, 62],
     )
+    pdf.heading(f"Unlink requests ({len(record.unlinks)})")
+    for u in record.unlinks:
+        x = u.unlink
+        pdf.multi_cell(
+            0,
+            4,
+            pdf.text_of(
+                f"{x.id}: {x.status.value}, unlink date {x.unlink_date}, cutoff "
+                f"{_time(x.cutoff_at)}; requested {_time(x.requested_at)} by {x.requested_by}; "
+                f"support contact {x.support_contact}"
+                + (f"; held: {'; '.join(x.held_reasons)}" if x.held_reasons else "")
+                + (f"; confirmed {_time(x.confirmed_at)}" if x.confirmed_at else "")
+                + (f"; unlinked {_time(x.unlinked_at)}" if x.unlinked_at else "")
+                + (f"; full refund {x.refund_id}" if x.refund_id else "")
+                + f". Checklist as of {_time(u.as_of)}:"
+            ),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.rows(
+            ["Area", "Check", "Status", "Message", "Records"],
+            [
+                [a.area.value, c.code.value, c.status.value, c.message, c.count]
+                for a in u.checklist.areas
+                for c in a.checks
+            ],
+            [35, 45, 25, 150, 15],
+        )
     pdf.heading(f"Audit records ({len(record.audit)})")
     pdf.rows(
         ["Seq", "At", "Actor", "Action", "Target", "Before -> after", "Hash"],
