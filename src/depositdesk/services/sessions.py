@@ -216,3 +216,23 @@ def logout(uow: UnitOfWork, who: Principal, now: datetime) -> None:
             403,
         )
     uow.tokens.revoke(who.token_id, now)
+
+
+def step_up(uow: UnitOfWork, who: Principal, now: datetime, *, code: str) -> LoginOutcome:
+    """Step-up inside a signed-in session (UNL-1, the pages' "enter your code again"):
+    the authenticator's code (or a recovery code) gives a new session whose second
+    factor is fresh, and this session ends. Like `login`, a wrong code is returned
+    rather than raised, so its count (and the signal it may raise) is committed."""
+    if who.user_id is None:
+        raise Refused("not_a_session", "a machine token has no second factor to pass again", 403)
+    user = uow.users.get(who.user_id, lock=True)
+    if user is None or not user.has_totp:
+        return LoginOutcome(
+            refusal=Refused("totp_not_enrolled", "this account has no second factor yet", 422),
+            user_id=who.user_id,
+        )
+    verdict, user = check_code(uow, user, code.replace(" ", "").strip(), now)
+    if verdict is not None:
+        return LoginOutcome(refusal=Refused(verdict.code, verdict.detail, 401), user_id=user.id)
+    uow.tokens.revoke(who.token_id, now)
+    return LoginOutcome(session=_session(uow, user, now, True), user_id=user.id)

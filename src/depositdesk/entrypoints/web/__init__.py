@@ -8,10 +8,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from depositdesk.entrypoints.web import auth, console, seller
+from depositdesk.entrypoints.web import auth, console, console_unlinks, seller, unlink_pages
 
 
 def install(api: FastAPI) -> None:
     api.mount("/static", StaticFiles(packages=[("depositdesk", "static")]), name="static")
-    for module in (auth, seller, console):
+    for module in (auth, seller, console, unlink_pages, console_unlinks):
         api.include_router(module.router)
