@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 FORMAT_VERSION = 1  # of the archive's layout (manifest, files, columns)
@@ -243,30 +244,51 @@ def scrub_text(text: str) -> str:
     """Email addresses and phone-like numbers in free text, removed."""
     if "@" in text:
         text = _EMAIL.sub(REMOVED, text)
+    if sum(c.isdigit() for c in text[:200]) < 8 and len(text) <= 200:
+        return text  # too few digits for a phone number
     return _PHONE.sub(REMOVED, text)
 
 
 def is_personal_key(key: str) -> bool:
-    return _PERSONAL_KEY.search(key) is not None
+    return _key_class(key) == _PERSONAL
 
 
-def scrub(value: Any, customer: Callable[[str], str], key: str = "") -> Any:
+_CUSTOMER, _PERSONAL, _KEEP, _TEXT = range(4)
+
+
+@lru_cache(maxsize=4096)
+def _key_class(key: str) -> int:
+    """What a payload key holds (cached: a shop's events use a few keys a million
+    times)."""
+    if _CUSTOMER_KEY.match(key):
+        return _CUSTOMER
+    if _PERSONAL_KEY.search(key):
+        return _PERSONAL
+    return _KEEP if key in _STRUCTURED else _TEXT
+
+
+def scrub(value: Any, customer: Callable[[str], str]) -> Any:
     """An event's data with personal fields removed (UNL-4): values under personal keys
     become "[removed]", customer ids become pseudonyms (`customer`), and free text
     loses email addresses and phone numbers. Ids, codes and amounts stay."""
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for k, v in value.items():
-            if _CUSTOMER_KEY.match(k) and isinstance(v, str | int):
+            kind = _key_class(k)
+            if kind == _CUSTOMER and isinstance(v, str | int):
                 out[k] = customer(str(v))
-            elif is_personal_key(k):
+            elif kind == _PERSONAL:
                 out[k] = REMOVED
+            elif kind == _KEEP and not isinstance(v, dict | list):
+                out[k] = v
+            elif isinstance(v, str):
+                out[k] = scrub_text(v)
             else:
-                out[k] = scrub(v, customer, k)
+                out[k] = scrub(v, customer)
         return out
     if isinstance(value, list):
-        return [scrub(v, customer, key) for v in value]
-    if isinstance(value, str) and key not in _STRUCTURED:
+        return [scrub(v, customer) for v in value]
+    if isinstance(value, str):
         return scrub_text(value)
     return value
 

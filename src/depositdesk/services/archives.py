@@ -17,13 +17,13 @@ workers never build one archive and a dead worker's archive is taken over:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import structlog
 
 from depositdesk.domain.archives import (
@@ -317,7 +317,7 @@ def _orders(batches: Iterable[Batch], customer: Callable[[str], str] | None) -> 
 
 
 def _json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _events(
@@ -332,10 +332,10 @@ def _events(
         for event_id, type_, occurred, received, data in batch:
             parsed = None
             if type_ == "order.placed" and '"tax"' in data:
-                parsed = json.loads(data)
+                parsed = orjson.loads(data)
                 _add_tax(taxes, occurred, parsed)
             if customer is not None:
-                data = _json(scrub(parsed if parsed is not None else json.loads(data), customer))
+                data = _json(scrub(parsed if parsed is not None else orjson.loads(data), customer))
             out.append((event_id, type_, occurred, received, data))
         yield out
 
@@ -356,7 +356,7 @@ def _tickets(batches: Iterable[Batch], customer: Callable[[str], str] | None) ->
     for batch in batches:
         out = []
         for event_id, type_, occurred, _received, data in batch:
-            parsed = json.loads(data)
+            parsed = orjson.loads(data)
             if customer is not None:
                 parsed = scrub(parsed, customer)
             subject = parsed.get("subject")
@@ -372,7 +372,7 @@ def _customers(
         for customer_id, currency, orders, spent, first, last, data in batch:
             details = None
             if not anonymous and data is not None:
-                found = personal_details(json.loads(data))
+                found = personal_details(orjson.loads(data))
                 details = _json(found) if found else None
             who = customer(customer_id) if anonymous else customer_id
             out.append((who, currency, orders, int(spent or 0), first, last, details))

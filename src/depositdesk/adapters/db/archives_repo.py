@@ -15,7 +15,10 @@ from depositdesk.adapters.db.tables import archives
 from depositdesk.domain.archives import Archive, ArchiveFile, ArchiveStatus
 from depositdesk.services.ports.archives import Batch
 
-BATCH = 20_000
+BATCH = 10_000
+# A scan reads each page once: a small page cache for it keeps the archive's memory
+# bounded (the connection's own 64 MiB, engine.py, is put back after).
+SCAN_CACHE_KIB = 8 * 1024
 _OPEN = [ArchiveStatus.QUEUED.value, ArchiveStatus.RUNNING.value]
 
 
@@ -145,12 +148,16 @@ class SqlArchiveRows:
             sql = sql.replace("%", "%%").replace("?", "%s")
         else:
             cursor = raw.cursor()
+            cache = raw.execute("PRAGMA cache_size").fetchone()[0]
+            raw.execute(f"PRAGMA cache_size=-{SCAN_CACHE_KIB}")
         try:
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(BATCH):
                 yield rows
         finally:
             cursor.close()
+            if not self.postgres:
+                raw.execute(f"PRAGMA cache_size={int(cache)}")
 
     def t(self, column: str) -> str:
         return _time(column, self.postgres)
