@@ -33,10 +33,11 @@ from depositdesk.entrypoints.worker import tick
 from depositdesk.services import policies, sandbox, second_factor, sessions
 from depositdesk.services.access import Principal, Role
 from depositdesk.services.deposits import pay_in
+from depositdesk.services.ingestion import ingest
 from depositdesk.services.sellers import create_seller
-from depositdesk.services.shops import create_shop
+from depositdesk.services.shops import create_shop, terminate
 from depositdesk.services.usecase import run
-from depositdesk.services.users import create_user
+from depositdesk.services.users import create_platform_user, create_user
 from depositdesk.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -133,22 +134,36 @@ class Site:
                 currency=currency,
                 reference=f"TRF-{shop_id}",
                 idempotency_key=f"pay-{shop_id}",
-                payer=None,
+                payer=f"iban:GB82WEST12345698765432;bic:WESTGB22;name:{seller_id} Ltd",
             )
 
-    def user(self, seller_id: str, email: str, *, totp: bool = True, role: str = "owner") -> str:
-        """A verified user of the seller, with a TOTP second factor when `totp`."""
-        run(
-            self.app,
-            create_user,
-            ADMIN,
-            self.now(),
-            seller_id,
-            email=email,
-            password=PASSWORD,
-            role=role,
-            email_verified=True,
-        )
+    def user(
+        self, seller_id: str | None, email: str, *, totp: bool = True, role: str = "owner"
+    ) -> str:
+        """A verified user of the seller (None: a platform user, e.g. a reviewer), with
+        a TOTP second factor when `totp`."""
+        if seller_id is None:
+            run(
+                self.app,
+                create_platform_user,
+                ADMIN,
+                self.now(),
+                email=email,
+                password=PASSWORD,
+                role=role,
+            )
+        else:
+            run(
+                self.app,
+                create_user,
+                ADMIN,
+                self.now(),
+                seller_id,
+                email=email,
+                password=PASSWORD,
+                role=role,
+                email_verified=True,
+            )
         if totp:
             with self.app.uow() as uow:
                 outcome = sessions.login(uow, self.now(), email=email, password=PASSWORD)
@@ -171,6 +186,13 @@ class Site:
         clock = self.app.sandbox_clock
         assert clock is not None
         run(self.app, sandbox.move, ADMIN, self.now(), clock=clock, advance=delta, to=None)
+
+    def events(self, *events: dict[str, Any]) -> None:
+        result = ingest(self.app.uow, INTEGRATION, self.app.now_refreshed, list(events))
+        assert not result.rejected, result.rejected
+
+    def terminate(self, shop_id: str) -> None:
+        run(self.app, terminate, ADMIN, self.now(), shop_id, reason="the seller leaves")
 
     def tick(self) -> Any:
         return tick(self.app)
@@ -256,7 +278,10 @@ def axe(page: Any) -> None:
 
 
 def sign_in(page: Any, site: Site, email: str, *, code: str | None = None) -> None:
-    page.goto(site.url + "/")
+    """Fill in the sign-in form: the one on the page when it is the sign-in page
+    (after a redirect, it carries where to go next), else the one at `/`."""
+    if not page.url.startswith(site.url + "/?") and page.url != site.url + "/":
+        page.goto(site.url + "/")
     page.locator("#email").fill(email)
     page.locator("#password").fill(PASSWORD)
     if code is not None:

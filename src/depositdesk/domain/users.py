@@ -29,7 +29,7 @@ _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}
 @dataclass(frozen=True, slots=True)
 class User:
     id: str
-    seller_id: str
+    seller_id: str | None  # None: a platform user (reviewer, platform_admin, auditor)
     email: str  # lower case
     password_hash: str
     role: str  # a seller role: owner, admin, staff

@@ -149,7 +149,7 @@ def _wrong(
 ) -> tuple[CodeRefusal, User]:
     user = replace(user, failed_totp=user.failed_totp + 1)
     uow.users.save(user)
-    limit = second_factor_limit(uow, user.seller_id, now)
+    limit = second_factor_limit(uow, user.seller_id, now) if user.seller_id else MAX_FAILURES
     if user.failed_totp >= limit and user.failed_totp % limit == 0:
         signal(
             uow,
@@ -175,6 +175,8 @@ def second_factor_limit(uow: UnitOfWork, seller_id: str, now: datetime) -> int:
 def signal(
     uow: UnitOfWork, user: User, now: datetime, kind: SignalKind, source: str, detail: str
 ) -> None:
+    if user.seller_id is None:
+        return  # UNL-1's signals are a seller's; a platform user's sign-ins are audited
     uow.signals.add(
         SecuritySignal(new_ordered_id("sig"), user.seller_id, None, kind, source, detail, now)
     )

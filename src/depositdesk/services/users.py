@@ -33,7 +33,7 @@ MIN_SCORE = 3  # zxcvbn: "safely unguessable" against an offline slow-hash attac
 @dataclass(frozen=True, slots=True)
 class UserView:
     id: str
-    seller_id: str
+    seller_id: str | None  # None: a platform user
     email: str
     role: str
     email_verified: bool
@@ -132,6 +132,36 @@ def create_user(
         uow.outbox.add(
             OutboxMessage.new(Channel.EMAIL, "user.verify_email", f"{user.id}:verify", payload, now)
         )
+    return UserView.of(user)
+
+
+PLATFORM_USER_ROLES = (Role.REVIEWER, Role.PLATFORM_ADMIN, Role.AUDITOR)
+
+
+def create_platform_user(
+    uow: UnitOfWork, who: Principal, now: datetime, *, email: str, password: str, role: str
+) -> UserView:
+    """A user of the marketplace itself, with no seller (the operations console's
+    reviewers, admins and auditors): by a platform admin only, who vouches for the
+    address (it is the marketplace's own staff's), so it is verified from the start.
+    Sign-in, sessions and the second factor are a seller user's (`sessions.login`)."""
+    require(who, Role.PLATFORM_ADMIN)
+    roles = [r.value for r in PLATFORM_USER_ROLES]
+    if role not in roles:
+        raise ValidationProblem("role", "platform_role", f"role must be one of {', '.join(roles)}")
+    address = normalize_email(email)
+    check_password(password, address)
+    user = User(
+        id=new_ordered_id("usr"),
+        seller_id=None,
+        email=address,
+        password_hash=HASHER.hash(password),
+        role=role,
+        created_at=now,
+        email_verified_at=now,
+    )
+    if not uow.users.add(user):
+        raise Conflict(f"a user with the email {address} exists already")
     return UserView.of(user)
 
 

@@ -179,7 +179,8 @@ users = Table(
     "users",
     metadata,
     Column("id", String(32), primary_key=True),
-    Column("seller_id", String(ID), ForeignKey("sellers.id"), nullable=False, index=True),
+    # None: a platform user (reviewer, platform_admin, auditor: the console's users)
+    Column("seller_id", String(ID), ForeignKey("sellers.id"), index=True),
     Column("email", String(254), nullable=False, unique=True),  # lower case
     Column("password_hash", String(200), nullable=False),
     Column("role", String(20), nullable=False),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -77,9 +77,10 @@ def gettext(message: str, **values: object) -> str:
     return text % values if values else text
 
 
-def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
-    text = translations(current()).ungettext(singular, plural, n)
-    return text % {"num": n, **values}
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form for `n`, unformatted: the templates' i18n extension fills `%(num)s`."""
+    text: str = translations(current()).ungettext(singular, plural, n)
+    return text
 
 
 def _locale() -> str:
@@ -106,6 +107,11 @@ def day(at: datetime | None, zone: str = "UTC") -> str:
     if at is None:
         return "—"
     return babel_date(at.astimezone(ZoneInfo(zone)).date(), format="medium", locale=_locale())
+
+
+def day_of(value: date) -> str:
+    """A calendar date (already in the market's calendar)."""
+    return babel_date(value, format="full", locale=_locale())
 
 
 @cache

@@ -44,6 +44,7 @@ ENV.globals.update(
     money=i18n.money,
     when=i18n.when,
     day=i18n.day,
+    day_of=i18n.day_of,
     zone_name=i18n.zone_name,
     LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
 )
@@ -200,6 +201,8 @@ class PageRoute(APIRoute):
                 return error_page(request, exc.status_code, str(exc.detail))
             except RequestValidationError:
                 return error_page(request, 404, _("There is no such page."))
+            finally:
+                await request.close()  # the form's uploaded files, spooled to disk
 
         return page_handler
 

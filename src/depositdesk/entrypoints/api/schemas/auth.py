@@ -44,7 +44,7 @@ class CodeIn(Body):
 
 class UserOut(Out):
     id: str
-    seller_id: str
+    seller_id: str | None
     email: str
     role: str
     email_verified: bool
