@@ -17,7 +17,9 @@ per call and client count, default 5, N events ingested during the reads, defaul
 violations against N order events, default 100,000; a deduction on a shop with N
 entries, default 1,000,000, against a new shop; N pay-ins against N pgledger transfers
 on that PostgreSQL, default 2,000),
-`--only ingestion|eligibility|timers|refunds|api|ledger`.
+`--archive-orders N` (the archive benchmark: a shop with N orders and their events,
+default 1,000,000; `--archive-plain` for a non-anonymised archive),
+`--only ingestion|eligibility|timers|refunds|api|ledger|archive`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 
 from benchmarks import (
     bench_api,
+    bench_archive,
     bench_ledger,
     bench_refunds,
     bench_timer_sweep,
@@ -100,8 +103,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-seconds", type=float, default=bench_api.SECONDS)
     parser.add_argument("--pg-workers", type=int, default=bench_api.PG_WORKERS)
     parser.add_argument(
+        "--archive-orders",
+        type=int,
+        default=bench_archive.ORDERS,
+        help="orders of the archived shop (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--archive-plain", action="store_true", help="archive without anonymising customers"
+    )
+    parser.add_argument(
         "--only",
-        choices=("ingestion", "eligibility", "timers", "refunds", "api", "ledger"),
+        choices=("ingestion", "eligibility", "timers", "refunds", "api", "ledger", "archive"),
         default=None,
     )
     args = parser.parse_args(argv)
@@ -123,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
                 events=args.ledger_events, history=args.ledger_history, payins=args.payins
             )
         )
+    if args.only in (None, "archive"):
+        reports.append(bench_archive.bench(args.archive_orders, anonymize=not args.archive_plain))
     if args.only in (None, "api"):
         reports.append(
             bench_api.bench(
