@@ -39,6 +39,7 @@ from depositdesk.services.shops import create_shop, terminate
 from depositdesk.services.usecase import run
 from depositdesk.services.users import create_platform_user, create_user
 from depositdesk.settings import Settings
+from tests.conftest import _truncate as truncate_all
 
 CHROMIUM = "/usr/bin/chromium"
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -199,10 +200,20 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    db = tmp_path / "pages.db"
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Site]:
+    """The app on a temporary SQLite file, or (`indirect` param "postgres") on the
+    test PostgreSQL schema, served by uvicorn in a thread of this process."""
+    on_postgres = getattr(request, "param", "sqlite") == "postgres"
+    if on_postgres:
+        engine = request.getfixturevalue("pg_engine")
+        truncate_all(engine)
+        url = str(engine.url)
+    else:
+        url = f"sqlite:///{tmp_path / 'pages.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
     settings = Settings(
-        database_url=f"sqlite:///{db}",
+        database_url=url,
         sandbox=True,
         payout_gateway="sandbox",
         data_dir=tmp_path / "data",
@@ -210,8 +221,6 @@ def site(tmp_path: Path) -> Iterator[Site]:
         log_json=False,
         log_level="WARNING",
     )
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
     application = build(settings, engine=engine)
     run(application, policies.ensure_default_packs, ADMIN, application.now_refreshed())
     port = _free_port()
@@ -229,7 +238,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
     yield Site(application, f"http://127.0.0.1:{port}")
     server.should_exit = True
     thread.join(10)
-    engine.dispose()
+    if not on_postgres:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -280,7 +290,8 @@ def axe(page: Any) -> None:
 def sign_in(page: Any, site: Site, email: str, *, code: str | None = None) -> None:
     """Fill in the sign-in form: the one on the page when it is the sign-in page
     (after a redirect, it carries where to go next), else the one at `/`."""
-    if not page.url.startswith(site.url + "/?") and page.url != site.url + "/":
+    on_form = page.url.startswith(site.url + "/?") or page.url == site.url + "/"
+    if not on_form or page.locator("#email").count() == 0:
         page.goto(site.url + "/")
     page.locator("#email").fill(email)
     page.locator("#password").fill(PASSWORD)

@@ -33,7 +33,15 @@ def _pdf() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(
+    ("lang", "site"),
+    [
+        ("en", "sqlite"),
+        ("zh", "sqlite"),
+        pytest.param("en", "postgres", marks=pytest.mark.postgres),
+    ],
+    indirect=["site"],
+)
 def test_ref1_to_ref8_a_seller_is_refunded_through_the_pages(
     site: Site, context: Any, browser: Any, shots: Path, lang: str
 ) -> None:

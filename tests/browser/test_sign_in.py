@@ -37,3 +37,53 @@ def test_a_seller_signs_in_with_totp_sees_the_shops_and_signs_out(
     page.wait_for_url(site.url + "/")
     page.goto(site.url + "/seller/shops")
     assert page.url.startswith(site.url + "/?next=")  # the session ended
+
+
+def test_a_form_post_without_the_csrf_token_is_refused_with_the_403_page(
+    site: Site, context: Any, shots: Path
+) -> None:
+    site.seller("s1")
+    site.shop("shop1", "s1", paid="1000.00")
+    email = site.user("s1", "owner@s1.example")
+    page = context.new_page()
+    # The sign-in form itself: its token taken out of the page before sending.
+    page.goto(site.url + "/")
+    page.locator("input[name=csrf]").evaluate("e => e.remove()")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill("violet-harbour-kettle-93")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.locator("form[action='/'] button[type=submit]").click()
+    assert posted.value.status == 403
+    assert page.locator("h1").inner_text() == "Not allowed"
+    assert not [c for c in context.cookies() if c["name"] == "dd_page" and "dds_" in c["value"]]
+    axe(page)
+    snap(page, shots, "csrf-refused")
+
+    # Signed in, a post from elsewhere (no token, or a wrong one) changes nothing.
+    sign_in(page, site, email, code=site.code(email))
+    page.wait_for_url(site.url + "/seller/shops")
+    for form in ({}, {"csrf": "not-the-token"}):
+        refused = page.request.post(site.url + "/logout", form=form, max_redirects=0)
+        assert refused.status == 403
+    page.goto(site.url + "/seller/shops")
+    assert page.url == site.url + "/seller/shops"  # still signed in: the logout was refused
+
+
+def test_another_sellers_shop_is_the_404_page(site: Site, context: Any, shots: Path) -> None:
+    for seller, shop in (("s1", "shop1"), ("s2", "shop2")):
+        site.seller(seller)
+        site.shop(shop, seller, paid="1000.00")
+    email = site.user("s1", "owner@s1.example")
+    page = context.new_page()
+    sign_in(page, site, email, code=site.code(email))
+    page.wait_for_url(site.url + "/seller/shops")
+    assert page.locator("a[href='/seller/shops/shop2/deposit']").count() == 0
+    for path in ("/seller/shops/shop2/deposit", "/seller/shops/shop2/refund"):
+        response = page.goto(site.url + path)
+        assert response is not None and response.status == 404
+        assert page.locator("h1").inner_text() == "Page not found"
+    axe(page)
+    snap(page, shots, "not-found")
+    # The seller's own shop is there.
+    response = page.goto(site.url + "/seller/shops/shop1/deposit")
+    assert response is not None and response.status == 200
