@@ -216,18 +216,19 @@ def test_unl2_unl8_the_whole_unlink_from_start_to_the_deposit_refund(
         assert "20.00" in receivable["message"]
         assert api.pay_in("shop1", "20.00").status_code == 201
     assert s.check("receivable")["status"] == "ok"
-    # UNL-4: the archive (its own helper's job); until the action is wired, its fact.
-    arch = s.action("archive")
-    assert arch.status_code < 500, arch.text
-    if arch.status_code == 409:
-        assert arch.json()["code"] == "action_unavailable"
-        monkeypatch.setattr(unlink_service, "archive_ready", lambda uow, shop_id: True)
-    else:
-        for _ in range(10):
-            if s.check("archive")["status"] == "ok":
-                break
-            tick(app)
+    # UNL-4: the archive is queued, built by the worker, and the check clears.
+    arch = s.action("archive", json={"anonymize_customers": True})
+    assert arch.status_code == 200, arch.text
+    assert arch.json()["changed"] is True and arch.json()["result"]["status"] == "queued"
+    assert s.check("archive")["status"] == "action_needed"
+    again = s.action("archive", json={"anonymize_customers": True})
+    assert again.json()["changed"] is False  # one is queued: nothing more starts
+    for _ in range(5):
+        tick(app)
+        if s.check("archive")["status"] == "ok":
+            break
     assert s.check("archive")["status"] == "ok"
+    assert s.action("archive").json()["changed"] is False  # a ready one is there
     # UNL-6a: the closure notice, the agreement, and time.
     assert api.c.post("/v1/shops/shop1/closure-notice", headers=s.owner).status_code == 200
     agreed = api.c.post(f"/v1/unlinks/{s.id}/agreement", headers=s.owner, json={"version": "v1"})

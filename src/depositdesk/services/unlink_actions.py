@@ -22,8 +22,8 @@ in `customer_notices` whose primary key holds "one per customer" under retries.
 - `notify-customers`: one email per customer with an order in the last
   NOTIFY_WINDOW_DAYS (the address: the `customer_email` of that customer's latest
   order event in the window; customers without one are recorded, not mailed).
-- `archive`: the archive helper registers `start_archive` here; until it does, the
-  action answers `409 action_unavailable`.
+- `archive`: queues the shop's archive (services/archives.py, UNL-4) unless one is
+  queued, running, or ready of the kind asked (`anonymize_customers`).
 
 After the cutoff, a `ticket.opened` event of the shop gets an automatic reply with the
 support contact (`auto_reply_tickets`, called by ingestion).
@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from depositdesk.domain.archives import Archive
 from depositdesk.domain.errors import Conflict, Refused, ValidationProblem
 from depositdesk.domain.events import Event
 from depositdesk.domain.gateway_messages import PayoutInstruction, PayoutReceipt
@@ -56,7 +57,7 @@ from depositdesk.domain.unlinks import (
     UnlinkStatus,
     tax_summary,
 )
-from depositdesk.services import audit
+from depositdesk.services import archives, audit
 from depositdesk.services.access import Principal, require_shop_role, require_step_up
 from depositdesk.services.funding import position
 from depositdesk.services.money_moves import replay, request_hash
@@ -74,6 +75,7 @@ ACTIVE = (UnlinkStatus.PREPARING, UnlinkStatus.SCHEDULED)
 @dataclass(frozen=True, slots=True)
 class ActionInput:
     discount_code: str | None = None
+    anonymize_customers: bool | None = None  # archive: None takes False for a new one
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,15 +403,32 @@ def _notify_text(zh: bool, view: ShopView, unlink: Unlink) -> tuple[str, str]:
     )
 
 
-def archive_unavailable(
+def start_archive(
     uow: UnitOfWork, who: Principal, now: datetime, unlink: Unlink, view: ShopView, inp: ActionInput
 ) -> tuple[ActionOutcome, None, None]:
-    raise Refused(
-        "action_unavailable",
-        "the archive action is not available in this build yet: start it with "
-        f"POST /v1/shops/{unlink.shop_id}/archives",
-        409,
-    )
+    """UNL-4: queue the shop's archive (services/archives.py); a retry while one is
+    queued or running, or once one of the same kind is ready, starts nothing more."""
+    action = UnlinkAction.ARCHIVE
+
+    def about(a: Archive) -> dict[str, Any]:
+        return {
+            "archive_id": a.id,
+            "status": a.status.value,
+            "anonymize_customers": a.anonymize_customers,
+            "progress": a.progress,
+        }
+
+    running = uow.archives.open_for_shop(unlink.shop_id)
+    if running is not None:
+        return ActionOutcome(unlink.id, action, False, now, about(running)), None, None
+    ready = uow.archives.ready_for_shop(unlink.shop_id)
+    wanted = inp.anonymize_customers
+    if ready is not None and (wanted is None or wanted == ready.anonymize_customers):
+        return ActionOutcome(unlink.id, action, False, now, about(ready)), None, None
+    made = archives.start_archive(uow, who, now, unlink.shop_id, anonymize_customers=bool(wanted))
+    result = about(made)
+    _record(uow, unlink, action, who, now, result)
+    return ActionOutcome(unlink.id, action, True, now, result), None, None
 
 
 # The dispatcher: one line per action (the archive's helper replaces its line).
@@ -418,7 +437,7 @@ ACTIONS: dict[UnlinkAction, ActionFn] = {
     UnlinkAction.WITHDRAW_PROCEEDS: withdraw_proceeds,
     UnlinkAction.TAX_SUMMARY: produce_tax_summary,
     UnlinkAction.NOTIFY_CUSTOMERS: notify_customers,
-    UnlinkAction.ARCHIVE: archive_unavailable,
+    UnlinkAction.ARCHIVE: start_archive,
 }
 
 
@@ -430,6 +449,7 @@ def run_action(
     action: str,
     *,
     discount_code: str | None = None,
+    anonymize_customers: bool | None = None,
     idempotency_key: str | None = None,
 ) -> ActionAnswer:
     """Run one action on a request (the shop's owner or an admin)."""
@@ -444,6 +464,10 @@ def run_action(
             + ", ".join(a.value for a in UnlinkAction),
             404,
         ) from None
+    if anonymize_customers is not None and name is not UnlinkAction.ARCHIVE:
+        raise ValidationProblem(
+            "anonymize_customers", "archive_only", "only archive takes anonymize_customers"
+        )
     code = (discount_code or "").strip() or None
     if code is not None and (len(code) > MAX_DISCOUNT or not code.isprintable()):
         raise ValidationProblem(
@@ -454,7 +478,7 @@ def run_action(
             "discount_code", "cancel_only", "only cancel-unfulfillable-orders takes a discount code"
         )
     scope = f"{who.party}:unlink-actions:{unlink_id}"
-    fingerprint = request_hash("unlink-action", unlink_id, name.value, code)
+    fingerprint = request_hash("unlink-action", unlink_id, name.value, code, anonymize_customers)
     if idempotency_key:
         stored = replay(uow, scope, idempotency_key, fingerprint, ActionOutcome)
         if stored is not None:
@@ -467,7 +491,9 @@ def run_action(
             409,
             status_now=unlink.status.value,
         )
-    outcome, send, tax = ACTIONS[name](uow, who, now, unlink, view, ActionInput(code))
+    outcome, send, tax = ACTIONS[name](
+        uow, who, now, unlink, view, ActionInput(code, anonymize_customers)
+    )
     if idempotency_key:
         uow.idempotency.put(scope, idempotency_key, fingerprint, outcome, now)
     return ActionAnswer(outcome, view_of(uow, view, unlink, now), send, tax)

@@ -32,6 +32,7 @@ from depositdesk.domain.unlinks import (
     UnlinkStatus,
     checklist,
 )
+from depositdesk.services import archives
 from depositdesk.services.access import (
     Principal,
     Role,
@@ -90,9 +91,8 @@ def _start_of(day: date, timezone: str) -> datetime:
 
 
 def archive_ready(uow: UnitOfWork, shop_id: str) -> bool:
-    """UNL-4: a ready archive of the shop exists (the archive's change reads its table
-    here; until then there is none)."""
-    return False
+    """UNL-4: a ready archive of the shop exists."""
+    return archives.archive_ready(uow, shop_id)
 
 
 def _facts(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> UnlinkFacts:

@@ -161,6 +161,7 @@ def run_action(
         unlink_id,
         action,
         discount_code=body.discount_code if body else None,
+        anonymize_customers=body.anonymize_customers if body else None,
         idempotency_key=idempotency_key,
     )
     if answer.send is not None:

@@ -134,6 +134,10 @@ class ActionIn(Body):
         max_length=64,
         description="cancel-unfulfillable-orders: a code shown in each customer's email",
     )
+    anonymize_customers: bool | None = Field(
+        default=None,
+        description="archive: customers as pseudonyms, no personal data (UNL-4)",
+    )
 
 
 class TaxMonthOut(Out):
