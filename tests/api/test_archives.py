@@ -98,6 +98,21 @@ def shop(api: Api, auth: TokenFactory) -> dict[str, dict[str, str]]:
     }
 
 
+def _unlink_and_notify(api: Api, owner: dict[str, str]) -> str:
+    """An unlink request whose notify-customers action mailed the customers of the
+    last 30 days (UNL-6): the archive's customer_messages."""
+    r = api.c.post(
+        "/v1/shops/shop1/unlink",
+        headers=owner,
+        json={"unlink_date": "2026-04-30", "support_contact": "help@shop1.example"},
+    )
+    assert r.status_code == 201, r.text
+    unlink_id: str = r.json()["id"]
+    told = api.c.post(f"/v1/unlinks/{unlink_id}/actions/notify-customers", headers=owner)
+    assert told.status_code == 200, told.text
+    return unlink_id
+
+
 def _start(api: Api, who: dict[str, str], anonymize: bool, **headers: str) -> Any:
     return api.c.post(
         "/v1/shops/shop1/archives",
@@ -135,6 +150,7 @@ def test_archive_manifest_hashes_rows_and_csv_parquet_agree(
     """UNL-4: every file the manifest names is in the zip with its SHA-256 and row
     count; each kind is there as CSV and Parquet holding the same rows."""
     owner = shop["owner"]
+    unlink_id = _unlink_and_notify(api, owner)
     r = _start(api, owner, False)
     assert r.status_code == 202, r.text
     body = r.json()
@@ -180,6 +196,10 @@ def test_archive_manifest_hashes_rows_and_csv_parquet_agree(
     alice = customers[("cust-alice-7781", "GBP")]
     assert alice["orders"] == "2" and alice["spent_minor"] == "5000"
     assert ALICE["email"] in alice["details"]  # not anonymised: the details are kept
+    messages = _csv(z, "customer_messages")
+    assert {(m["unlink_id"], m["kind"], m["about"], m["email"]) for m in messages} >= {
+        (unlink_id, "notify", "cust-alice-7781", ALICE["email"])
+    }
     tax = {t["month"]: t for t in _csv(z, "tax_summary")}
     assert tax["2026-02"]["orders"] == "2" and tax["2026-02"]["cancelled_orders"] == "1"
     assert tax["2026-02"]["sales_minor"] == "2500" and tax["2026-02"]["tax_minor"] == "834"
@@ -198,6 +218,7 @@ def test_anonymised_archive_holds_no_personal_data_and_stable_pseudonyms(
     byte of any file (Parquet read back too), and each customer is one pseudonym in
     every file and in every archive of the shop."""
     owner = shop["owner"]
+    _unlink_and_notify(api, owner)
     first = _start(api, owner, True).json()["id"]
     _build(app, api, owner, first)
     z = _download(api, owner, first)
@@ -224,6 +245,9 @@ def test_anonymised_archive_holds_no_personal_data_and_stable_pseudonyms(
     }
     assert placed["o1"]["customer_id"] == orders["o1"]
     assert placed["o1"]["amount"] == "25.00" and placed["o1"]["customer_email"] == "[removed]"
+    told = [m for m in _csv(z, "customer_messages") if m["kind"] == "notify"]
+    assert told and {m["about"] for m in told} <= set(orders.values())
+    assert all(m["email"] == "" for m in told)
     ticket = _csv(z, "tickets")[0]
     assert json.loads(ticket["data"])["customer_id"] == orders["o1"]
     assert ticket["subject"].startswith("Parcel late, call me on [removed]")

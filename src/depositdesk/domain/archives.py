@@ -161,6 +161,14 @@ KINDS: tuple[Kind, ...] = (
         ),
     ),
     Kind(
+        "customer_messages",
+        "the emails depositdesk sent the shop's customers while unlinking (UNL-3, UNL-6): "
+        "`kind` notify (the change and the new contact; `about` the customer), cancel (an "
+        "order cancelled; `about` the order) or auto_reply (`about` the ticket); `email` "
+        "the address written to (empty when anonymised or none was known)",
+        (("unlink_id", S), ("kind", S), ("about", S), ("email", S), ("sent_at", S)),
+    ),
+    Kind(
         "notices",
         "the notices depositdesk sent the seller about the shop",
         (

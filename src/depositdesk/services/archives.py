@@ -288,6 +288,7 @@ def _build(
         "customers", _customers(rows.customers(shop_id, details=not anonymous), customer, anonymous)
     )
     put("tickets", _tickets(rows.events(shop_id, tickets=True), customer if anonymous else None))
+    put("customer_messages", _messages(rows.customer_messages(shop_id), customer, anonymous))
     put("notices", rows.notices(shop_id))
     put("tax_summary", _tax_summary(rows.sales_by_month(shop_id), taxes))
     view = load_shop(source, None, now(), shop_id)
@@ -377,6 +378,21 @@ def _customers(
             who = customer(customer_id) if anonymous else customer_id
             out.append((who, currency, orders, int(spent or 0), first, last, details))
         yield out
+
+
+def _messages(
+    batches: Iterable[Batch], customer: Callable[[str], str], anonymous: bool
+) -> Iterator[Batch]:
+    """Anonymised: no address, and a customer (a `notify` message's subject) as its
+    pseudonym; orders and tickets are named by their own ids."""
+    for batch in batches:
+        if not anonymous:
+            yield batch
+            continue
+        yield [
+            (unlink_id, kind, customer(about) if kind == "notify" else about, None, sent_at)
+            for unlink_id, kind, about, _email, sent_at in batch
+        ]
 
 
 def _tax_summary(batches: Iterable[Batch], taxes: dict[tuple[str, str], int]) -> Iterator[Batch]:

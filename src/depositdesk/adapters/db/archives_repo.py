@@ -227,6 +227,14 @@ class SqlArchiveRows:
         )
         return _merge_latest(self._stream(totals + group, (shop_id,)), latest)
 
+    def customer_messages(self, shop_id: str) -> Iterator[Batch]:
+        return self._stream(
+            f"SELECT n.unlink_id, n.kind, n.customer_key, n.email, {self.t('n.sent_at')} "
+            "FROM customer_notices n JOIN unlinks u ON u.id = n.unlink_id "
+            "WHERE u.shop_id = ? ORDER BY n.sent_at, n.unlink_id, n.kind, n.customer_key",
+            (shop_id,),
+        )
+
     def notices(self, shop_id: str) -> Iterator[Batch]:
         t = self.t
         return self._stream(

@@ -65,6 +65,10 @@ class ArchiveRows(Protocol):
         latest order.placed event or None when `details` is False)."""
         ...
 
+    def customer_messages(self, shop_id: str) -> Iterator[Batch]:
+        """(unlink_id, kind, customer id / order id / ticket id, email, sent_at)."""
+        ...
+
     def notices(self, shop_id: str) -> Iterator[Batch]: ...
 
     def sales_by_month(self, shop_id: str) -> Iterator[Batch]:
