@@ -5,11 +5,13 @@ notice's period, and the seller confirms with the authenticator's code."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import Site, axe, sign_in, snap
+from tests.builders import ev, placed
 
 
 def _start(page: Any, site: Site, shop_id: str, email: str) -> str:
@@ -76,7 +78,7 @@ def test_the_unlink_wizard_from_start_to_confirmation(
     page.goto(url)
     assert "/?next=" in page.url
     sign_in(page, site, email, code=site.code(email))
-    page.wait_for_url(site.url + "/seller/shops")
+    page.wait_for_url(re.compile(r".*/seller/(shops|unlinks/.*)$"))
     page.goto(url)
     assert page.locator("#check-closure_notice_period .badge").inner_text() == "Done"
     assert page.get_by_role("heading", name="Confirm the unlink").is_visible()
@@ -93,3 +95,81 @@ def test_the_unlink_wizard_from_start_to_confirmation(
     assert page.locator("#scheduled").is_visible()
     axe(page)
     snap(page, shots, "scheduled")
+    # UNL-8: the verification page: not unlinked yet (the date is ahead).
+    page.get_by_role("link", name="Check the unlink").click()
+    assert page.locator("#not-verified").is_visible()
+    axe(page)
+
+
+def test_the_checklist_actions_tax_summary_archive_and_escalation(
+    site: Site, context: Any, shots: Path
+) -> None:
+    site.seller("s1")
+    site.shop("shop1", "s1", paid="1000.00")
+    # An order finished long ago: past its after-sales period and the waiting period,
+    # but there are sales to summarise and data to archive (UNL-2, UNL-4).
+    long_ago = (site.now() - timedelta(days=120)).isoformat()
+    site.events(placed("o1", "o1", long_ago), ev("d1", "order.delivered", long_ago, order_id="o1"))
+    email = site.user("s1", "owner@s1.example")
+    page = context.new_page()
+    sign_in(page, site, email, code=site.code(email))
+    page.wait_for_url(site.url + "/seller/shops")
+    page.goto(f"{site.url}/seller/shops/shop1/unlink")
+    page.get_by_label("Unlink date").fill((site.now() + timedelta(days=60)).date().isoformat())
+    page.get_by_label("Contact for returns and refunds after unlinking").fill("help@s1.example")
+    page.get_by_role("button", name="Start unlinking").click()  # signed in just now
+    page.wait_for_url(f"{site.url}/seller/unlinks/*")
+    url = str(page.url)
+
+    # UNL-2: the tax summary, produced by its button.
+    assert page.locator("#check-tax_summary .badge").inner_text() == "To do"
+    page.get_by_role("button", name="Produce the tax summary").click()
+    page.wait_for_url(url + "?done=tax-summary")
+    assert page.locator("#check-tax_summary .badge").inner_text() == "Done"
+    # UNL-4: the archive (anonymised), built by the worker, then ready to download.
+    page.locator("#archive").get_by_label("Anonymise the customers").check()
+    page.locator("#archive").get_by_role("button", name="Prepare the data archive").click()
+    page.wait_for_url(url + "?done=archive")
+    assert page.locator("#archive-progress").is_visible()
+    assert site.tick().archives == 1
+    page.locator("#archive-ready").wait_for()  # HTMX polls the progress
+    axe(page)
+    with page.expect_download() as got:
+        page.get_by_role("link", name="Download the archive (zip)").click()
+    assert got.value.suggested_filename.endswith(".zip")
+    snap(page, shots, "checklist-actions")
+
+    # UNL-9: escalated to platform support with a message.
+    page.get_by_label("What is stuck").fill("The archive check stays open.")
+    page.get_by_role("button", name="Escalate to platform support").click()
+    page.wait_for_url(url + "?done=escalated")
+    assert "Escalated on" in page.locator("main").inner_text()
+
+
+def test_the_unlink_pages_in_chinese_and_another_sellers_request_is_404(
+    site: Site, context: Any, shots: Path
+) -> None:
+    site.seller("s1", language="zh")
+    site.seller("s2")
+    site.shop("shop1", "s1", market="cn-crossborder", paid="5000.00")
+    site.shop("shop2", "s2", paid="1000.00")
+    email = site.user("s1", "owner@s1.example")
+    other = site.user("s2", "owner@s2.example")
+    page = context.new_page()
+    sign_in(page, site, other, code=site.code(other))
+    page.wait_for_url(site.url + "/seller/shops")
+    page.goto(f"{site.url}/seller/shops/shop1/unlink")
+    assert page.locator("h1").inner_text() == "Page not found"  # another seller's shop
+
+    context.clear_cookies()
+    sign_in(page, site, email, code=site.code(email))
+    page.wait_for_url(site.url + "/seller/shops")
+    page.goto(f"{site.url}/seller/shops/shop1/unlink?lang=zh")
+    page.get_by_label("解绑后退货退款的联系方式").fill("售后：returns@s1.example")
+    page.get_by_role("button", name="开始解绑").click()
+    page.wait_for_url(f"{site.url}/seller/unlinks/*")
+    assert page.get_by_role("heading", name="财务结算").count() == 1
+    # The checks' messages in the seller's language, marked as Chinese.
+    assert page.locator("#check-agreement_accepted .message").inner_text() == "请接受关店协议。"
+    axe(page)
+    snap(page, shots, "checklist-zh")

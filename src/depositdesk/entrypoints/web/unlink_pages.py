@@ -17,9 +17,12 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, HTTPException
+from fastapi.responses import FileResponse
 from starlette.responses import Response
 
+from depositdesk.adapters.archive_writer import LocalArchiveStore
+from depositdesk.domain.archives import Archive
 from depositdesk.domain.errors import DomainError, Refused, ValidationProblem
 from depositdesk.domain.shop import Language
 from depositdesk.entrypoints.web import i18n, pages
@@ -28,6 +31,7 @@ from depositdesk.entrypoints.web.pages import Page, redirect, render, seller_pag
 from depositdesk.entrypoints.web.step_up import NeedsCode, with_step_up
 from depositdesk.entrypoints.web.unlink_texts import (
     AGREEMENT_VERSION,
+    RUN_ACTIONS,
     SELLER_ACTIONS,
     action_label,
     area_label,
@@ -35,7 +39,7 @@ from depositdesk.entrypoints.web.unlink_texts import (
     outside_hint,
     status_label,
 )
-from depositdesk.services import unlinks
+from depositdesk.services import archives, unlink_actions, unlinks
 from depositdesk.services.access import Principal
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import ShopView, load_shop
@@ -53,6 +57,7 @@ class UnlinkPage:
     view: UnlinkView
     shop: ShopView
     seller_zh: bool
+    archive: Archive | None = None  # the shop's running archive, else its ready one
 
     @property
     def zone(self) -> str:
@@ -63,7 +68,8 @@ def _unlink_page(uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str)
     view = unlinks.get_unlink(uow, who, now, unlink_id)
     shop = load_shop(uow, who, now, view.shop_id)
     seller = uow.sellers.get(shop.shop.seller_id)
-    return UnlinkPage(view, shop, seller is not None and seller.language is Language.ZH)
+    archive = uow.archives.open_for_shop(shop.shop.id) or uow.archives.ready_for_shop(shop.shop.id)
+    return UnlinkPage(view, shop, seller is not None and seller.language is Language.ZH, archive)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,9 +251,9 @@ def _render_unlink(
 
 
 def extras_of(page: Page, found: UnlinkPage) -> dict[str, Any]:
-    """What the later slices add to the page (archive, escalation, verification),
-    when the running build has them."""
-    return {}
+    """The actions with a button, and the parts below the checklist (archive,
+    escalation, cancel, verification)."""
+    return {"actions": RUN_ACTIONS, "parts": ("seller/unlink_more.html",)}
 
 
 def _act(
@@ -335,3 +341,123 @@ def confirm(
         return run(page.app, unlinks.confirm, who, page.now, unlink_id)
 
     return _act(page, unlink_id, "confirmed", call, code=code)
+
+
+@router.post("/seller/unlinks/{unlink_id}/actions/{action}", response_class=Response)
+def run_action(
+    unlink_id: str,
+    action: str,
+    page: Page = Depends(seller_page),
+    discount_code: str = Form("", max_length=64),
+    code: str = Form("", max_length=20),
+) -> Response:
+    """An action of the checklist, as `POST /v1/unlinks/{id}/actions/{action}` runs it
+    (withdraw-proceeds: the payout is sent between two transactions, as the API does)."""
+    if action not in RUN_ACTIONS or action == "archive":
+        raise HTTPException(404, _("There is no such page."))
+
+    def call(who: Principal) -> object:
+        answer = run(
+            page.app,
+            unlink_actions.run_action,
+            who,
+            page.now,
+            unlink_id,
+            action,
+            discount_code=discount_code.strip() or None,
+        )
+        if answer.send is not None:
+            instruction = answer.send
+            try:
+                receipt = page.app.gateways.payouts.send(instruction)
+                error = None
+            except Exception as exc:  # recorded on the run; a retry sends the same key
+                receipt, error = None, f"{type(exc).__name__}: {exc}"[:500]
+            run(
+                page.app,
+                unlink_actions.withdrawal_sent,
+                who,
+                page.now,
+                unlink_id,
+                instruction.payout_key,
+                receipt,
+                error,
+            )
+        return answer
+
+    return _act(page, unlink_id, action, call, code=code)
+
+
+@router.post("/seller/unlinks/{unlink_id}/archive", response_class=Response)
+def start_archive(
+    unlink_id: str, page: Page = Depends(seller_page), anonymize: str = Form("", max_length=10)
+) -> Response:
+    """UNL-4: the shop's archive, as `POST /v1/shops/{id}/archives` starts it (the
+    worker builds it; the page follows its progress)."""
+    found = read(page.app, _unlink_page, _who(page), page.now, unlink_id)
+    shop_id = found.shop.shop.id
+    return _act(
+        page,
+        unlink_id,
+        "archive",
+        lambda who: run(
+            page.app,
+            archives.start_archive,
+            who,
+            page.now,
+            shop_id,
+            anonymize_customers=anonymize == "yes",
+        ),
+    )
+
+
+@router.post("/seller/unlinks/{unlink_id}/cancel", response_class=Response)
+def cancel(unlink_id: str, page: Page = Depends(seller_page)) -> Response:
+    return _act(
+        page,
+        unlink_id,
+        "cancelled",
+        lambda who: run(page.app, unlinks.cancel, who, page.now, unlink_id),
+    )
+
+
+@router.post("/seller/unlinks/{unlink_id}/escalate", response_class=Response)
+def escalate(
+    unlink_id: str, page: Page = Depends(seller_page), message: str = Form("", max_length=2000)
+) -> Response:
+    """UNL-9: to platform support, with the errors seen, the checklist and the trail."""
+    return _act(
+        page,
+        unlink_id,
+        "escalated",
+        lambda who: run(page.app, unlinks.escalate, who, page.now, unlink_id, message=message),
+    )
+
+
+@router.get("/seller/shops/{shop_id}/unlink/verification", response_class=Response)
+def verification(shop_id: str, page: Page = Depends(seller_page)) -> Response:
+    """UNL-8: gone from the active shops, no order after the cutoff, the confirmation
+    sent: the three answers with their evidence."""
+    found = read(page.app, _verification, _who(page), page.now, shop_id)
+    return render(
+        page,
+        "seller/unlink_verification.html",
+        v=found[0],
+        shop=found[1],
+        zone=found[1].pack.timezone,
+        **_common(page),
+    )
+
+
+def _verification(
+    uow: UnitOfWork, who: Principal, now: datetime, shop_id: str
+) -> tuple[unlinks.Verification, ShopView]:
+    return unlinks.verification(uow, who, now, shop_id), load_shop(uow, who, now, shop_id)
+
+
+@router.get("/seller/archives/{archive_id}/download", response_class=Response)
+def download_archive(archive_id: str, page: Page = Depends(seller_page)) -> Response:
+    """UNL-4: the archive's zip, as `GET /v1/archives/{id}/download` streams it."""
+    store = LocalArchiveStore(page.app.settings.data_dir)
+    found = read(page.app, archives.download, _who(page), page.now, archive_id, store=store)
+    return FileResponse(found.path, media_type="application/zip", filename=found.filename)
