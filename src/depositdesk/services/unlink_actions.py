@@ -63,7 +63,13 @@ from depositdesk.services.funding import position
 from depositdesk.services.money_moves import replay, request_hash
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import ShopView, load_shop
-from depositdesk.services.unlinks import REQUESTERS, UnlinkView, load_unlink, view_of
+from depositdesk.services.unlinks import (
+    REQUESTERS,
+    UnlinkView,
+    hold_on_new_signals,
+    load_unlink,
+    view_of,
+)
 
 MAX_DISCOUNT = 64
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
@@ -253,6 +259,10 @@ def withdraw_proceeds(
     if not proceeds.is_positive():
         last_result = runs[-1].result if runs else {"amount": str(proceeds)}
         return ActionOutcome(unlink.id, action, False, now, last_result), None, None
+    held = hold_on_new_signals(uow, view, unlink, now)
+    if held is not None:  # UNL-1: a reviewer looks first; nothing is paid
+        on_hold = {"status": "held", "held_reasons": list(held.held_reasons)}
+        return ActionOutcome(unlink.id, action, False, now, on_hold), None, None
     key = f"proceeds-{unlink.id}-{len(runs) + 1}"
     uow.ledger.post(unlink.shop_id, proceeds_withdrawal_entry(proceeds, key), now, f"unlink:{key}")
     result: dict[str, Any] = {
@@ -496,6 +506,7 @@ def run_action(
     )
     if idempotency_key:
         uow.idempotency.put(scope, idempotency_key, fingerprint, outcome, now)
+    unlink = uow.unlinks.get(unlink_id) or unlink  # as the action left it (held, say)
     return ActionAnswer(outcome, view_of(uow, view, unlink, now), send, tax)
 
 

@@ -304,6 +304,30 @@ def review(
     return view_of(uow, view, unlink, now)
 
 
+def hold_on_new_signals(
+    uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime
+) -> Unlink | None:
+    """UNL-1: a security signal of the seller newer than the request (or than its last
+    clearance by a reviewer), within the policy's window, holds the sensitive step
+    being asked for (confirming, withdrawing the proceeds) for manual review instead
+    of letting it go ahead. Returns the held request (saved, the seller told why), or
+    None when nothing new was signalled."""
+    window = timedelta(days=view.pack.security.payout_account_change_days)
+    since = max(now - window, unlink.reviewed_at or unlink.requested_at)
+    signals = [s for s in uow.signals.since(view.shop.seller_id, since) if s.at > since]
+    if not signals:
+        return None
+    held = replace(
+        unlink,
+        status=UnlinkStatus.MANUAL_REVIEW,
+        held_reasons=tuple(f"{s.kind.value}: {s.detail}" for s in signals),
+        review_message=None,
+    )
+    uow.unlinks.save(held)
+    _tell(uow, view, held, now, "held")
+    return held
+
+
 def start_closure_notice(
     uow: UnitOfWork, who: Principal, now: datetime, shop_id: str
 ) -> ClosureNotice:
@@ -352,6 +376,8 @@ def confirm(uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str) -> U
             "with a later date",
         )
     current = view_of(uow, view, unlink, now)
+    if current.checklist.all_ok and (held := hold_on_new_signals(uow, view, unlink, now)):
+        return view_of(uow, view, held, now)
     if not current.checklist.all_ok:
         checks = [
             {
