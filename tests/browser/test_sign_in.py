@@ -6,6 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
+
+from depositdesk.adapters.db.engine import upgrade
+from depositdesk.bootstrap import build
+from depositdesk.entrypoints.api.app import create_app
+from depositdesk.entrypoints.web.auth import sandbox_link
+from depositdesk.settings import Settings
 from tests.browser.conftest import Site, axe, sign_in, snap
 
 
@@ -26,7 +33,7 @@ def test_a_seller_signs_in_with_totp_sees_the_shops_and_signs_out(
 
     sign_in(page, site, email, code=site.code(email))
     page.wait_for_url(site.url + "/seller/shops")
-    assert page.get_by_role("link", name="SHOP1 Store").is_visible()
+    assert page.get_by_role("link", name="SHOP1 Store", exact=True).is_visible()
     assert "£1,000.00" in page.locator("main").inner_text()
     [cookie] = [c for c in context.cookies() if c["name"] == "dd_page"]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
@@ -87,3 +94,31 @@ def test_another_sellers_shop_is_the_404_page(site: Site, context: Any, shots: P
     # The seller's own shop is there.
     response = page.goto(site.url + "/seller/shops/shop1/deposit")
     assert response is not None and response.status == 200
+
+
+def test_the_demo_sign_in_link_works_in_sandbox_mode_only(
+    site: Site, context: Any, shots: Path, tmp_path: Path
+) -> None:
+    site.seller("s1")
+    site.shop("shop1", "s1", paid="1000.00")
+    email = site.user("s1", "owner@s1.example", totp=False)
+    link = sandbox_link(site.app, email, site.url)
+    page = context.new_page()
+    page.goto(link[:-3] + "abc")  # altered: not signed by this app
+    assert page.locator("h1").inner_text() == "Page not found"
+    page.goto(link)
+    page.wait_for_url(site.url + "/seller/shops")
+    assert page.get_by_role("link", name="SHOP1 Store", exact=True).is_visible()
+
+    # The same link against an app that is not a sandbox: the 404 page.
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'live.db'}",
+        secret_key="browser-test-secret",
+        data_dir=tmp_path / "live",
+    )
+    live = build(settings)
+    upgrade(live.engine)
+    with TestClient(create_app(live)) as client:
+        refused = client.get(link.replace(site.url, ""), follow_redirects=False)
+    assert refused.status_code == 404 and "dd_page" not in refused.text
+    live.engine.dispose()

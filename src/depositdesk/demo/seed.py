@@ -31,6 +31,7 @@ from depositdesk.services.shops import create_shop, set_categories, terminate
 from depositdesk.services.timers import run_due
 from depositdesk.services.tokens import create_token
 from depositdesk.services.usecase import read, run
+from depositdesk.services.users import create_platform_user, create_user
 
 MARKER_SELLER = "demo-acme"
 ADMIN = Principal.system(Role.PLATFORM_ADMIN, "demo seed")
@@ -187,6 +188,37 @@ def _tokens(application: App) -> list[tuple[str, str, str]]:
     return rows
 
 
+# Users of the pages (issue 12): a Falcon owner (refunds at every stage) and a
+# reviewer of the console; `depositdesk demo` prints a one-click sign-in link for each
+# (sandbox only). They can also sign in at / with this password.
+DEMO_PASSWORD = "falcon-harbour-lantern-2026"
+USERS = (  # (seller or None for a platform user, role, email)
+    ("demo-falcon", "owner", "owner@falcon.example"),
+    (None, "reviewer", "reviewer@depositdesk.example"),
+)
+
+
+def _users(uow: UnitOfWork, now: datetime) -> None:
+    """The demo's page users, made once (a demo database seeded before they existed
+    gets them on its next run)."""
+    for seller, role, email in USERS:
+        if uow.users.by_email(email) is not None:
+            continue
+        if seller is None:
+            create_platform_user(uow, ADMIN, now, email=email, password=DEMO_PASSWORD, role=role)
+        else:
+            create_user(
+                uow,
+                ADMIN,
+                now,
+                seller,
+                email=email,
+                password=DEMO_PASSWORD,
+                role=role,
+                email_verified=True,
+            )
+
+
 def seed(application: App, console: Console) -> list[tuple[str, str, str]]:
     """Seed the demo marketplace (once per database) and return fresh tokens as
     (role, who, token) rows."""
@@ -198,4 +230,5 @@ def seed(application: App, console: Console) -> list[tuple[str, str, str]]:
     else:
         _seed_data(application, console)
     console.print("shops: " + ", ".join(f"{p.id} ({p.market})" for p in SHOPS))
+    run(application, _users, application.now_refreshed())
     return _tokens(application)

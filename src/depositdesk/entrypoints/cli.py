@@ -555,6 +555,14 @@ def demo(
         print(token, flush=True)  # plain, never wrapped or cut, for copy and paste
     sample = next((t for r, _, t in tokens if r == "owner"), tokens[0][2])
     out.print(f"e.g. curl -H 'Authorization: Bearer {sample}' http://{host}:{port}/v1/shops")
+    if application.settings.sandbox:  # the pages' one-click sign-in works in sandbox only
+        from depositdesk.demo.seed import DEMO_PASSWORD, USERS
+        from depositdesk.entrypoints.web.auth import sandbox_link
+
+        out.print(f"[bold]Open the pages[/bold] (one click signs in; password {DEMO_PASSWORD}):")
+        for _seller, role, email in USERS:
+            out.print(f"  {role:<15} {email:<30} ", end="")
+            print(sandbox_link(application, email, f"http://{host}:{port}"), flush=True)
     if not seed_only:
         serve(host=host, port=port, workers=1)
 

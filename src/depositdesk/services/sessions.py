@@ -207,6 +207,25 @@ def _session(uow: UnitOfWork, user: User, now: datetime, mfa: bool) -> Session:
     return Session(token, principal, expires, mfa)
 
 
+def sandbox_session(uow: UnitOfWork, now: datetime, *, email: str) -> Session:
+    """The sandbox's one-click sign-in (the link `depositdesk demo` prints; the page
+    refuses it unless DEPOSITDESK_SANDBOX=1): a session for a demo user without the
+    password, the second factor not passed. Audited like any sign-in (AUD-1)."""
+    user = uow.users.by_email(normalize_email(email))
+    if user is None:
+        raise Refused("invalid_credentials", "no such user")
+    session = _session(uow, user, now, False)
+    audit.record(
+        uow,
+        session.principal,
+        now,
+        "sessions.login",
+        target=f"user:{user.id}",
+        after={"outcome": "signed_in", "mfa": False, "client": "sandbox link"},
+    )
+    return session
+
+
 def logout(uow: UnitOfWork, who: Principal, now: datetime) -> None:
     """End this session (a machine token is revoked with `depositdesk token revoke`)."""
     if who.user_id is None:

@@ -4,10 +4,12 @@ switch and TOTP enrolment with a QR code: the API's sign-in use cases, for a bro
 from __future__ import annotations
 
 import segno
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 from starlette.responses import Response
 
+from depositdesk.bootstrap import App
 from depositdesk.domain.errors import DomainError
 from depositdesk.entrypoints.web import pages, preferences
 from depositdesk.entrypoints.web.i18n import gettext as _
@@ -105,6 +107,42 @@ def sign_in(
     if who.is_seller and not outcome.session.mfa:
         target = "/account/totp"  # no second factor yet: set one up first
     return redirect(page, target)
+
+
+SANDBOX_SALT = "depositdesk.pages.sandbox-sign-in"
+SANDBOX_LINK_DAYS = 30
+
+
+def sandbox_link(application: App, email: str, base: str | None = None) -> str:
+    """A one-click sign-in link for a demo user (`depositdesk demo` prints it): signed
+    with the secret key, and refused unless the app runs in sandbox mode."""
+    signer = URLSafeTimedSerializer(application.settings.secret_key, salt=SANDBOX_SALT)
+    root = (base or application.settings.public_url).rstrip("/")
+    return f"{root}/sandbox/sign-in?token={signer.dumps({'e': email})}"
+
+
+@router.get("/sandbox/sign-in", response_class=Response)
+def sandbox_sign_in(request: Request, token: str = "") -> Response:
+    page = pages.page_of(request, who=False)
+    if not page.app.settings.sandbox:
+        raise HTTPException(404, _("There is no such page."))  # only in sandbox mode
+    signer = URLSafeTimedSerializer(page.app.settings.secret_key, salt=SANDBOX_SALT)
+    try:
+        data = signer.loads(token, max_age=SANDBOX_LINK_DAYS * 86400)
+    except BadSignature:
+        raise HTTPException(404, _("This sign-in link is not valid.")) from None
+    email = data.get("e") if isinstance(data, dict) else None
+    if not isinstance(email, str):
+        raise HTTPException(404, _("This sign-in link is not valid."))
+    with page.app.uow() as uow:
+        session = sessions.sandbox_session(uow, page.now, email=email)
+        uow.commit()
+    page.cookie = page.cookie.signed_in(session.token)
+    who = session.principal
+    stored = preferences.language_of(page.app, who.user_id) if who.user_id else None
+    if stored:
+        page.cookie = page.cookie.with_lang(stored)
+    return redirect(page, home_of(who))
 
 
 @router.post("/logout", response_class=Response)

@@ -83,6 +83,9 @@ def held_vs_required(
         stroke_style={"width": 4},
         x_labels_major_count=4,
         show_minor_x_labels=False,
+        include_x_axis=True,  # the money axis starts at zero
+        y_labels_major_count=5,
+        show_minor_y_labels=False,
         legend_at_bottom=True,
         show_x_guides=False,
         x_label_rotation=0,
@@ -98,31 +101,42 @@ def held_vs_required(
 
 
 def sla_bars(counts: Counter[str]) -> Markup:
-    """Applications waiting for review by SLA state (REF-5), as a bar chart."""
-    chart = pygal.HorizontalBar(
+    """Applications waiting for review by SLA state (REF-5), one bar each."""
+    states = (
+        ("on_time", _("On time"), "#116329"),
+        ("due_today", _("Due today"), "#7a4a00"),
+        ("late", _("Late"), "#a40e26"),
+    )
+    top = max([counts.get(code, 0) for code, _label, _colour in states] + [1])
+    step = max(1, -(-top // 5))
+    chart = pygal.Bar(
         style=Style(
             background="#ffffff",
             plot_background="#ffffff",
             foreground="#1b1f24",
             foreground_strong="#1b1f24",
             foreground_subtle="#4a5561",
-            colors=("#116329", "#7a4a00", "#a40e26"),
+            colors=("#0b5394",),
             font_family="system-ui, sans-serif",
-            label_font_size=13,
-            legend_font_size=14,
-            value_font_size=13,
+            label_font_size=18,
+            major_label_font_size=18,
+            value_font_size=20,
+            title_font_size=20,
         ),
         js=[],
         disable_xml_declaration=True,
-        width=800,
-        height=220,
+        width=640,
+        height=280,
         margin=10,
-        legend_at_bottom=True,
+        show_legend=False,
         print_values=True,
         title=_("Applications by review clock"),
+        x_labels=[label for _code, label, _colour in states],
+        y_labels=list(range(0, top + step, step)),
         value_formatter=lambda v: f"{int(v)}",
     )
-    chart.add(_("On time"), [counts.get("on_time", 0)])
-    chart.add(_("Due today"), [counts.get("due_today", 0)])
-    chart.add(_("Late"), [counts.get("late", 0)])
+    chart.add(
+        _("Applications"),
+        [{"value": counts.get(code, 0), "color": colour} for code, _label, colour in states],
+    )
     return Markup(chart.render(is_unicode=True))

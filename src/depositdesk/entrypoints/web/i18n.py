@@ -95,12 +95,13 @@ def money(amount: Money | None) -> str:
     return format_currency(value, amount.currency, locale=_locale())
 
 
-def when(at: datetime | None, zone: str = "UTC", fmt: str = "medium") -> str:
-    """A moment in the market's time zone, with the zone's name shown."""
+def when(at: datetime | None, zone: str = "UTC", fmt: str = "medium", label: bool = True) -> str:
+    """A moment in the market's time zone, with the zone's name shown (`label` False:
+    a table whose caption names the zone)."""
     if at is None:
         return "—"
-    tz = ZoneInfo(zone)
-    return babel_datetime(at, format=fmt, tzinfo=tz, locale=_locale()) + f" ({zone_name(zone)})"
+    text = babel_datetime(at, format=fmt, tzinfo=ZoneInfo(zone), locale=_locale())
+    return f"{text} ({zone_name(zone)})" if label else text
 
 
 def day(at: datetime | None, zone: str = "UTC") -> str:
