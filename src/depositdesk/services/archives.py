@@ -131,9 +131,11 @@ def download(
 ) -> Download:
     """The zip of a ready archive; 404 until it is ready."""
     archive = _visible(uow, who, now, archive_id)
-    path = store.path(archive.id) if archive.status is ArchiveStatus.READY else None
-    if path is None:
+    if archive.status is not ArchiveStatus.READY:
         raise NotFound(f"archive {archive_id} is {archive.status.value}, not ready to download")
+    path = store.path(archive.id)
+    if path is None:  # the data folder lost it: start a new archive
+        raise NotFound(f"archive {archive_id}'s file is no longer in the data folder")
     stamp = archive.created_at.strftime("%Y%m%dT%H%M%SZ")
     return Download(archive, path, f"{archive.shop_id}-archive-{stamp}.zip")
 

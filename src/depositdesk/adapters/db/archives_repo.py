@@ -4,7 +4,7 @@ and the shop's rows read in batches for the zip."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -139,6 +139,7 @@ class SqlArchiveRows:
         self.conn = conn
         self.postgres = postgres
         self._n = 0
+        self._cache: int | None = None
 
     def _stream(self, sql: str, params: tuple[Any, ...]) -> Iterator[Batch]:
         raw: Any = self.conn.connection.driver_connection
@@ -148,7 +149,8 @@ class SqlArchiveRows:
             sql = sql.replace("%", "%%").replace("?", "%s")
         else:
             cursor = raw.cursor()
-            cache = raw.execute("PRAGMA cache_size").fetchone()[0]
+            if self._cache is None:  # the connection's own, whichever stream ends last
+                self._cache = int(raw.execute("PRAGMA cache_size").fetchone()[0])
             raw.execute(f"PRAGMA cache_size=-{SCAN_CACHE_KIB}")
         try:
             cursor.execute(sql, params)
@@ -156,8 +158,8 @@ class SqlArchiveRows:
                 yield rows
         finally:
             cursor.close()
-            if not self.postgres:
-                raw.execute(f"PRAGMA cache_size={int(cache)}")
+            if self._cache is not None:
+                raw.execute(f"PRAGMA cache_size={self._cache}")
 
     def t(self, column: str) -> str:
         return _time(column, self.postgres)
@@ -259,20 +261,26 @@ def _merge_latest(totals: Iterator[Batch], latest: Iterator[Batch]) -> Iterator[
     """Each totals row with the data of its customer's last row in `latest` (both in
     (customer, currency) order): one pass over each, a batch in memory."""
 
-    def rows() -> Iterator[Any]:
+    def rows() -> Generator[Any, None, None]:
         for batch in latest:
             yield from batch
 
     source = rows()
-    current = next(source, None)
-    for batch in totals:
-        out = []
-        for row in batch:
-            key = (row[0], row[1])
-            data = None
-            while current is not None and (current[0], current[1]) <= key:
-                if (current[0], current[1]) == key:
-                    data = current[2]
-                current = next(source, None)
-            out.append((*row, data))
-        yield out
+    try:
+        current = next(source, None)
+        for batch in totals:
+            out = []
+            for row in batch:
+                key = (row[0], row[1])
+                data = None
+                while current is not None and (current[0], current[1]) <= key:
+                    if (current[0], current[1]) == key:
+                        data = current[2]
+                    current = next(source, None)
+                out.append((*row, data))
+            yield out
+    finally:
+        source.close()
+        close = getattr(latest, "close", None)  # its cursor, at once
+        if close is not None:
+            close()
