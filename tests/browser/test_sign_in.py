@@ -3,9 +3,11 @@ session in a signed cookie, CSRF on every form, sign-out; the language switch.""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
 from fastapi.testclient import TestClient
 
 from depositdesk.adapters.db.engine import upgrade
@@ -122,3 +124,27 @@ def test_the_demo_sign_in_link_works_in_sandbox_mode_only(
         refused = client.get(link.replace(site.url, ""), follow_redirects=False)
     assert refused.status_code == 404 and "dd_page" not in refused.text
     live.engine.dispose()
+
+
+def test_a_user_without_a_second_factor_enrols_with_the_qr_code(
+    site: Site, context: Any, shots: Path
+) -> None:
+    site.seller("s1")
+    email = site.user("s1", "owner@s1.example", totp=False)
+    page = context.new_page()
+    sign_in(page, site, email)
+    page.wait_for_url(site.url + "/account/totp")  # no second factor yet: set one up
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    assert page.locator("figure.qr svg").is_visible()  # the otpauth:// URI as a QR code
+    secret = page.locator("#totp-secret").inner_text()
+    axe(page)
+    snap(page, shots, "totp-qr")
+    site.advance(timedelta(seconds=31))
+    page.locator("#code").fill(pyotp.TOTP(secret).at(site.now()))
+    page.get_by_role("button", name="Turn on").click()
+    assert page.locator("ul.codes li").count() == 10  # recovery codes, shown once
+    snap(page, shots, "totp-on")
+    site.secrets[email] = secret
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, site, email, code=site.code(email))
+    page.wait_for_url(site.url + "/seller/shops")
