@@ -50,6 +50,9 @@ from depositdesk.services.shop_view import load_shop
 
 LEASE = timedelta(minutes=10)
 HEARTBEAT_ROWS = 200_000  # rows between progress updates within a file
+# Pseudonyms kept for reuse (each an HMAC; a shop's customers come back in every file):
+# about 60 MB when full.
+PSEUDONYM_CACHE = 250_000
 MANAGERS = (Role.OWNER, Role.ADMIN)
 log = structlog.get_logger("depositdesk.archives")
 
@@ -249,7 +252,7 @@ def _build(
     def customer(customer_id: str) -> str:
         found = cache.get(customer_id)
         if found is None:
-            if len(cache) > 100_000:  # bounded memory: a big shop's customers come again
+            if len(cache) >= PSEUDONYM_CACHE:  # bounded memory, whatever the shop's size
                 cache.clear()
             found = cache[customer_id] = pseudonym(key, shop_id, customer_id)
         return found
