@@ -32,6 +32,8 @@ def test_a_seller_signs_in_with_totp_sees_the_shops_and_signs_out(
 
     sign_in(page, site, email, code="000000")
     assert page.locator("#sign-in-error").is_visible()  # a wrong code: refused, said why
+    sign_in(page, site, email)  # no code, though the user has a second factor: refused
+    assert page.locator("#sign-in-error").is_visible() and page.url.startswith(site.url + "/")
 
     sign_in(page, site, email, code=site.code(email))
     page.wait_for_url(site.url + "/seller/shops")

@@ -104,8 +104,17 @@ def sign_in(
         if stored:
             page.cookie = page.cookie.with_lang(stored)
     target = _safe_next(next) or home_of(who)
-    if who.is_seller and not outcome.session.mfa:
-        target = "/account/totp"  # no second factor yet: set one up first
+    if not outcome.session.mfa:
+        if read(application, get_me, who, page.now).totp:
+            # The pages ask for the second factor of every user who has one: this
+            # password-only session ends at once, and the form asks for the code.
+            run(application, sessions.logout, who, page.now)
+            page.cookie = page.cookie.signed_out()
+            text = _("Enter the code from your authenticator app as well.")
+            again = _safe_next(next) or ""
+            return render(page, "sign_in.html", status=401, next=again, error=text, email=email)
+        if who.is_seller:
+            target = "/account/totp"  # no second factor yet: set one up first
     return redirect(page, target)
 
 

@@ -8,7 +8,7 @@ rule lives here. Their routes are left out of the OpenAPI schema."""
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -66,7 +66,6 @@ class Page:
     lang: str
     now: datetime
     who: Principal | None = None
-    extra_cookie: bool = field(default=False)
 
     @property
     def csrf(self) -> str:
