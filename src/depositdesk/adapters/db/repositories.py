@@ -221,6 +221,16 @@ class ShopRepository:
             )
         return [_shop(row) for row in self.conn.execute(q).mappings()]
 
+    def with_open_case(self, limit: int) -> list[Shop]:
+        """Shops with an open under-funding case (DEP-5/6), the earliest due first."""
+        q = (
+            select(shops)
+            .where(shops.c.case_opened_at.is_not(None))
+            .order_by(shops.c.case_due_at, shops.c.id)
+            .limit(limit)
+        )
+        return [_shop(row) for row in self.conn.execute(q).mappings()]
+
     def save(self, shop: Shop) -> None:
         """Store a changed shop (its id and seller never change)."""
         self.conn.execute(update(shops).where(shops.c.id == shop.id).values(**_shop_values(shop)))

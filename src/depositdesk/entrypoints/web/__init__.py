@@ -8,10 +8,26 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from depositdesk.entrypoints.web import auth, console, console_unlinks, seller, unlink_pages
+from depositdesk.entrypoints.web import (
+    audit_pages,
+    auth,
+    console,
+    console_unlinks,
+    enforcement_board,
+    seller,
+    unlink_pages,
+)
 
 
 def install(api: FastAPI) -> None:
     api.mount("/static", StaticFiles(packages=[("depositdesk", "static")]), name="static")
-    for module in (auth, seller, console, unlink_pages, console_unlinks):
+    for module in (
+        auth,
+        seller,
+        console,
+        unlink_pages,
+        console_unlinks,
+        enforcement_board,
+        audit_pages,
+    ):
         api.include_router(module.router)
