@@ -100,6 +100,9 @@ def test_ref1_to_ref8_a_seller_is_refunded_through_the_pages(
     page.wait_for_url(re.compile(r".*/seller/refunds/ref_[0-9a-f]{20}$"))
     refund_url = page.url
     assert words["under_review"] in page.locator("#status").inner_text()
+    href = page.get_by_role("link", name="closure-letter.pdf").get_attribute("href")
+    proof = page.request.get(site.url + href)
+    assert proof.status == 200 and proof.body().startswith(b"%PDF")  # the seller's own file
     axe(page)
     snap(page, shots, "refund-submitted")
 

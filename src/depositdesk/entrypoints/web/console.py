@@ -17,8 +17,7 @@ from depositdesk.domain.attachments import Attachment
 from depositdesk.domain.eligibility import Eligibility
 from depositdesk.domain.errors import DomainError, NotEligible
 from depositdesk.domain.refunds import RejectionCode
-from depositdesk.entrypoints.api.routes.attachments import content_disposition
-from depositdesk.entrypoints.web import charts, pages
+from depositdesk.entrypoints.web import charts, files, pages
 from depositdesk.entrypoints.web.i18n import gettext as _
 from depositdesk.entrypoints.web.pages import Page, console_page, redirect, render
 from depositdesk.services import attachments, deposits, refunds
@@ -142,21 +141,4 @@ def decide(
 
 @router.get("/ops/attachments/{attachment_id}", response_class=Response)
 def proof_file(attachment_id: str, page: Page = Depends(console_page)) -> Response:
-    assert page.who is not None
-    got = read(
-        page.app,
-        attachments.get_content,
-        page.who,
-        page.now,
-        attachment_id,
-        files=page.app.gateways.files,
-    )
-    return Response(
-        got.data,
-        media_type=got.attachment.media_type.value,
-        headers={
-            "Content-Disposition": content_disposition(got.attachment.filename),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return files.proof_file(page, attachment_id)

@@ -14,13 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from depositdesk.domain.attachments import Limits
+from depositdesk.domain.attachments import Attachment, Limits
 from depositdesk.domain.calendar import BusinessCalendar
 from depositdesk.domain.errors import DomainError, NotEligible, ValidationProblem
 from depositdesk.domain.ledger import RecordedEntry
 from depositdesk.domain.money import Money
 from depositdesk.domain.policy import Category
-from depositdesk.entrypoints.web import charts, pages
+from depositdesk.entrypoints.web import charts, files, pages
 from depositdesk.entrypoints.web.i18n import gettext as _
 from depositdesk.entrypoints.web.pages import Page, fragment, redirect, render, seller_page
 from depositdesk.services import attachments, deposits, refunds, shops
@@ -320,21 +320,25 @@ def arrival(found: RefundView, view: ShopView) -> Arrival | None:
 
 def _refund_page(
     uow: UnitOfWork, who: Principal, now: datetime, refund_id: str
-) -> tuple[RefundView, ShopView]:
+) -> tuple[RefundView, ShopView, tuple[Attachment, ...]]:
     found = refunds.get_refund(uow, who, now, refund_id)
-    return found, load_shop(uow, who, now, found.refund.shop_id)
+    proofs = tuple(
+        attachments.get_attachment(uow, who, now, a) for a in found.refund.attachment_ids
+    )
+    return found, load_shop(uow, who, now, found.refund.shop_id), proofs
 
 
 @router.get("/seller/refunds/{refund_id}", response_class=Response)
 def refund_page(refund_id: str, page: Page = Depends(seller_page)) -> Response:
     assert page.who is not None
-    found, view = read(page.app, _refund_page, page.who, page.now, refund_id)
+    found, view, proofs = read(page.app, _refund_page, page.who, page.now, refund_id)
     return render(
         page,
         "seller/refund.html",
         r=found.refund,
         found=found,
         view=view,
+        proofs=proofs,
         tz=view.pack.timezone,
         arrival=arrival(found, view),
     )
@@ -345,3 +349,8 @@ def withdraw(refund_id: str, page: Page = Depends(seller_page)) -> Response:
     assert page.who is not None
     run(page.app, refunds.withdraw, page.who, page.now, refund_id)
     return redirect(page, f"/seller/refunds/{refund_id}")
+
+
+@router.get("/seller/attachments/{attachment_id}", response_class=Response)
+def proof_file(attachment_id: str, page: Page = Depends(seller_page)) -> Response:
+    return files.proof_file(page, attachment_id)
