@@ -15,11 +15,11 @@ from depositdesk.bootstrap import build
 from depositdesk.entrypoints.api.app import create_app
 from depositdesk.entrypoints.web.auth import sandbox_link
 from depositdesk.settings import Settings
-from tests.browser.conftest import Site, axe, sign_in, snap
+from tests.browser.conftest import PHONE, Site, axe, sign_in, snap
 
 
 def test_a_seller_signs_in_with_totp_sees_the_shops_and_signs_out(
-    site: Site, context: Any, shots: Path
+    site: Site, context: Any, browser: Any, shots: Path
 ) -> None:
     site.seller("s1")
     site.shop("shop1", "s1", paid="1000.00")
@@ -44,10 +44,23 @@ def test_a_seller_signs_in_with_totp_sees_the_shops_and_signs_out(
     axe(page)
     snap(page, shots, "shops")
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("link", name="简体中文").click()  # the switch, remembered for the user
+    page.wait_for_url(site.url + "/seller/shops?lang=zh")
+    page.get_by_role("button", name="退出登录").click()
     page.wait_for_url(site.url + "/")
     page.goto(site.url + "/seller/shops")
     assert page.url.startswith(site.url + "/?next=")  # the session ended
+
+    # Another browser (no cookie of this one) signs the user in to Chinese pages.
+    other = browser.new_context(viewport=PHONE, locale="en-GB")
+    try:
+        fresh = other.new_page()
+        sign_in(fresh, site, email, code=site.code(email))
+        fresh.wait_for_url(site.url + "/seller/shops")
+        assert fresh.locator("html").get_attribute("lang") == "zh-Hans"
+        assert fresh.locator("h1").inner_text() == "我的店铺"
+    finally:
+        other.close()
 
 
 def test_a_form_post_without_the_csrf_token_is_refused_with_the_403_page(

@@ -15,7 +15,7 @@ from depositdesk.entrypoints.web import pages, preferences
 from depositdesk.entrypoints.web.i18n import gettext as _
 from depositdesk.entrypoints.web.pages import Page, redirect, render, signed_in
 from depositdesk.services import second_factor, sessions
-from depositdesk.services.access import Principal
+from depositdesk.services.access import Principal, Role
 from depositdesk.services.usecase import read, run
 from depositdesk.services.users import get_me
 
@@ -23,7 +23,9 @@ router = APIRouter(route_class=pages.PageRoute, include_in_schema=False)
 
 
 def home_of(who: Principal) -> str:
-    return "/seller/shops" if who.is_seller else "/ops/reviews"
+    if who.is_seller:
+        return "/seller/shops"
+    return "/ops/audit" if who.role is Role.AUDITOR else "/ops/reviews"  # auditors read
 
 
 def _safe_next(target: str | None) -> str | None:
