@@ -57,6 +57,9 @@ def test_a_reviewer_clears_and_refuses_held_unlinks(site: Site, browser: Any, sh
     site.shop("shop2", "s2", paid="1000.00")
     first = _held_unlink(site, "s1", "shop1")
     second = _held_unlink(site, "s2", "shop2")
+    # UNL-9: the first seller escalates its request with a message.
+    owner = Principal("tok-s1", Role.OWNER, "s1", "owner's machine token")
+    run(site.app, unlinks.escalate, owner, site.now(), first, message="Held for a week now.")
     reviewer = site.user(None, "reviewer@market.example", role="reviewer")
     ctx = browser.new_context(viewport=WIDE)
     try:
@@ -71,11 +74,14 @@ def test_a_reviewer_clears_and_refuses_held_unlinks(site: Site, browser: Any, sh
 
         page.locator(f"a[href='/ops/unlinks/{first}']").click()
         assert "5 wrong second-factor codes" in page.locator("#signals").inner_text()
+        assert "Held for a week now." in page.locator("#escalations").inner_text()
         axe(page)
         snap(page, shots, "unlink-review")
         page.get_by_role("button", name="Clear the request").click()
         page.wait_for_url(site.url + "/ops/unlinks?done=cleared")
-        assert page.locator("tbody tr").count() == 1
+        # Cleared, it stays in the list while its escalation is open.
+        cleared = page.locator("tbody tr", has=page.locator(f"a[href='/ops/unlinks/{first}']"))
+        assert "Preparing" in cleared.inner_text() and "Escalated" in cleared.inner_text()
 
         # Refusing needs a message the seller can read.
         page.goto(f"{site.url}/ops/unlinks/{second}")
@@ -84,7 +90,7 @@ def test_a_reviewer_clears_and_refuses_held_unlinks(site: Site, browser: Any, sh
         page.get_by_label("Message to the seller").fill("Call us from the registered phone.")
         page.get_by_role("button", name="Refuse the request").click()
         page.wait_for_url(site.url + "/ops/unlinks?done=refused")
-        assert page.locator("#no-unlinks").is_visible()
+        assert page.locator("tbody tr").count() == 1  # the escalated one
     finally:
         ctx.close()
     with site.app.uow(read_only=True) as uow:

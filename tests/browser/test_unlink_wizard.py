@@ -133,6 +133,8 @@ def test_the_checklist_actions_tax_summary_archive_and_escalation(
     assert page.locator("#archive-progress").is_visible()
     assert site.tick().archives == 1
     page.locator("#archive-ready").wait_for()  # HTMX polls the progress
+    page.goto(url)
+    assert page.locator("#check-archive .badge").inner_text() == "Done"
     axe(page)
     with page.expect_download() as got:
         page.get_by_role("link", name="Download the archive (zip)").click()

@@ -33,6 +33,7 @@ QUEUE_LIMIT = 200
 class Reviewed:
     view: UnlinkView
     shop: ShopView
+    escalations: tuple[dict[str, Any], ...] = ()  # UNL-9: what the seller sent, oldest first
 
 
 def _queue(uow: UnitOfWork, who: Principal, now: datetime) -> list[Reviewed]:
@@ -42,8 +43,9 @@ def _queue(uow: UnitOfWork, who: Principal, now: datetime) -> list[Reviewed]:
 
 
 def _one(uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str) -> Reviewed:
-    view = unlinks.get_unlink(uow, who, now, unlink_id)
-    return Reviewed(view, load_shop(uow, who, now, view.shop_id))
+    view = unlinks.get_unlink(uow, who, now, unlink_id)  # the readers' check
+    sent = tuple(uow.unlinks.escalations(unlink_id))
+    return Reviewed(view, load_shop(uow, who, now, view.shop_id), sent)
 
 
 def _labels() -> dict[str, Any]:
