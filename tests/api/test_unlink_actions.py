@@ -371,6 +371,13 @@ def test_unl7_after_unlinking_no_action_runs_nor_a_cancel(
         assert r.status_code == 409 and r.json()["code"] == "unlink_not_active", name
     late = api.c.post(f"/v1/unlinks/{s.id}/cancel", headers=s.owner)
     assert late.status_code == 409
+    # UNL-7: returns of earlier orders are still taken; new orders are not.
+    got = api.events(
+        ev("ret1", "after_sales.opened", "2026-06-30T08:00:00Z", case_id="r1", order_id="o2"),
+        order("new1", "o10", "fay@example.com", at="2026-06-30T08:00:00Z"),
+    )
+    assert got["accepted"] == 1
+    assert [r["reason"] for r in got["rejected"]] == ["shop_closed_for_orders"]
     # Nothing blocks: the full refund was applied for at the date (REF-1).
     refund_id = s.get()["refund_id"]
     assert refund_id is not None
