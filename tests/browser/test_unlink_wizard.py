@@ -1,7 +1,9 @@
-"""The unlink wizard in the browser (issue 12, UNL-1..8): a seller starts an unlink
+"""The unlink wizard in the browser (issue 12, UNL-1..9): a seller starts an unlink
 (the page asks for the second factor again when it is too old), works through the
-six-area checklist with its buttons, the sandbox clock moves past the closure
-notice's period, and the seller confirms with the authenticator's code."""
+six-area checklist with its buttons (the tax summary, the archive built by the worker,
+the closure notice, the agreement), the sandbox clock moves past the closure notice's
+period, and the seller confirms with the authenticator's code; a stuck request is
+escalated and cancelled; the pages in Chinese; another seller's shop is the 404 page."""
 
 from __future__ import annotations
 
@@ -36,6 +38,10 @@ def test_the_unlink_wizard_from_start_to_confirmation(
 ) -> None:
     site.seller("s1")
     site.shop("shop1", "s1", paid="1000.00")
+    # An order finished long ago: past its after-sales period and the waiting period,
+    # but there are sales to summarise and data to archive (UNL-2, UNL-4).
+    long_ago = (site.now() - timedelta(days=120)).isoformat()
+    site.events(placed("o1", "o1", long_ago), ev("d1", "order.delivered", long_ago, order_id="o1"))
     email = site.user("s1", "owner@s1.example")
     page = context.new_page()
     sign_in(page, site, email, code=site.code(email))
@@ -59,6 +65,26 @@ def test_the_unlink_wizard_from_start_to_confirmation(
     assert "You can confirm once every area is done" in main.inner_text()
     axe(page)
     snap(page, shots, "checklist-start")
+
+    # UNL-2: the tax summary, produced by its button.
+    assert page.locator("#check-tax_summary .badge").inner_text() == "To do"
+    page.get_by_role("button", name="Produce the tax summary").click()
+    page.wait_for_url(url + "?done=tax-summary")
+    assert page.locator("#check-tax_summary .badge").inner_text() == "Done"
+    # UNL-4: the archive (anonymised), built by the worker, then ready to download.
+    page.locator("#archive").get_by_label("Anonymise the customers").check()
+    page.locator("#archive").get_by_role("button", name="Prepare the data archive").click()
+    page.wait_for_url(url + "?done=archive")
+    assert page.locator("#archive-progress").is_visible()
+    assert site.tick().archives == 1
+    page.locator("#archive-ready").wait_for()  # HTMX polls the progress
+    page.goto(url)
+    assert page.locator("#check-archive .badge").inner_text() == "Done"
+    axe(page)
+    with page.expect_download() as got:
+        page.get_by_role("link", name="Download the archive (zip)").click()
+    assert got.value.suggested_filename.endswith(".zip")
+    snap(page, shots, "checklist-actions")
 
     # UNL-6a: the closure notice starts; its 30-day period then blocks.
     page.get_by_role("button", name="Start showing the closure notice").click()
@@ -101,15 +127,9 @@ def test_the_unlink_wizard_from_start_to_confirmation(
     axe(page)
 
 
-def test_the_checklist_actions_tax_summary_archive_and_escalation(
-    site: Site, context: Any, shots: Path
-) -> None:
+def test_a_stuck_request_is_escalated_then_cancelled(site: Site, context: Any, shots: Path) -> None:
     site.seller("s1")
     site.shop("shop1", "s1", paid="1000.00")
-    # An order finished long ago: past its after-sales period and the waiting period,
-    # but there are sales to summarise and data to archive (UNL-2, UNL-4).
-    long_ago = (site.now() - timedelta(days=120)).isoformat()
-    site.events(placed("o1", "o1", long_ago), ev("d1", "order.delivered", long_ago, order_id="o1"))
     email = site.user("s1", "owner@s1.example")
     page = context.new_page()
     sign_in(page, site, email, code=site.code(email))
@@ -121,31 +141,18 @@ def test_the_checklist_actions_tax_summary_archive_and_escalation(
     page.wait_for_url(f"{site.url}/seller/unlinks/*")
     url = str(page.url)
 
-    # UNL-2: the tax summary, produced by its button.
-    assert page.locator("#check-tax_summary .badge").inner_text() == "To do"
-    page.get_by_role("button", name="Produce the tax summary").click()
-    page.wait_for_url(url + "?done=tax-summary")
-    assert page.locator("#check-tax_summary .badge").inner_text() == "Done"
-    # UNL-4: the archive (anonymised), built by the worker, then ready to download.
-    page.locator("#archive").get_by_label("Anonymise the customers").check()
-    page.locator("#archive").get_by_role("button", name="Prepare the data archive").click()
-    page.wait_for_url(url + "?done=archive")
-    assert page.locator("#archive-progress").is_visible()
-    assert site.tick().archives == 1
-    page.locator("#archive-ready").wait_for()  # HTMX polls the progress
-    page.goto(url)
-    assert page.locator("#check-archive .badge").inner_text() == "Done"
-    axe(page)
-    with page.expect_download() as got:
-        page.get_by_role("link", name="Download the archive (zip)").click()
-    assert got.value.suggested_filename.endswith(".zip")
-    snap(page, shots, "checklist-actions")
-
     # UNL-9: escalated to platform support with a message.
     page.get_by_label("What is stuck").fill("The archive check stays open.")
     page.get_by_role("button", name="Escalate to platform support").click()
     page.wait_for_url(url + "?done=escalated")
     assert "Escalated on" in page.locator("main").inner_text()
+    axe(page)
+    snap(page, shots, "escalated")
+    # Called off before the date: cancelled, no more buttons.
+    page.get_by_role("button", name="Cancel the unlink").click()
+    page.wait_for_url(url + "?done=cancelled")
+    assert page.locator("h1 .badge").inner_text() == "Cancelled"
+    assert page.get_by_role("button", name="Escalate to platform support").count() == 0
 
 
 def test_the_unlink_pages_in_chinese_and_another_sellers_request_is_404(
