@@ -102,7 +102,7 @@ def test_another_sellers_shop_is_the_404_page(site: Site, context: Any, shots: P
     sign_in(page, site, email, code=site.code(email))
     page.wait_for_url(site.url + "/seller/shops")
     assert page.locator("a[href='/seller/shops/shop2/deposit']").count() == 0
-    for path in ("/seller/shops/shop2/deposit", "/seller/shops/shop2/refund"):
+    for path in ("/seller/shops/shop2/deposit", "/seller/shops/shop2/refund", "/seller/nothing"):
         response = page.goto(site.url + path)
         assert response is not None and response.status == 404
         assert page.locator("h1").inner_text() == "Page not found"

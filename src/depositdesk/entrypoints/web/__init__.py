@@ -14,6 +14,7 @@ from depositdesk.entrypoints.web import (
     console,
     console_unlinks,
     enforcement_board,
+    fallback,
     seller,
     unlink_pages,
 )
@@ -29,5 +30,6 @@ def install(api: FastAPI) -> None:
         console_unlinks,
         enforcement_board,
         audit_pages,
+        fallback,  # last: any other /seller/… or /ops/… address is the 404 page
     ):
         api.include_router(module.router)
