@@ -214,6 +214,8 @@ def test_unl2_unl8_the_whole_unlink_from_start_to_the_deposit_refund(
     receivable = s.check("receivable")
     if receivable["status"] != "ok":
         assert "20.00" in receivable["message"]
+        [topup] = [n for n in api.deposit("shop1")["notices"] if n["kind"] == "topup"]
+        assert "refunded to customers of cancelled orders" in topup["body"]
         assert api.pay_in("shop1", "20.00").status_code == 201
     assert s.check("receivable")["status"] == "ok"
     # UNL-4: the archive is queued, built by the worker, and the check clears.

@@ -25,6 +25,7 @@ class CauseKind(StrEnum):
     PAY_IN = "pay_in"  # DEP-4
     VIOLATION_RETURNED = "violation_returned"  # DEP-9: a deduction given back
     OFFSET = "offset"  # DEP-7: taken from sales proceeds
+    ORDERS_REFUNDED = "orders_refunded"  # UNL-3: customers refunded beyond the proceeds
 
 
 @dataclass(frozen=True, slots=True)

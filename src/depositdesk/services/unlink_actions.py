@@ -41,6 +41,7 @@ from typing import Any
 from depositdesk.domain.archives import Archive
 from depositdesk.domain.errors import Conflict, Refused, ValidationProblem
 from depositdesk.domain.events import Event
+from depositdesk.domain.funding import Cause, CauseKind
 from depositdesk.domain.gateway_messages import PayoutInstruction, PayoutReceipt
 from depositdesk.domain.ids import new_ordered_id
 from depositdesk.domain.ledger import order_refund_entry, proceeds_withdrawal_entry
@@ -59,7 +60,7 @@ from depositdesk.domain.unlinks import (
 )
 from depositdesk.services import archives, audit
 from depositdesk.services.access import Principal, require_shop_role, require_step_up
-from depositdesk.services.funding import position
+from depositdesk.services.funding import position, review_funding
 from depositdesk.services.money_moves import replay, request_hash
 from depositdesk.services.ports.uow import UnitOfWork
 from depositdesk.services.shop_view import ShopView, load_shop
@@ -202,6 +203,10 @@ def cancel_unfulfillable(
             uow.unlinks.add_customer_notice(unlink.id, "cancel", order_id, None, now, None)
     ids = [o[0] for o in open_orders]
     uow.unlinks.cancel_orders(unlink.shop_id, ids, now)
+    if owed.is_positive():
+        # DEP-5 with DEP-8: what the proceeds could not cover the seller owes; a
+        # top-up notice says so (and opens a case like any other shortfall).
+        review_funding(uow, view, now, Cause(CauseKind.ORDERS_REFUNDED, after=owed, ref=unlink.id))
     result: dict[str, Any] = {
         "cancelled": ids[:100],
         "count": len(ids),
