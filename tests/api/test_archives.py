@@ -316,3 +316,24 @@ def test_starting_an_archive_is_audited(
     actions = [(i["action"], i["target"]) for i in r.json()["items"]]
     assert ("archives.start_archive", "shop:shop1") in actions, actions
     assert ("archive.ready", f"archive:{archive_id}") in actions, actions
+
+
+def test_a_ready_archive_clears_the_unlink_checklists_archive_check(
+    app: App, api: Api, shop: dict[str, dict[str, str]]
+) -> None:
+    """UNL-6b: the data_archiving area's `archive` check is action_needed for a shop
+    with orders until an archive of it is ready (queued is not enough)."""
+    owner = shop["owner"]
+    unlink_id = _unlink_and_notify(api, owner)
+
+    def archive_check() -> dict[str, Any]:
+        r = api.c.get(f"/v1/unlinks/{unlink_id}", headers=owner)
+        assert r.status_code == 200, r.text
+        checks = [c for area in r.json()["checklist"].values() for c in area["checks"]]
+        return next(c for c in checks if c["code"] == "archive")
+
+    assert archive_check()["status"] == "action_needed"
+    archive_id = _start(api, owner, True).json()["id"]
+    assert archive_check()["status"] == "action_needed"
+    _build(app, api, owner, archive_id)
+    assert archive_check()["status"] == "ok"
