@@ -142,3 +142,40 @@ def test_ref1_to_ref8_a_seller_is_refunded_through_the_pages(
     assert page.locator("#arrives").is_visible()  # paid, arriving between two dates
     axe(page)
     snap(page, shots, "refund-paid")
+
+
+def test_ref5_a_reviewer_rejects_with_a_reason_code_and_the_seller_reads_why(
+    site: Site, context: Any, browser: Any, shots: Path
+) -> None:
+    site.seller("s1")
+    site.shop("shop1", "s1", paid="1000.00")
+    site.terminate("shop1")  # no orders: a full refund is eligible at once
+    seller = site.user("s1", "owner@s1.example")
+    reviewer = site.user(None, "reviewer@market.example", role="reviewer")
+    page = context.new_page()
+    sign_in(page, site, seller, code=site.code(seller))
+    page.wait_for_url(site.url + "/seller/shops")
+    page.goto(site.url + "/seller/shops/shop1/refund")
+    page.locator("#reason").fill("closing")
+    page.locator("#apply button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/seller/refunds/ref_[0-9a-f]{20}$"))
+    refund_url = page.url
+
+    console = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        ops = console.new_page()
+        sign_in(ops, site, reviewer, code=site.code(reviewer))
+        ops.wait_for_url(site.url + "/ops/reviews")
+        ops.locator("#queue a").click()
+        ops.locator("#reason_code").select_option("proof_invalid")
+        ops.locator("#reject button[type=submit]").click()
+        ops.wait_for_load_state()
+        assert "Rejected" in ops.locator("#status").inner_text()
+    finally:
+        console.close()
+
+    page.goto(refund_url)
+    assert "Rejected" in page.locator("#status").inner_text()
+    assert "Upload a clear PDF, PNG or JPEG" in page.locator("ol.timeline").inner_text()
+    axe(page)
+    snap(page, shots, "refund-rejected")
