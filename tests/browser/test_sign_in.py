@@ -163,3 +163,12 @@ def test_a_user_without_a_second_factor_enrols_with_the_qr_code(
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, site, email, code=site.code(email))
     page.wait_for_url(site.url + "/seller/shops")
+
+
+def test_the_cookie_is_secure_when_the_page_is_served_over_https(site: Site) -> None:
+    """Over http (the tests' server) the cookie cannot be Secure; behind https it is."""
+    with TestClient(create_app(site.app), base_url="https://pages.example") as client:
+        answer = client.get("/")
+    cookie = answer.headers["set-cookie"]
+    assert answer.status_code == 200
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
