@@ -130,11 +130,10 @@ def _check(
 
 
 def _choice(kind: str | None, category: str | None, what_if: str | None) -> tuple[str, str, str]:
-    return (
-        kind if kind in ("full", "difference") else "full",
-        (category or "")[:40],
-        "stop" if what_if == "stop" else "",
-    )
+    """The form's choice; a category and its what-if only count for a difference."""
+    if kind != "difference":
+        return "full", "", ""
+    return "difference", (category or "")[:40], "stop" if what_if == "stop" else ""
 
 
 @router.get("/seller/shops/{shop_id}/refund", response_class=Response)
