@@ -146,6 +146,7 @@ def test_a_stuck_request_is_escalated_then_cancelled(site: Site, context: Any, s
     page.get_by_role("button", name="Escalate to platform support").click()
     page.wait_for_url(url + "?done=escalated")
     assert "Escalated on" in page.locator("main").inner_text()
+    assert "Sent to platform support" in page.locator("#unlink-done").inner_text()
     axe(page)
     snap(page, shots, "escalated")
     # Called off before the date: cancelled, no more buttons.
