@@ -113,7 +113,7 @@ def test_another_sellers_shop_is_the_404_page(site: Site, context: Any, shots: P
     assert response is not None and response.status == 200
 
 
-def test_the_demo_sign_in_link_works_in_sandbox_mode_only(
+def test_the_demo_sign_in_link_works_in_sandbox_mode_only_and_https_cookies_are_secure(
     site: Site, context: Any, shots: Path, tmp_path: Path
 ) -> None:
     site.seller("s1")
@@ -126,6 +126,7 @@ def test_the_demo_sign_in_link_works_in_sandbox_mode_only(
     page.goto(link)
     page.wait_for_url(site.url + "/seller/shops")
     assert page.get_by_role("link", name="SHOP1 Store", exact=True).is_visible()
+    snap(page, shots, "sandbox-link")
 
     # The same link against an app that is not a sandbox: the 404 page.
     settings = Settings(
@@ -135,9 +136,12 @@ def test_the_demo_sign_in_link_works_in_sandbox_mode_only(
     )
     live = build(settings)
     upgrade(live.engine)
-    with TestClient(create_app(live)) as client:
+    with TestClient(create_app(live), base_url="https://pages.example") as client:
         refused = client.get(link.replace(site.url, ""), follow_redirects=False)
     assert refused.status_code == 404 and "dd_page" not in refused.text
+    # Served over https, the pages' cookie is Secure (over the tests' http it cannot be).
+    cookie = refused.headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     live.engine.dispose()
 
 
@@ -163,12 +167,3 @@ def test_a_user_without_a_second_factor_enrols_with_the_qr_code(
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, site, email, code=site.code(email))
     page.wait_for_url(site.url + "/seller/shops")
-
-
-def test_the_cookie_is_secure_when_the_page_is_served_over_https(site: Site) -> None:
-    """Over http (the tests' server) the cookie cannot be Secure; behind https it is."""
-    with TestClient(create_app(site.app), base_url="https://pages.example") as client:
-        answer = client.get("/")
-    cookie = answer.headers["set-cookie"]
-    assert answer.status_code == 200
-    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
