@@ -188,12 +188,13 @@ def _tokens(application: App) -> list[tuple[str, str, str]]:
     return rows
 
 
-# Users of the pages (issue 12): a Falcon owner (refunds at every stage) and a
-# reviewer of the console; `depositdesk demo` prints a one-click sign-in link for each
-# (sandbox only). They can also sign in at / with this password.
+# Users of the pages (issue 12): a Falcon owner (refunds at every stage), a Gull
+# owner (unlinks) and a reviewer of the console; `depositdesk demo` prints a one-click
+# sign-in link for each (sandbox only). They can also sign in at / with this password.
 DEMO_PASSWORD = "falcon-harbour-lantern-2026"
 USERS = (  # (seller or None for a platform user, role, email)
     ("demo-falcon", "owner", "owner@falcon.example"),
+    ("demo-gull", "owner", "owner@gull.example"),  # the unlink wizard (gull-uk-01)
     (None, "reviewer", "reviewer@depositdesk.example"),
 )
 
