@@ -16,7 +16,7 @@ from depositdesk.domain.security_signals import SecuritySignal, SignalKind
 from depositdesk.services import unlinks
 from depositdesk.services.access import Principal, Role
 from depositdesk.services.usecase import run
-from tests.browser.conftest import Site, axe, sign_in, snap
+from tests.browser.conftest import PHONE, Site, axe, sign_in, snap
 
 WIDE = {"width": 1280, "height": 900}
 
@@ -148,5 +148,14 @@ def test_the_enforcement_board_and_the_audit_log(site: Site, browser: Any, shots
         assert page.locator("#chain-ok").is_visible()
         axe(page)
         snap(page, shots, "audit-verify")
+        # In Chinese, at phone width.
+        page.set_viewport_size(PHONE)
+        page.goto(site.url + "/ops/enforcement?lang=zh")
+        assert page.get_by_role("heading", name="正式警告").count() == 1
+        axe(page)
+        snap(page, shots, "enforcement-zh-phone")
+        page.goto(site.url + "/ops/audit?shop_id=shop1")
+        assert page.locator("h1").inner_text() == "审计日志"
+        axe(page)
     finally:
         ctx.close()
