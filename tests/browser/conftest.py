@@ -287,6 +287,13 @@ def axe(page: Any) -> None:
     assert not bad, f"axe on {page.url}:\n" + "\n".join(bad)
 
 
+def fits(page: Any) -> None:
+    """Usable at the viewport's width (375 px for the seller's pages): no sideways scroll."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.viewport_size["width"]
+    assert width <= viewport, f"{page.url} is {width} px wide at {viewport} px"
+
+
 def sign_in(page: Any, site: Site, email: str, *, code: str | None = None) -> None:
     """Fill in the sign-in form: the one on the page when it is the sign-in page
     (after a redirect, it carries where to go next), else the one at `/`."""

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pypdf import PdfWriter
 
-from tests.browser.conftest import PHONE, Site, axe, sign_in, snap
+from tests.browser.conftest import PHONE, Site, axe, fits, sign_in, snap
 from tests.builders import ev, placed
 
 TEXTS = {
@@ -66,6 +66,7 @@ def test_ref1_to_ref8_a_seller_is_refunded_through_the_pages(
     assert "£1,000.00" in page.locator("#held").inner_text()
     assert page.locator(".chart svg").count() == 1  # held vs required, drawn on the server
     axe(page)
+    fits(page)
     snap(page, shots, "deposit")
 
     # REF-3: blocked, in plain words, with the order and the date it clears.
@@ -83,6 +84,7 @@ def test_ref1_to_ref8_a_seller_is_refunded_through_the_pages(
     page.locator("#eligibility [data-code=category_active]").wait_for(state="detached")
     assert page.locator("#eligibility [data-code=after_sales_period]").is_visible()
     axe(page)
+    fits(page)
     snap(page, shots, "refund-blocked")
 
     # The sandbox clock moves past the after-sales period (the session ends with it).
@@ -104,6 +106,7 @@ def test_ref1_to_ref8_a_seller_is_refunded_through_the_pages(
     proof = page.request.get(site.url + href)
     assert proof.status == 200 and proof.body().startswith(b"%PDF")  # the seller's own file
     axe(page)
+    fits(page)
     snap(page, shots, "refund-submitted")
 
     # REF-5: a reviewer approves in the console, after the eligibility re-check.
@@ -117,11 +120,13 @@ def test_ref1_to_ref8_a_seller_is_refunded_through_the_pages(
         row = ops.locator("#queue tbody tr")
         assert row.count() == 1 and row.locator(".badge.on_time").is_visible()
         axe(ops)
+        fits(ops)
         snap(ops, shots, "review-queue")
         row.locator("a").click()
         assert ops.locator("#recheck.ok").is_visible()
         assert ops.get_by_role("link", name="closure-letter.pdf").is_visible()
         axe(ops)
+        fits(ops)
         ops.locator("#approve button[type=submit]").click()
         ops.wait_for_load_state()
         assert "/ops/refunds/" in ops.url and ops.locator("#approve").count() == 0
@@ -141,6 +146,7 @@ def test_ref1_to_ref8_a_seller_is_refunded_through_the_pages(
     assert words["paid"] in page.locator("#status").inner_text()
     assert page.locator("#arrives").is_visible()  # paid, arriving between two dates
     axe(page)
+    fits(page)
     snap(page, shots, "refund-paid")
 
 
@@ -178,4 +184,5 @@ def test_ref5_a_reviewer_rejects_with_a_reason_code_and_the_seller_reads_why(
     assert "Rejected" in page.locator("#status").inner_text()
     assert "Upload a clear PDF, PNG or JPEG" in page.locator("ol.timeline").inner_text()
     axe(page)
+    fits(page)
     snap(page, shots, "refund-rejected")

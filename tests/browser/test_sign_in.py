@@ -15,7 +15,7 @@ from depositdesk.bootstrap import build
 from depositdesk.entrypoints.api.app import create_app
 from depositdesk.entrypoints.web.auth import sandbox_link
 from depositdesk.settings import Settings
-from tests.browser.conftest import PHONE, Site, axe, sign_in, snap
+from tests.browser.conftest import PHONE, Site, axe, fits, sign_in, snap
 
 
 def test_a_seller_signs_in_with_totp_sees_the_shops_and_signs_out(
@@ -28,6 +28,7 @@ def test_a_seller_signs_in_with_totp_sees_the_shops_and_signs_out(
     page.goto(site.url + "/seller/shops")
     assert page.url.startswith(site.url + "/?next=")  # no session: to sign-in first
     axe(page)
+    fits(page)
     snap(page, shots, "sign-in")
 
     sign_in(page, site, email, code="000000")
@@ -42,6 +43,7 @@ def test_a_seller_signs_in_with_totp_sees_the_shops_and_signs_out(
     [cookie] = [c for c in context.cookies() if c["name"] == "dd_page"]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
     axe(page)
+    fits(page)
     snap(page, shots, "shops")
 
     page.get_by_role("link", name="简体中文").click()  # the switch, remembered for the user
@@ -81,6 +83,7 @@ def test_a_form_post_without_the_csrf_token_is_refused_with_the_403_page(
     assert page.locator("h1").inner_text() == "Not allowed"
     assert not [c for c in context.cookies() if c["name"] == "dd_page" and "dds_" in c["value"]]
     axe(page)
+    fits(page)
     snap(page, shots, "csrf-refused")
 
     # Signed in, a post from elsewhere (no token, or a wrong one) changes nothing.
@@ -107,6 +110,7 @@ def test_another_sellers_shop_is_the_404_page(site: Site, context: Any, shots: P
         assert response is not None and response.status == 404
         assert page.locator("h1").inner_text() == "Page not found"
     axe(page)
+    fits(page)
     snap(page, shots, "not-found")
     # The seller's own shop is there.
     response = page.goto(site.url + "/seller/shops/shop1/deposit")
@@ -157,6 +161,7 @@ def test_a_user_without_a_second_factor_enrols_with_the_qr_code(
     assert page.locator("figure.qr svg").is_visible()  # the otpauth:// URI as a QR code
     secret = page.locator("#totp-secret").inner_text()
     axe(page)
+    fits(page)
     snap(page, shots, "totp-qr")
     site.advance(timedelta(seconds=31))
     page.locator("#code").fill(pyotp.TOTP(secret).at(site.now()))
