@@ -337,3 +337,30 @@ def test_a_ready_archive_clears_the_unlink_checklists_archive_check(
     assert archive_check()["status"] == "action_needed"
     _build(app, api, owner, archive_id)
     assert archive_check()["status"] == "ok"
+
+
+def test_a_shop_without_data_gets_files_with_only_their_headers(
+    app: App, api: Api, shop: dict[str, dict[str, str]]
+) -> None:
+    """UNL-4: a kind with no rows is still there, as a CSV header and an empty Parquet
+    file with its columns, and the manifest says 0 rows."""
+    api.shop("quiet", "s1")
+    owner = shop["owner"]
+    r = api.c.post("/v1/shops/quiet/archives", headers=owner, json={"anonymize_customers": True})
+    assert r.status_code == 202, r.text
+    _build(app, api, owner, r.json()["id"])
+    z = _download(api, owner, r.json()["id"])
+    manifest = json.loads(z.read("manifest.json"))
+    by_kind = {k.name: k for k in KINDS}
+    for f in manifest["files"]:
+        kind = by_kind[f["kind"]]
+        expected = 1 if f["kind"] == "listings" else 0  # the shop's one category
+        assert f["rows"] == expected, f["name"]
+        if f["format"] == "csv":
+            lines = z.read(f["name"]).decode().splitlines()
+            assert lines[0] == ",".join(f'"{c}"' for c in kind.column_names), f["name"]
+            assert len(lines) == 1 + expected
+        else:
+            table = pq.read_table(io.BytesIO(z.read(f["name"])))
+            assert table.num_rows == expected
+            assert table.column_names == list(kind.column_names)
