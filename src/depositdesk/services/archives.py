@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 import structlog
 
 from depositdesk.domain.archives import (
@@ -32,15 +31,13 @@ from depositdesk.domain.archives import (
     KINDS,
     Archive,
     ArchiveStatus,
-    personal_details,
     pseudonym,
     pseudonym_key,
-    scrub,
 )
 from depositdesk.domain.clock import rfc3339
-from depositdesk.domain.errors import NotFound, Refused, ValidationProblem
+from depositdesk.domain.errors import NotFound, Refused
 from depositdesk.domain.ids import new_ordered_id
-from depositdesk.domain.money import Money
+from depositdesk.services import archive_shapes as shape
 from depositdesk.services import audit
 from depositdesk.services.access import Principal, Role, require_shop_role
 from depositdesk.services.money_moves import replay, request_hash
@@ -282,20 +279,19 @@ def _build(
         done += 1
         beat(min(99, int(100 * done / len(KINDS))))
 
-    put("orders", _orders(rows.orders(shop_id), customer if anonymous else None))
-    put(
-        "sales_history",
-        _events(rows.events(shop_id, tickets=False), customer if anonymous else None, taxes),
-    )
+    hide = customer if anonymous else None  # None: a plain archive keeps the ids
+    put("orders", shape.orders(rows.orders(shop_id), hide))
+    put("sales_history", shape.events(rows.events(shop_id, tickets=False), hide, taxes))
     put("ledger_entries", rows.ledger(shop_id))
     put("listings", rows.listings(shop_id))
     put(
-        "customers", _customers(rows.customers(shop_id, details=not anonymous), customer, anonymous)
+        "customers",
+        shape.customers(rows.customers(shop_id, details=not anonymous), customer, anonymous),
     )
-    put("tickets", _tickets(rows.events(shop_id, tickets=True), customer if anonymous else None))
-    put("customer_messages", _messages(rows.customer_messages(shop_id), customer, anonymous))
+    put("tickets", shape.tickets(rows.events(shop_id, tickets=True), hide))
+    put("customer_messages", shape.messages(rows.customer_messages(shop_id), customer, anonymous))
     put("notices", rows.notices(shop_id))
-    put("tax_summary", _tax_summary(rows.sales_by_month(shop_id), taxes))
+    put("tax_summary", shape.tax_summary(rows.sales_by_month(shop_id), taxes))
     view = load_shop(source, None, now(), shop_id)
     return {
         "format_version": FORMAT_VERSION,
@@ -312,104 +308,3 @@ def _build(
         if anonymous
         else None,
     }
-
-
-def _orders(batches: Iterable[Batch], customer: Callable[[str], str] | None) -> Iterator[Batch]:
-    if customer is None:
-        yield from batches
-        return
-    for batch in batches:
-        yield [(*r[:5], customer(r[5]) if r[5] is not None else None, *r[6:]) for r in batch]
-
-
-def _json(data: Any) -> str:
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
-
-
-def _events(
-    batches: Iterable[Batch],
-    customer: Callable[[str], str] | None,
-    taxes: dict[tuple[str, str], int],
-) -> Iterator[Batch]:
-    """(event_id, type, occurred_at, received_at, data); anonymised: data scrubbed.
-    The `tax` amounts of order.placed events are summed per month on the way."""
-    for batch in batches:
-        out = []
-        for event_id, type_, occurred, received, data in batch:
-            parsed = None
-            if type_ == "order.placed" and '"tax"' in data:
-                parsed = orjson.loads(data)
-                _add_tax(taxes, occurred, parsed)
-            if customer is not None:
-                data = _json(scrub(parsed if parsed is not None else orjson.loads(data), customer))
-            out.append((event_id, type_, occurred, received, data))
-        yield out
-
-
-def _add_tax(taxes: dict[tuple[str, str], int], occurred: str, data: Any) -> None:
-    currency, tax = data.get("currency"), data.get("tax")
-    if not isinstance(currency, str) or not isinstance(tax, str | int):
-        return
-    try:
-        minor = Money.parse(str(tax), currency, "tax").minor
-    except ValidationProblem:
-        return
-    month = (occurred[:7], currency)
-    taxes[month] = taxes.get(month, 0) + minor
-
-
-def _tickets(batches: Iterable[Batch], customer: Callable[[str], str] | None) -> Iterator[Batch]:
-    for batch in batches:
-        out = []
-        for event_id, type_, occurred, _received, data in batch:
-            parsed = orjson.loads(data)
-            if customer is not None:
-                parsed = scrub(parsed, customer)
-            subject = parsed.get("subject")
-            out.append((event_id, parsed.get("ticket_id"), type_, occurred, subject, _json(parsed)))
-        yield out
-
-
-def _customers(
-    batches: Iterable[Batch], customer: Callable[[str], str], anonymous: bool
-) -> Iterator[Batch]:
-    for batch in batches:
-        out = []
-        for customer_id, currency, orders, spent, first, last, data in batch:
-            details = None
-            if not anonymous and data is not None:
-                found = personal_details(orjson.loads(data))
-                details = _json(found) if found else None
-            who = customer(customer_id) if anonymous else customer_id
-            out.append((who, currency, orders, int(spent or 0), first, last, details))
-        yield out
-
-
-def _messages(
-    batches: Iterable[Batch], customer: Callable[[str], str], anonymous: bool
-) -> Iterator[Batch]:
-    """Anonymised: no address, and a customer (a `notify` message's subject) as its
-    pseudonym; orders and tickets are named by their own ids."""
-    for batch in batches:
-        if not anonymous:
-            yield batch
-            continue
-        yield [
-            (unlink_id, kind, customer(about) if kind == "notify" else about, None, sent_at)
-            for unlink_id, kind, about, _email, sent_at in batch
-        ]
-
-
-def _tax_summary(batches: Iterable[Batch], taxes: dict[tuple[str, str], int]) -> Iterator[Batch]:
-    for batch in batches:
-        yield [
-            (
-                month,
-                currency,
-                orders,
-                int(cancelled or 0),
-                int(sales or 0),
-                taxes.get((month, currency)),
-            )
-            for month, currency, orders, cancelled, sales in batch
-        ]
