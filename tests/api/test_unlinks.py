@@ -366,3 +366,26 @@ def test_unl7_confirm_needs_the_owner_or_an_admin(
     assert get(api, u["id"], auth("auditor"))["id"] == u["id"]
     missing = api.c.get("/v1/unlinks/unl_0123456789abcdef0123", headers=owner)
     assert missing.status_code == 404
+
+
+def test_unl6a_the_waiting_period_runs_from_the_last_order_finished_not_placed(
+    api: Api, owner: dict[str, str]
+) -> None:
+    """UNL-6a: "the waiting period since the last finished order": an order placed on
+    1 February and delivered on 20 February starts the 90 days on 20 February; a later
+    cancellation of another order moves it again."""
+    api.events(
+        placed("e1", "o1", "2026-02-01T10:00:00Z"),
+        placed("e2", "o2", "2026-02-01T11:00:00Z"),
+        ev("e3", "order.delivered", "2026-02-20T10:00:00Z", order_id="o1"),
+    )
+    u = start(api, owner).json()
+    assert checks(u)["open_orders"]["records"] == ["o2"]
+    waiting = checks(u)["waiting_period"]
+    assert waiting["status"] == "blocked"
+    assert waiting["clears_at"] == "2026-05-21T10:00:00Z"  # 20 Feb + 90 days
+    assert "last finished order" in waiting["message"]
+    api.events(ev("e4", "order.cancelled", "2026-02-25T09:00:00Z", order_id="o2"))
+    after = checks(get(api, u["id"], owner))
+    assert after["open_orders"]["status"] == "ok"
+    assert after["waiting_period"]["clears_at"] == "2026-05-26T09:00:00Z"

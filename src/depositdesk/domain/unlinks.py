@@ -161,7 +161,7 @@ class UnlinkFacts:
     creators: RecordSet = EMPTY  # bound creators
     notice_started_at: datetime | None = None
     notice_days: int = 0
-    last_order_at: datetime | None = None
+    last_finished_at: datetime | None = None  # the last order delivered or cancelled
     waiting_days: int = 0
 
 
@@ -291,12 +291,12 @@ _TEXT: dict[str, tuple[str, str]] = {
         "关店公告已展示满公示期。",
     ),
     "waiting_period.ok": (
-        "The waiting period since the last order has passed.",
-        "距最后一笔订单的等待期已满。",
+        "The waiting period since the last finished order has passed.",
+        "距最后一笔订单完成的等待期已满。",
     ),
     "waiting_period.running": (
-        "The waiting period since the last order ends {at} UTC.",
-        "距最后一笔订单的等待期于 {at}（UTC）结束。",
+        "The waiting period since the last finished order ends {at} UTC.",
+        "距最后一笔订单完成的等待期于 {at}（UTC）结束。",
     ),
     "agreement_accepted.ok": (
         "Closure agreement version {x} accepted.",
@@ -442,7 +442,10 @@ def checklist(f: UnlinkFacts) -> Checklist:
             )
         else:
             put(check(C.CLOSURE_NOTICE_PERIOD, ok, "closure_notice_period.ok"))
-    waits = f.last_order_at + timedelta(days=f.waiting_days) if f.last_order_at else None
+    # UNL-6a: the waiting period runs from the last order *finished* (an open order
+    # blocks on its own, as open_orders, until it is delivered or cancelled).
+    last = f.last_finished_at
+    waits = last + timedelta(days=f.waiting_days) if last else None
     if waits is not None and waits > f.now:
         put(
             check(

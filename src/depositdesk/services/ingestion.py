@@ -460,6 +460,10 @@ def _project(
         refund_after_events(uow, now, touched)
 
 
+# An order is finished when it is delivered or cancelled (UNL-6a's waiting period).
+FINISHING = frozenset({"order.delivered", "order.cancelled"})
+
+
 def _project_orders(
     uow: UnitOfWork, evts: list[Event], shops: dict[str, Shop], book: PolicyBook
 ) -> None:
@@ -469,6 +473,7 @@ def _project_orders(
     # stored is set-based, in the database (projection.merge_orders).
     states: dict[OrderKey, OrderState] = {}
     latest: dict[tuple[str, str], datetime] = {}
+    finished: dict[str, datetime] = {}  # UNL-6a: a shop's last order finished
     for e in evts:
         key = (e.shop_id, e.data["order_id"])
         order = states.get(key)
@@ -479,6 +484,8 @@ def _project_orders(
             ck = (e.shop_id, e.data["category"])
             if ck not in latest or latest[ck] < e.occurred_at:
                 latest[ck] = e.occurred_at
+        elif e.type in FINISHING and finished.get(e.shop_id, e.occurred_at) <= e.occurred_at:
+            finished[e.shop_id] = e.occurred_at
 
     def after_sales(shop_id: str, order: OrderState) -> datetime | None:
         period = None
@@ -495,6 +502,7 @@ def _project_orders(
         staged.append((shop_id, order))
     uow.projection.merge_orders(staged, after_sales)
     uow.projection.bump_category_orders(latest)
+    uow.projection.bump_finished(finished)
 
 
 def _project_records(uow: UnitOfWork, evts: list[Event]) -> list[Event]:

@@ -125,7 +125,7 @@ def _facts(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> Un
         creators=uow.unlinks.active_toggles(shop_id, ToggleKind.CREATOR),
         notice_started_at=uow.unlinks.notice_started(shop_id),
         notice_days=view.pack.closure_notice_days,
-        last_order_at=last_order,
+        last_finished_at=uow.unlinks.last_finished_at(shop_id),
         waiting_days=view.pack.closure_waiting_days,
     )
 

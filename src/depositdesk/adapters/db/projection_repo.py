@@ -36,7 +36,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from depositdesk.adapters.db.bulk import by_size, compiled_many, in_keys, in_params
-from depositdesk.adapters.db.tables import category_orders, orders, shop_records, shop_toggles
+from depositdesk.adapters.db.tables import (
+    category_orders,
+    orders,
+    shop_order_activity,
+    shop_records,
+    shop_toggles,
+)
 from depositdesk.domain.eligibility import (
     DIFFERENCE_RECORD_KINDS,
     RECORD_BLOCKERS,
@@ -252,6 +258,20 @@ class ProjectionRepository:
         self.conn.execute(
             stmt,
             [{"shop_id": s, "category": c, "last_order_at": at} for (s, c), at in latest.items()],
+        )
+
+    def bump_finished(self, latest: dict[str, datetime]) -> None:
+        if not latest:
+            return
+        stmt = self._insert(shop_order_activity)
+        last = shop_order_activity.c.last_finished_at
+        greatest = func.greatest if self.postgres else func.max
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["shop_id"],
+            set_={"last_finished_at": greatest(last, stmt.excluded.last_finished_at)},
+        )
+        self.conn.execute(
+            stmt, [{"shop_id": s, "last_finished_at": at} for s, at in latest.items()]
         )
 
     # -- records and toggles ---------------------------------------------------

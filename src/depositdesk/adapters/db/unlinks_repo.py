@@ -18,6 +18,7 @@ from depositdesk.adapters.db.tables import (
     customer_notices,
     events,
     orders,
+    shop_order_activity,
     shop_toggles,
     unlink_actions,
     unlink_escalations,
@@ -105,6 +106,14 @@ class UnlinkRepository:
         """The latest order placed in any category (one row per category)."""
         q = select(func.max(category_orders.c.last_order_at)).where(
             category_orders.c.shop_id == shop_id
+        )
+        value: datetime | None = self.conn.execute(q).scalar_one_or_none()
+        return value
+
+    def last_finished_at(self, shop_id: str) -> datetime | None:
+        """UNL-6a: when the shop's last order was delivered or cancelled."""
+        q = select(shop_order_activity.c.last_finished_at).where(
+            shop_order_activity.c.shop_id == shop_id
         )
         value: datetime | None = self.conn.execute(q).scalar_one_or_none()
         return value
