@@ -9,6 +9,7 @@ from typing import Any
 
 import pyotp
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from depositdesk.adapters.db.engine import upgrade
 from depositdesk.bootstrap import build
@@ -94,6 +95,11 @@ def test_a_form_post_without_the_csrf_token_is_refused_with_the_403_page(
         assert refused.status == 403
     page.goto(site.url + "/seller/shops")
     assert page.url == site.url + "/seller/shops"  # still signed in: the logout was refused
+    with site.app.engine.connect() as conn:  # AUD-1: each refusal is in the audit log
+        refusals = conn.execute(
+            text("SELECT actor FROM audit_log WHERE action = 'access.refused'")
+        ).all()
+    assert len(refusals) == 3 and refusals[0][0] == "anonymous"
 
 
 def test_another_sellers_shop_is_the_404_page(site: Site, context: Any, shots: Path) -> None:

@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from depositdesk.bootstrap import App
 from depositdesk.domain.errors import DomainError
+from depositdesk.entrypoints.api.problems import _audit_refusal as audit_refusal
 from depositdesk.entrypoints.web import cookies, i18n, preferences
 from depositdesk.entrypoints.web.i18n import gettext as _
 from depositdesk.services.access import Principal, Role
@@ -115,6 +116,7 @@ def page_of(request: Request, *, who: bool = True) -> Page:
     page = Page(request, application, cookie, lang, now)
     if who and cookie.session:
         page.who = read(application, authenticate, cookie.session, now)
+        request.state.who = page.who  # a refusal is audited with its caller (AUD-1)
         if asked and page.who is not None and page.who.user_id is not None:
             # The switch is remembered for the user, on every browser (not only this one).
             preferences.remember_language(application, page.who.user_id, lang)
@@ -184,6 +186,7 @@ class PageRoute(APIRoute):
             except SignInRequired:
                 return _sign_in_redirect(request)
             except CsrfRefused:
+                await audit_refusal(request, 403, "csrf_refused")
                 return error_page(
                     request,
                     403,
@@ -195,6 +198,8 @@ class PageRoute(APIRoute):
             except DomainError as exc:
                 if exc.status == 401:
                     return _sign_in_redirect(request)
+                if exc.status == 403:  # AUD-1: a refused call is recorded, as in the API
+                    await audit_refusal(request, 403, exc.code)
                 return error_page(request, exc.status, exc.detail)
             except (HTTPException, StarletteHTTPException) as exc:
                 return error_page(request, exc.status_code, str(exc.detail))
