@@ -62,7 +62,8 @@ from depositdesk.services import archives, audit
 from depositdesk.services.access import Principal, require_shop_role, require_step_up
 from depositdesk.services.funding import position, review_funding
 from depositdesk.services.money_moves import replay, request_hash
-from depositdesk.services.ports.uow import UnitOfWork
+from depositdesk.services.ports.gateways import PayoutGateway
+from depositdesk.services.ports.uow import Context, UnitOfWork
 from depositdesk.services.shop_view import ShopView, load_shop
 from depositdesk.services.unlinks import (
     REQUESTERS,
@@ -71,6 +72,7 @@ from depositdesk.services.unlinks import (
     load_unlink,
     view_of,
 )
+from depositdesk.services.usecase import run
 
 MAX_DISCOUNT = 64
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
@@ -515,6 +517,32 @@ def run_action(
         uow.idempotency.put(scope, idempotency_key, fingerprint, outcome, now)
     unlink = uow.unlinks.get(unlink_id) or unlink  # as the action left it (held, say)
     return ActionAnswer(outcome, view_of(uow, view, unlink, now), send, tax)
+
+
+def act(
+    ctx: Context,
+    payouts: PayoutGateway,
+    who: Principal,
+    now: datetime,
+    unlink_id: str,
+    action: str,
+    **inputs: Any,
+) -> ActionAnswer:
+    """Run an action as the API and the pages do: `run_action` in one transaction; for
+    withdraw-proceeds the payout is then sent outside any transaction and its answer
+    recorded in a second one. The gateway pays a payout key at most once, so a retry
+    after a crash between the two sends the same instruction and pays nothing more."""
+    answer = run(ctx, run_action, who, now, unlink_id, action, **inputs)
+    instruction = answer.send
+    if instruction is None:
+        return answer
+    try:
+        receipt, error = payouts.send(instruction), None
+    except Exception as exc:  # recorded on the run (still `sending`): a retry resends it
+        receipt, error = None, f"{type(exc).__name__}: {exc}"[:500]
+    outcome = run(ctx, withdrawal_sent, who, now, unlink_id, instruction.payout_key, receipt, error)
+    # `changed` says whether this call moved money (a resend of an unsent run did not).
+    return ActionAnswer(replace(outcome, changed=answer.outcome.changed), answer.unlink)
 
 
 # -- auto-reply after the cutoff (UNL-6) -------------------------------------------------

@@ -357,33 +357,15 @@ def run_action(
         raise HTTPException(404, _("There is no such page."))
 
     def call(who: Principal) -> object:
-        answer = run(
+        return unlink_actions.act(
             page.app,
-            unlink_actions.run_action,
+            page.app.gateways.payouts,
             who,
             page.now,
             unlink_id,
             action,
             discount_code=discount_code.strip() or None,
         )
-        if answer.send is not None:
-            instruction = answer.send
-            try:
-                receipt = page.app.gateways.payouts.send(instruction)
-                error = None
-            except Exception as exc:  # recorded on the run; a retry sends the same key
-                receipt, error = None, f"{type(exc).__name__}: {exc}"[:500]
-            run(
-                page.app,
-                unlink_actions.withdrawal_sent,
-                who,
-                page.now,
-                unlink_id,
-                instruction.payout_key,
-                receipt,
-                error,
-            )
-        return answer
 
     return _act(page, unlink_id, action, call, code=code)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -153,9 +152,9 @@ def run_action(
     ),
     c: Call = Depends(get_caller),
 ) -> Any:
-    answer: ActionAnswer = run(
+    answer: ActionAnswer = unlink_actions.act(
         c,
-        unlink_actions.run_action,
+        c.app.gateways.payouts,
         c.who,
         c.now,
         unlink_id,
@@ -164,27 +163,6 @@ def run_action(
         anonymize_customers=body.anonymize_customers if body else None,
         idempotency_key=idempotency_key,
     )
-    if answer.send is not None:
-        # Outside any transaction: the gateway pays a payout key at most once, so a
-        # retry after a crash here sends the same instruction and pays nothing more.
-        instruction = answer.send
-        try:
-            receipt = c.app.gateways.payouts.send(instruction)
-            error = None
-        except Exception as exc:
-            receipt, error = None, f"{type(exc).__name__}: {exc}"[:500]
-        outcome = run(
-            c,
-            unlink_actions.withdrawal_sent,
-            c.who,
-            c.now,
-            unlink_id,
-            instruction.payout_key,
-            receipt,
-            error,
-        )
-        # `changed` says whether this call moved money (a resend of an unsent run did not).
-        answer = ActionAnswer(replace(outcome, changed=answer.outcome.changed), answer.unlink)
     wants_csv = format == "csv" or (
         format is None and "text/csv" in request.headers.get("accept", "")
     )
