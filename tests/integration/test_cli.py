@@ -181,3 +181,40 @@ def test_serve_refuses_more_connections_than_postgres_accepts(
     assert runner.invoke(app, ["serve", "--workers", "2"]).exit_code == 0
     # With PostgreSQL `depositdesk worker` runs beside the API, not inside it.
     assert [o["workers"] for o in served] == [2] and workers_started == []
+
+
+def test_user_create_adds_a_console_user_who_signs_in(env: Path) -> None:
+    """Issue 12 / UNL-1: the marketplace's reviewers sign in to the console; an operator
+    adds them with `depositdesk user create`, the password read from standard input."""
+    from fastapi.testclient import TestClient
+
+    from depositdesk.bootstrap import build
+    from depositdesk.entrypoints.api.app import create_app
+    from depositdesk.settings import Settings
+
+    password = "copper kettle under a quiet harbour"
+    cmd = ["user", "create", "--email", "Rita@Market.example", "--role", "reviewer"]
+    made = runner.invoke(app, cmd, input=password + "\n")
+    assert made.exit_code == 0, made.output
+    assert "reviewer" in made.stdout and "rita@market.example" in made.stdout
+    again = runner.invoke(app, cmd, input=password + "\n")
+    assert again.exit_code == 1 and "exists already" in again.output
+    weak = runner.invoke(
+        app, ["user", "create", "--email", "w@market.example", "--role", "auditor"], input="x\n"
+    )
+    assert weak.exit_code == 1 and "12 to 128 characters" in weak.output
+    seller_role = runner.invoke(
+        app, ["user", "create", "--email", "o@market.example", "--role", "owner"], input=password
+    )
+    assert seller_role.exit_code == 1 and "role must be one of" in seller_role.output
+    application = build(Settings(database_url=f"sqlite:///{env / 'cli.db'}"))
+    with TestClient(create_app(application)) as client:
+        signed = client.post(
+            "/v1/auth/login", json={"email": "rita@market.example", "password": password}
+        )
+        assert signed.status_code == 200, signed.text
+        assert signed.json()["role"] == "reviewer" and signed.json()["seller_id"] is None
+        queue = client.get(
+            "/v1/review-queue", headers={"Authorization": f"Bearer {signed.json()['token']}"}
+        )
+        assert queue.status_code == 200

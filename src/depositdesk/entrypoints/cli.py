@@ -32,7 +32,7 @@ from depositdesk.domain.policy_impact import PolicyImpact, Tally
 from depositdesk.entrypoints import worker
 from depositdesk.entrypoints.api.schemas.events import RejectionOut
 from depositdesk.entrypoints.api.schemas.policies import PolicyImpactOut
-from depositdesk.services import audit_trail, policies, policy_impact
+from depositdesk.services import audit_trail, policies, policy_impact, users
 from depositdesk.services.access import Principal, Role
 from depositdesk.services.ingestion import decode_lines, ingest
 from depositdesk.services.tokens import create_token, revoke_token
@@ -48,11 +48,15 @@ token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
 policy_app = typer.Typer(help="Policy packs (POL).", no_args_is_help=True)
 events_app = typer.Typer(help="Marketplace events (EVT).", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log (AUD-1).", no_args_is_help=True)
+user_app = typer.Typer(
+    help="People of the marketplace who sign in to the console.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(policy_app, name="policy")
 app.add_typer(events_app, name="events")
 app.add_typer(audit_app, name="audit")
+app.add_typer(user_app, name="user")
 
 out = Console()
 err = Console(stderr=True)
@@ -132,6 +136,36 @@ def token_revoke(
         _fail(exc.detail)
         return
     out.print(f"token {token_id} revoked")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="the person's work address (taken as verified)")],
+    role: Annotated[str, typer.Option(help="reviewer, platform_admin or auditor")],
+) -> None:
+    """Add a marketplace user who signs in to the console at / (sellers' users are added
+    with POST /v1/sellers/{id}/users). The password is read from standard input — typed
+    at a hidden prompt, or piped — never from the command line, where it would stay in
+    the shell's history; it must pass the same strength check as every password."""
+    if sys.stdin.isatty():
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    application = _ready()
+    try:
+        made = run(
+            application,
+            users.create_platform_user,
+            CLI_ADMIN,
+            application.now_refreshed(),
+            email=email,
+            password=password,
+            role=role,
+        )
+    except DomainError as exc:
+        _fail(exc.detail)
+        return
+    out.print(f"user {made.id} ({made.role}) {made.email}: signs in at / (then sets up TOTP)")
 
 
 def _print_problems(exc: PolicyProblems) -> None:
