@@ -164,16 +164,19 @@ def build_due(
         archive = _claim(uow_factory, now())
         if archive is None:
             break
-        writer = store.writer(archive.id)
+        writer: ArchiveWriter | None = None
         try:
+            writer = store.writer(archive.id)  # its working folder (a full disk fails here)
             with read_factory() as source:
                 manifest = _build(uow_factory, source, archive, writer, secret, now)
             files, size, digest = writer.finish(manifest)
         except _TakenOver:
-            writer.discard()
+            if writer is not None:
+                writer.discard()
             continue
         except Exception as exc:
-            writer.discard()
+            if writer is not None:
+                writer.discard()
             log.exception("archive failed", archive_id=archive.id)
             _finish(
                 uow_factory,
