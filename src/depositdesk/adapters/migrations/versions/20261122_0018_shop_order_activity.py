@@ -27,9 +27,7 @@ def upgrade() -> None:
     op.create_table(
         "shop_order_activity",
         sa.Column("shop_id", sa.String(length=64), nullable=False),
-        sa.Column(
-            "last_finished_at", depositdesk.adapters.db.types.UTCDateTime(), nullable=False
-        ),
+        sa.Column("last_finished_at", depositdesk.adapters.db.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("shop_id", name=op.f("pk_shop_order_activity")),
     )
     op.execute(
