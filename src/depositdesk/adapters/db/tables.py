@@ -250,6 +250,9 @@ events = Table(
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("data", Text, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
+    # One shop's events in time order (its archive's sales history, UNL-4) without
+    # reading every shop's.
+    Index("ix_events_shop_time", "shop_id", "occurred_at", "id"),
 )
 
 orders = Table(
