@@ -65,6 +65,9 @@ def test_ref1_to_ref8_a_seller_is_refunded_through_the_pages(
     page.wait_for_url(site.url + "/seller/shops/shop1/deposit")
     assert "£1,000.00" in page.locator("#held").inner_text()
     assert page.locator(".chart svg").count() == 1  # held vs required, drawn on the server
+    # The chart speaks the page's language (its dates written the locale's way).
+    axis = page.locator(".chart svg .axis.x").text_content() or ""
+    assert ("年" in axis) == (lang == "zh"), axis
     axe(page)
     fits(page)
     snap(page, shots, "deposit")

@@ -179,6 +179,12 @@ class PageRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def page_handler(request: Request) -> Response:
+            # The language, set here in the request's own task: FastAPI runs each sync
+            # dependency and the endpoint in a thread with a *copy* of this context, so
+            # a language set inside the page dependency (page_of) would not reach the
+            # endpoint's own words (a chart's labels, a refusal's message).
+            cookie = cookies.read(request, app_of(request).settings.secret_key)
+            i18n.use(_language(request, cookie)[0])
             try:
                 if request.method == "POST":
                     await _check_csrf(request)
