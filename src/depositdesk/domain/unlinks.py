@@ -161,7 +161,7 @@ class UnlinkFacts:
     creators: RecordSet = EMPTY  # bound creators
     notice_started_at: datetime | None = None
     notice_days: int = 0
-    last_finished_at: datetime | None = None  # the last order delivered or cancelled
+    last_finished_at: datetime | None = None  # the last order delivered
     waiting_days: int = 0
 
 
@@ -442,8 +442,9 @@ def checklist(f: UnlinkFacts) -> Checklist:
             )
         else:
             put(check(C.CLOSURE_NOTICE_PERIOD, ok, "closure_notice_period.ok"))
-    # UNL-6a: the waiting period runs from the last order *finished* (an open order
-    # blocks on its own, as open_orders, until it is delivered or cancelled).
+    # UNL-6a: the waiting period runs from the last order *finished* — delivered (an
+    # open order blocks on its own, as open_orders, until it is delivered or cancelled;
+    # a cancelled one leaves nothing for a buyer to claim).
     last = f.last_finished_at
     waits = last + timedelta(days=f.waiting_days) if last else None
     if waits is not None and waits > f.now:

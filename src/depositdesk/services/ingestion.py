@@ -460,8 +460,10 @@ def _project(
         refund_after_events(uow, now, touched)
 
 
-# An order is finished when it is delivered or cancelled (UNL-6a's waiting period).
-FINISHING = frozenset({"order.delivered", "order.cancelled"})
+# UNL-6a's waiting period runs from the last order *delivered*: what a buyer can still
+# claim against. A cancelled order (refunded in full, nothing shipped) leaves nothing
+# to wait for; cancelling the unfulfillable ones is itself a step of unlinking.
+FINISHING = frozenset({"order.delivered"})
 
 
 def _project_orders(

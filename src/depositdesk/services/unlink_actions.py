@@ -205,8 +205,6 @@ def cancel_unfulfillable(
             uow.unlinks.add_customer_notice(unlink.id, "cancel", order_id, None, now, None)
     ids = [o[0] for o in open_orders]
     uow.unlinks.cancel_orders(unlink.shop_id, ids, now)
-    if ids:
-        uow.projection.bump_finished({unlink.shop_id: now})  # UNL-6a: finished orders
     if owed.is_positive():
         # DEP-5 with DEP-8: what the proceeds could not cover the seller owes; a
         # top-up notice says so (and opens a case like any other shortfall).

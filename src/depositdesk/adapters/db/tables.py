@@ -107,8 +107,8 @@ category_orders = Table(
     Column("last_order_at", UTCDateTime, nullable=False),
 )
 
-# UNL-6a: when the shop's last order was finished (delivered or cancelled), kept by
-# ingestion so the waiting period is read in one row, whatever the shop's history.
+# UNL-6a: when the shop's last order was finished (delivered), kept by ingestion so
+# the waiting period is read in one row, whatever the shop's history.
 shop_order_activity = Table(
     "shop_order_activity",
     metadata,

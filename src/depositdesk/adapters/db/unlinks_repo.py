@@ -111,7 +111,7 @@ class UnlinkRepository:
         return value
 
     def last_finished_at(self, shop_id: str) -> datetime | None:
-        """UNL-6a: when the shop's last order was delivered or cancelled."""
+        """UNL-6a: when the shop's last order was delivered."""
         q = select(shop_order_activity.c.last_finished_at).where(
             shop_order_activity.c.shop_id == shop_id
         )

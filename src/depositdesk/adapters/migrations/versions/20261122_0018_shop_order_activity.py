@@ -4,7 +4,7 @@ Revision ID: 20261122_0018
 Revises: 20261122_0017
 Create Date: 2026-11-23 04:00:00.000000
 
-The closure waiting period runs from the last order delivered or cancelled. Ingestion
+The closure waiting period runs from the last order delivered. Ingestion
 keeps the latest such time per shop in one row (so the unlink checklist reads it in
 time independent of the shop's history); this migration fills it from the orders
 already projected.
@@ -33,11 +33,8 @@ def upgrade() -> None:
     op.execute(
         """
         INSERT INTO shop_order_activity (shop_id, last_finished_at)
-        SELECT shop_id, MAX(at) FROM (
-            SELECT shop_id, delivered_at AS at FROM orders WHERE delivered_at IS NOT NULL
-            UNION ALL
-            SELECT shop_id, cancelled_at AS at FROM orders WHERE cancelled_at IS NOT NULL
-        ) AS finished
+        SELECT shop_id, MAX(delivered_at) FROM orders
+        WHERE delivered_at IS NOT NULL
         GROUP BY shop_id
         """
     )
