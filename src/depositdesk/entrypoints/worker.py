@@ -33,14 +33,16 @@ class Tick:
     archives: int = 0  # shop data archives built (UNL-4)
 
 
-def tick(app: App) -> Tick:
+def tick(app: App, archives_too: bool = True) -> Tick:
     """One round: every timer due now, then the payouts and the outbox messages due now
-    (payouts first: a payout's notices go out in the same round)."""
+    (payouts first: a payout's notices go out in the same round), then an archive due
+    unless `archives_too` is false (the long-running loop builds them on a thread of
+    their own)."""
     now = app.now_refreshed()
     timers = run_due(app.uow, now)
     paid = payouts.send_due(app.uow, app.gateways, now)
     report = send_due(app.uow, app.gateways, now)
-    built = build_archives(app)
+    built = build_archives(app) if archives_too else 0
     # AUD-1: the head of the audit chain at the last day's end, once a day, last.
     audit_trail.anchor_due(app, FileAnchorStore(app.settings.data_dir), now)
     return Tick(timers, report.sent, report.retrying, report.failed, paid.sent, built)
@@ -62,14 +64,40 @@ def build_archives(app: App, limit: int = 1) -> int:
 
 def run(app: App, stop: threading.Event, interval: float = 1.0) -> None:
     """Tick every `interval` seconds until `stop` is set; an error in one round is
-    logged and the next round goes on."""
+    logged and the next round goes on. Archives are built on a thread of their own: one
+    of 1,000,000 orders takes tens of seconds, which timers, payouts and notices must
+    not wait for (its rows are read in a read transaction, which takes no write lock)."""
+    # A daemon: stopping the worker does not wait for an archive half built; its lease
+    # runs out and a worker builds it again (services/archives.py).
+    archiver = threading.Thread(
+        target=_archive_loop,
+        args=(app, stop, interval),
+        name="depositdesk-archives",
+        daemon=True,
+    )
+    archiver.start()
+    try:
+        while not stop.is_set():
+            try:
+                done = tick(app, archives_too=False)
+                if done.timers or done.sent or done.retrying or done.failed:
+                    log.info("worker round", **asdict(done))
+            except Exception:
+                log.exception("worker round failed")
+            stop.wait(interval)
+    finally:
+        stop.set()
+        archiver.join(timeout=2 * interval)
+
+
+def _archive_loop(app: App, stop: threading.Event, interval: float) -> None:
     while not stop.is_set():
         try:
-            done = tick(app)
-            if done.timers or done.sent or done.retrying or done.failed or done.archives:
-                log.info("worker round", **asdict(done))
+            if build_archives(app):
+                log.info("archive round", archives=1)
+                continue  # another may be queued: look again at once
         except Exception:
-            log.exception("worker round failed")
+            log.exception("archive round failed")
         stop.wait(interval)
 
 
