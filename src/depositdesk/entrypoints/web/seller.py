@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -144,24 +145,34 @@ def refund_form(
     what_if: str | None = None,
     page: Page = Depends(seller_page),
 ) -> Response:
-    assert page.who is not None
-    view = read(page.app, load_shop, page.who, page.now, shop_id)
-    kind, category, what_if = _choice(kind, category, what_if)
-    answer, problem = _answer(page, shop_id, kind, category, what_if)
     return render(
         page,
         "seller/refund_apply.html",
-        view=view,
-        tz=view.pack.timezone,
-        kind=kind,
-        category=category,
-        what_if=what_if,
-        answer=answer,
-        problem=problem,
+        **_eligibility_context(page, shop_id, kind, category, what_if),
         key=secrets.token_urlsafe(16),
         errors={},
         form={},
     )
+
+
+def _eligibility_context(
+    page: Page, shop_id: str, kind: str | None, category: str | None, what_if: str | None
+) -> dict[str, Any]:
+    """What the apply form and its live eligibility part both show: the shop, the
+    choices as understood, and the answer (or why there is none)."""
+    assert page.who is not None
+    view = read(page.app, load_shop, page.who, page.now, shop_id)
+    kind, category, what_if = _choice(kind, category, what_if)
+    answer, problem = _answer(page, shop_id, kind, category, what_if)
+    return {
+        "view": view,
+        "tz": view.pack.timezone,
+        "kind": kind,
+        "category": category,
+        "what_if": what_if,
+        "answer": answer,
+        "problem": problem,
+    }
 
 
 def _answer(
@@ -184,20 +195,8 @@ def eligibility_fragment(
     page: Page = Depends(seller_page),
 ) -> Response:
     """Live eligibility for the apply form (HTMX swaps it in as the choices change)."""
-    view = read(page.app, load_shop, page.who, page.now, shop_id)
-    kind, category, what_if = _choice(kind, category, what_if)
-    answer, problem = _answer(page, shop_id, kind, category, what_if)
-    return fragment(
-        page,
-        "seller/eligibility.html",
-        view=view,
-        tz=view.pack.timezone,
-        kind=kind,
-        category=category,
-        what_if=what_if,
-        answer=answer,
-        problem=problem,
-    )
+    context = _eligibility_context(page, shop_id, kind, category, what_if)
+    return fragment(page, "seller/eligibility.html", **context)
 
 
 def _text(form: dict[str, object], name: str, limit: int = 2000) -> str:
