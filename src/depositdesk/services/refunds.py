@@ -49,7 +49,7 @@ from depositdesk.services.notices import issue_notice
 from depositdesk.services.paging import CreatedCursor, Page
 from depositdesk.services.payout_estimates import payout_route
 from depositdesk.services.ports.uow import UnitOfWork
-from depositdesk.services.shop_view import ShopView, load_shop
+from depositdesk.services.shop_view import ShopView, load_shop, load_shop_of
 from depositdesk.services.webhooks import money_data, publish, time_data
 
 APPLICANTS = (Role.OWNER, Role.ADMIN)  # REF-4: the shop owner or an admin
@@ -344,11 +344,7 @@ def _load(
     refund = uow.refunds.get(refund_id, lock=lock)
     if refund is None:
         raise NotFound(f"refund {refund_id} not found")
-    try:
-        view = load_shop(uow, who, now, refund.shop_id, lock=lock)
-    except NotFound:
-        raise NotFound(f"refund {refund_id} not found") from None
-    return refund, view
+    return refund, load_shop_of(uow, who, now, refund.shop_id, f"refund {refund_id}", lock)
 
 
 def get_refund(uow: UnitOfWork, who: Principal, now: datetime, refund_id: str) -> RefundView:

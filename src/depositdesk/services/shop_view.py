@@ -49,6 +49,17 @@ def load_shop(
     return view_of(uow, shop, now, book or PolicyBook(uow.policies.versions()))
 
 
+def load_shop_of(
+    uow: UnitOfWork, who: Principal | None, now: datetime, shop_id: str, thing: str, lock: bool
+) -> ShopView:
+    """The shop a refund, an unlink… belongs to, as `who` may see it: a shop the caller
+    may not see makes `thing` itself not found (another seller's ids reveal nothing)."""
+    try:
+        return load_shop(uow, who, now, shop_id, lock=lock)
+    except NotFound:
+        raise NotFound(f"{thing} not found") from None
+
+
 def view_of(uow: UnitOfWork, shop: Shop, now: datetime, book: PolicyBook) -> ShopView:
     """The view of a shop already read (and locked, for money writes) by the caller."""
     active = tuple(c.category for c in uow.shops.categories(shop.id) if c.active)

@@ -43,7 +43,7 @@ from depositdesk.services.access import (
 from depositdesk.services.funding import position
 from depositdesk.services.notices import issue_notice
 from depositdesk.services.ports.uow import UnitOfWork
-from depositdesk.services.shop_view import ShopView, load_shop
+from depositdesk.services.shop_view import ShopView, load_shop, load_shop_of
 from depositdesk.services.webhooks import publish, time_data
 
 REQUESTERS = (Role.OWNER, Role.ADMIN)  # UNL-1: the owner or an admin
@@ -259,11 +259,7 @@ def load_unlink(
     unlink = uow.unlinks.get(unlink_id, lock=lock)
     if unlink is None:
         raise NotFound(f"unlink {unlink_id} not found")
-    try:
-        view = load_shop(uow, who, now, unlink.shop_id, lock=lock)
-    except NotFound:
-        raise NotFound(f"unlink {unlink_id} not found") from None
-    return unlink, view
+    return unlink, load_shop_of(uow, who, now, unlink.shop_id, f"unlink {unlink_id}", lock)
 
 
 def get_unlink(uow: UnitOfWork, who: Principal, now: datetime, unlink_id: str) -> UnlinkView:
