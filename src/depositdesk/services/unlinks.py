@@ -227,9 +227,7 @@ def request_unlink(
             409,
             unlink_id=current.id,
         )
-    window = timedelta(days=pack.security.payout_account_change_days)
-    signals = uow.signals.since(view.shop.seller_id, now - window)
-    reasons = tuple(f"{s.kind.value}: {s.detail}" for s in signals)
+    reasons = _signal_reasons(uow, view, now)
     unlink = Unlink(
         id=new_ordered_id("unl"),
         shop_id=shop_id,
@@ -300,6 +298,17 @@ def review(
     return view_of(uow, view, unlink, now)
 
 
+def _signal_reasons(
+    uow: UnitOfWork, view: ShopView, now: datetime, after: datetime | None = None
+) -> tuple[str, ...]:
+    """UNL-1: the seller's security signals within the pack's window (and later than
+    `after`, when given), as the reasons a request is held for."""
+    window_start = now - timedelta(days=view.pack.security.payout_account_change_days)
+    since = max(window_start, after) if after is not None else window_start
+    signals = uow.signals.since(view.shop.seller_id, since)
+    return tuple(f"{s.kind.value}: {s.detail}" for s in signals if after is None or s.at > after)
+
+
 def hold_on_new_signals(
     uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime
 ) -> Unlink | None:
@@ -308,16 +317,11 @@ def hold_on_new_signals(
     being asked for (confirming, withdrawing the proceeds) for manual review instead
     of letting it go ahead. Returns the held request (saved, the seller told why), or
     None when nothing new was signalled."""
-    window = timedelta(days=view.pack.security.payout_account_change_days)
-    since = max(now - window, unlink.reviewed_at or unlink.requested_at)
-    signals = [s for s in uow.signals.since(view.shop.seller_id, since) if s.at > since]
-    if not signals:
+    reasons = _signal_reasons(uow, view, now, after=unlink.reviewed_at or unlink.requested_at)
+    if not reasons:
         return None
     held = replace(
-        unlink,
-        status=UnlinkStatus.MANUAL_REVIEW,
-        held_reasons=tuple(f"{s.kind.value}: {s.detail}" for s in signals),
-        review_message=None,
+        unlink, status=UnlinkStatus.MANUAL_REVIEW, held_reasons=reasons, review_message=None
     )
     uow.unlinks.save(held)
     _tell(uow, view, held, now, "held")
