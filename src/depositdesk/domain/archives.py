@@ -275,23 +275,56 @@ def _key_class(key: str) -> int:
     return _KEEP if key in _STRUCTURED else _TEXT
 
 
+# An object's keys by class (kept, personal, customer, text), per shape of object: a
+# marketplace sends a few shapes a million times, so each object is copied whole (in
+# C) and only its personal, customer and text keys, and any nested values, are redone.
+_Plan = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+_PLANS: dict[tuple[str, ...], _Plan] = {}
+_PLANS_KEPT = 4096
+
+
+def _plan(keys: tuple[str, ...]) -> _Plan:
+    plan = _PLANS.get(keys)
+    if plan is None:
+        keep: list[str] = []
+        personal: list[str] = []
+        customer: list[str] = []
+        text: list[str] = []
+        by_class = {_KEEP: keep, _PERSONAL: personal, _CUSTOMER: customer, _TEXT: text}
+        for key in keys:
+            by_class[_key_class(key)].append(key)
+        plan = (tuple(keep), tuple(personal), tuple(customer), tuple(text))
+        if len(_PLANS) < _PLANS_KEPT:
+            _PLANS[keys] = plan
+    return plan
+
+
 def scrub(value: Any, customer: Callable[[str], str]) -> Any:
     """An event's data with personal fields removed (UNL-4): values under personal keys
     become "[removed]", customer ids become pseudonyms (`customer`), and free text
     loses email addresses and phone numbers. Ids, codes and amounts stay."""
     if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            kind = _key_class(k)
-            if kind == _CUSTOMER and isinstance(v, str | int):
+        keep, personal, customers, texts = _plan(tuple(value))
+        out = dict(value)
+        for k in keep:
+            v = value[k]
+            if isinstance(v, dict | list):
+                out[k] = scrub(v, customer)
+        for k in personal:
+            out[k] = REMOVED
+        for k in customers:
+            v = value[k]
+            if isinstance(v, str):
+                out[k] = customer(v)
+            elif isinstance(v, int):
                 out[k] = customer(str(v))
-            elif kind == _PERSONAL:
-                out[k] = REMOVED
-            elif kind == _KEEP and not isinstance(v, dict | list):
-                out[k] = v
-            elif isinstance(v, str):
+            elif isinstance(v, dict | list):
+                out[k] = scrub(v, customer)
+        for k in texts:
+            v = value[k]
+            if isinstance(v, str):
                 out[k] = scrub_text(v)
-            else:
+            elif isinstance(v, dict | list):
                 out[k] = scrub(v, customer)
         return out
     if isinstance(value, list):

@@ -257,7 +257,8 @@ def _build(
             found = cache[customer_id] = pseudonym(key, shop_id, customer_id)
         return found
 
-    taxes: dict[tuple[str, str], int] = {}
+    taxes: shape.Taxes = {}
+    sales: shape.Sales = {}
     done = 0
 
     def beat(progress: int) -> None:
@@ -283,7 +284,7 @@ def _build(
         beat(min(99, int(100 * done / len(KINDS))))
 
     hide = customer if anonymous else None  # None: a plain archive keeps the ids
-    put("orders", shape.orders(rows.orders(shop_id), hide))
+    put("orders", shape.orders(rows.orders(shop_id), hide, sales))
     put("sales_history", shape.events(rows.events(shop_id, tickets=False), hide, taxes))
     put("ledger_entries", rows.ledger(shop_id))
     put("listings", rows.listings(shop_id))
@@ -294,7 +295,7 @@ def _build(
     put("tickets", shape.tickets(rows.events(shop_id, tickets=True), hide))
     put("customer_messages", shape.messages(rows.customer_messages(shop_id), customer, anonymous))
     put("notices", rows.notices(shop_id))
-    put("tax_summary", shape.tax_summary(rows.sales_by_month(shop_id), taxes))
+    put("tax_summary", shape.tax_summary(sales, taxes))
     view = load_shop(source, None, now(), shop_id)
     return {
         "format_version": FORMAT_VERSION,

@@ -105,6 +105,7 @@ class SqlUnitOfWork:
                 self.conn.rollback()
             return
         try:
+            self.archive_rows.close()  # its own read connection, if it opened one
             if self.conn.in_transaction():
                 self.conn.rollback()
         finally:

@@ -3,7 +3,7 @@ and the writer of the zip."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -11,7 +11,9 @@ from typing import Any, Protocol
 from depositdesk.domain.archives import Archive, ArchiveFile, Kind
 
 Row = tuple[Any, ...]
-Batch = Sequence[Row]
+# A batch of rows in a kind's column order: an Arrow record batch (pyarrow.RecordBatch,
+# as ArchiveRows reads them), or a sequence of row tuples (what a shape made row by row).
+Batch = Any
 
 
 class ArchiveRepository(Protocol):
@@ -44,8 +46,9 @@ class ArchiveRepository(Protocol):
 
 
 class ArchiveRows(Protocol):
-    """The shop's data, read in batches (server-side cursors: bounded memory whatever
-    the shop's size). Times are RFC 3339 UTC text, as the files hold them."""
+    """The shop's data as Arrow record batches, all read in one snapshot (streamed:
+    bounded memory whatever the shop's size). Times are RFC 3339 UTC text, as the
+    files hold them; columns are named as the kind's."""
 
     def orders(self, shop_id: str) -> Iterator[Batch]:
         """Rows of the `orders` kind, `customer` the customer's own id."""
@@ -70,10 +73,6 @@ class ArchiveRows(Protocol):
         ...
 
     def notices(self, shop_id: str) -> Iterator[Batch]: ...
-
-    def sales_by_month(self, shop_id: str) -> Iterator[Batch]:
-        """(month YYYY-MM, currency, orders, cancelled_orders, sales_minor)."""
-        ...
 
 
 class ArchiveWriter(Protocol):
