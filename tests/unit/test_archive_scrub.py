@@ -112,3 +112,13 @@ def test_a_nested_personal_object_is_removed_whole_and_a_nested_customer_kept_ap
         "items": [{"buyer": "cus_b-7", "note": f"ring {REMOVED}"}],
         "customer_id": "cus_42",
     }
+
+
+def test_an_object_of_many_keys_takes_the_general_path_with_the_same_result() -> None:
+    """Objects of more than 64 keys are not given a function of their own."""
+    wide = {f"field_{i}": f"value {i}" for i in range(100)}
+    wide |= {"email": "ann@mail.example", "customer_id": "c-1", "order_id": "o-1"}
+    out = scrub(wide, pseudonym)
+    assert out["email"] == REMOVED and out["customer_id"] == "cus_c-1"
+    assert out["order_id"] == "o-1" and out["field_7"] == "value 7"
+    assert list(out) == list(wide)

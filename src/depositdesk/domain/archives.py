@@ -275,28 +275,72 @@ def _key_class(key: str) -> int:
     return _KEEP if key in _STRUCTURED else _TEXT
 
 
-# An object's keys by class (kept, personal, customer, text), per shape of object: a
+# Objects are scrubbed by a function made for their shape (their keys, in order): a
 # marketplace sends a few shapes a million times, so each object is copied whole (in
-# C) and only its personal, customer and text keys, and any nested values, are redone.
-_Plan = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
-_PLANS: dict[tuple[str, ...], _Plan] = {}
-_PLANS_KEPT = 4096
+# C) and only its personal, customer and text keys, and nested values, are redone,
+# with no per-key lookups. The function's source holds the keys only as `repr`
+# literals, so no key can be read as code; shapes of more than _SHAPE_KEYS keys, and
+# shapes past the first _SHAPES, take the general path.
+_SHAPES = 4096
+_SHAPE_KEYS = 64
+_SCRUBBERS: dict[tuple[str, ...], Callable[[dict[str, Any], Callable[[str], str]], Any]] = {}
 
 
-def _plan(keys: tuple[str, ...]) -> _Plan:
-    plan = _PLANS.get(keys)
-    if plan is None:
-        keep: list[str] = []
-        personal: list[str] = []
-        customer: list[str] = []
-        text: list[str] = []
-        by_class = {_KEEP: keep, _PERSONAL: personal, _CUSTOMER: customer, _TEXT: text}
-        for key in keys:
-            by_class[_key_class(key)].append(key)
-        plan = (tuple(keep), tuple(personal), tuple(customer), tuple(text))
-        if len(_PLANS) < _PLANS_KEPT:
-            _PLANS[keys] = plan
-    return plan
+def _kept(v: Any, customer: Callable[[str], str]) -> Any:
+    return scrub(v, customer) if isinstance(v, dict | list) else v
+
+
+def _customer_value(v: Any, customer: Callable[[str], str]) -> Any:
+    if isinstance(v, str):
+        return customer(v)
+    if isinstance(v, int):
+        return customer(str(v))
+    return _kept(v, customer)
+
+
+def _text_value(v: Any, customer: Callable[[str], str]) -> Any:
+    return scrub_text(v) if isinstance(v, str) else _kept(v, customer)
+
+
+_BY_CLASS: dict[int, Callable[[Any, Callable[[str], str]], Any]] = {
+    _PERSONAL: lambda v, c: REMOVED,
+    _CUSTOMER: _customer_value,
+    _KEEP: _kept,
+    _TEXT: _text_value,
+}
+
+
+def _scrub_object(value: dict[str, Any], customer: Callable[[str], str]) -> dict[str, Any]:
+    """The general path, key by key (what each made function does, unrolled)."""
+    return {k: _BY_CLASS[_key_class(k)](v, customer) for k, v in value.items()}
+
+
+def _scrubber(keys: tuple[str, ...]) -> Callable[[dict[str, Any], Callable[[str], str]], Any]:
+    lines = ["def scrub_shape(v, c):", "    out = v.copy()"]
+    for key in keys:
+        k = repr(key)
+        kind = _key_class(key)
+        if kind == _PERSONAL:
+            lines.append(f"    out[{k}] = REMOVED")
+        elif kind == _KEEP:
+            lines.append(f"    x = v[{k}]")
+            lines.append(f"    if x.__class__ is not str: out[{k}] = kept(x, c)")
+        elif kind == _CUSTOMER:
+            lines.append(f"    x = v[{k}]")
+            lines.append(f"    out[{k}] = c(x) if x.__class__ is str else customer_value(x, c)")
+        else:
+            lines.append(f"    x = v[{k}]")
+            lines.append(f"    out[{k}] = text(x) if x.__class__ is str else kept(x, c)")
+    lines.append("    return out")
+    namespace: dict[str, Any] = {
+        "REMOVED": REMOVED,
+        "kept": _kept,
+        "customer_value": _customer_value,
+        "text": scrub_text,
+    }
+    exec("\n".join(lines), namespace)  # the keys enter as repr literals only
+    made: Callable[[dict[str, Any], Callable[[str], str]], Any] = namespace["scrub_shape"]
+    return made
 
 
 def scrub(value: Any, customer: Callable[[str], str]) -> Any:
@@ -304,29 +348,13 @@ def scrub(value: Any, customer: Callable[[str], str]) -> Any:
     become "[removed]", customer ids become pseudonyms (`customer`), and free text
     loses email addresses and phone numbers. Ids, codes and amounts stay."""
     if isinstance(value, dict):
-        keep, personal, customers, texts = _plan(tuple(value))
-        out = dict(value)
-        for k in keep:
-            v = value[k]
-            if isinstance(v, dict | list):
-                out[k] = scrub(v, customer)
-        for k in personal:
-            out[k] = REMOVED
-        for k in customers:
-            v = value[k]
-            if isinstance(v, str):
-                out[k] = customer(v)
-            elif isinstance(v, int):
-                out[k] = customer(str(v))
-            elif isinstance(v, dict | list):
-                out[k] = scrub(v, customer)
-        for k in texts:
-            v = value[k]
-            if isinstance(v, str):
-                out[k] = scrub_text(v)
-            elif isinstance(v, dict | list):
-                out[k] = scrub(v, customer)
-        return out
+        keys = tuple(value)
+        made = _SCRUBBERS.get(keys)
+        if made is None:
+            if len(keys) > _SHAPE_KEYS or len(_SCRUBBERS) >= _SHAPES:
+                return _scrub_object(value, customer)
+            made = _SCRUBBERS[keys] = _scrubber(keys)
+        return made(value, customer)
     if isinstance(value, list):
         return [scrub(v, customer) for v in value]
     if isinstance(value, str):

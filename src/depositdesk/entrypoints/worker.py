@@ -65,7 +65,7 @@ def build_archives(app: App, limit: int = 1) -> int:
 def run(app: App, stop: threading.Event, interval: float = 1.0) -> None:
     """Tick every `interval` seconds until `stop` is set; an error in one round is
     logged and the next round goes on. Archives are built on a thread of their own: one
-    of 1,000,000 orders takes tens of seconds, which timers, payouts and notices must
+    of 1,000,000 orders takes about ten seconds, which timers, payouts and notices must
     not wait for (its rows are read in a read transaction, which takes no write lock)."""
     # A daemon: stopping the worker does not wait for an archive half built; its lease
     # runs out and a worker builds it again (services/archives.py).
