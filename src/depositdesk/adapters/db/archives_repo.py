@@ -201,11 +201,15 @@ class SqlArchiveRows:
                 cursor.close()
         return self._adbc
 
-    def _stream(self, sql: str, params: tuple[Any, ...], columns: Columns) -> Iterator[Batch]:
+    def _stream(
+        self, sql: str, params: tuple[Any, ...], columns: Columns, *, ahead: bool = True
+    ) -> Iterator[Batch]:
+        """`ahead`: read by a thread of its own (ADBC); not for two streams read at
+        once, as an ADBC connection is used by one thread at a time."""
         schema = _schema(columns)
         adbc = self._adbc_connection()
         if adbc is not None:
-            yield from self._adbc_stream(adbc, sql, params, columns, schema)
+            yield from self._adbc_stream(adbc, sql, params, columns, schema, ahead)
             return
         raw: Any = self.conn.connection.driver_connection
         if self.postgres:
@@ -222,14 +226,21 @@ class SqlArchiveRows:
             cursor.close()
 
     def _adbc_stream(
-        self, adbc: Any, sql: str, params: tuple[Any, ...], columns: Columns, schema: pa.Schema
+        self,
+        adbc: Any,
+        sql: str,
+        params: tuple[Any, ...],
+        columns: Columns,
+        schema: pa.Schema,
+        ahead: bool,
     ) -> Iterator[Batch]:
         cursor = adbc.cursor()
         try:
             cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH)})
             typed = _typed_first_row(columns)
             cursor.execute(f"SELECT {typed} UNION ALL SELECT * FROM ({sql})", params)
-            batches = _ahead(cursor.fetch_record_batch(), columns, schema)
+            reader = cursor.fetch_record_batch()
+            batches = (_ahead if ahead else _inline)(reader, columns, schema)
             try:
                 yield from batches
             finally:
@@ -312,8 +323,10 @@ class SqlArchiveRows:
             f"ORDER BY o.customer_id{c}, o.currency{c}, o.placed_at, o.placed_event",
             (shop_id,),
             (("customer", "string"), ("currency", "string"), ("data", "string")),
+            ahead=False,
         )
-        return _merge_latest(self._stream(totals + group, (shop_id,), columns), latest)
+        totals_read = self._stream(totals + group, (shop_id,), columns, ahead=False)
+        return _merge_latest(totals_read, latest)
 
     def customer_messages(self, shop_id: str) -> Iterator[Batch]:
         return self._stream(
@@ -355,6 +368,16 @@ _TIMES = frozenset(
 _DONE = object()
 
 
+def _inline(reader: Any, columns: Columns, schema: pa.Schema) -> Generator[Any, None, None]:
+    """The reader's batches (its typed first row dropped), read as the caller asks."""
+    first = True
+    for batch in reader:
+        if first:
+            batch, first = batch.slice(1), False
+        if batch.num_rows:
+            yield _finished(batch, columns, schema)
+
+
 def _ahead(reader: Any, columns: Columns, schema: pa.Schema) -> Generator[Any, None, None]:
     """The reader's batches (its typed first row dropped), read and finished by a
     thread of their own a few batches ahead of the caller: ADBC and Arrow let go of
@@ -364,12 +387,8 @@ def _ahead(reader: Any, columns: Columns, schema: pa.Schema) -> Generator[Any, N
 
     def read() -> None:
         try:
-            first = True
-            for batch in reader:
-                if first:
-                    batch, first = batch.slice(1), False
-                if batch.num_rows:
-                    ready.put(_finished(batch, columns, schema))
+            for batch in _inline(reader, columns, schema):
+                ready.put(batch)
                 if stop.is_set():
                     return
             ready.put(_DONE)
