@@ -25,7 +25,7 @@ demo: venv
 	$(BIN)/depositdesk demo --port 8000
 
 test: venv-dev
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 # The OpenAPI fuzzer of `make test` (tests/api/test_fuzz.py) with many more cases per
 # operation, on SQLite and PostgreSQL. FUZZ_EXAMPLES=2000 make fuzz goes further.
