@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +26,7 @@ from depositdesk.domain.clock import FixedClock
 from depositdesk.entrypoints.api.app import create_app
 from depositdesk.entrypoints.worker import tick
 from depositdesk.services import unlinks as unlink_service
+from depositdesk.services.unlink_actions import RESEND_AFTER
 from tests.builders import ev
 from tests.conftest import Api, TokenFactory
 
@@ -458,3 +459,52 @@ def test_unl2_withdraw_proceeds_twice_in_parallel_pays_once(
         told = conn.execute(select(func.count()).select_from(customer_notices)).scalar_one()
     assert n == 1 and told == 0
     assert s.check("proceeds_withdrawn")["status"] == "ok"
+
+
+class _DownOnce:
+    """The sandbox bank, down for its first call."""
+
+    def __init__(self, bank: Any) -> None:
+        self.bank, self.calls = bank, 0
+
+    def send(self, instruction: Any) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            raise ConnectionError("bank unreachable")
+        return self.bank.send(instruction)
+
+
+def test_unl2_a_withdrawal_the_bank_did_not_take_is_sent_again_by_the_worker_once(
+    journey: tuple[App, Api, TokenFactory], clock: FixedClock
+) -> None:
+    """UNL-2: the bank is down when the seller withdraws: the proceeds have left the
+    ledger, the run stays `sending` with the error, and the worker sends the same
+    payout key again once RESEND_AFTER has passed; it is paid once, whatever the
+    rounds after."""
+    app, api, auth = journey
+    s = Shop(app, api, auth, clock)
+    bank = app.gateways.payouts
+    down = _DownOnce(bank)
+    object.__setattr__(app.gateways, "payouts", down)  # the worker and the API share it
+    try:
+        r = s.action("withdraw-proceeds")
+        assert r.status_code == 200, r.text
+        result = r.json()["result"]
+        assert result["status"] == "sending" and "bank unreachable" in result["error"]
+        pending = s.check("proceeds_withdrawn")
+        assert (
+            pending["status"] == "action_needed"
+            and "has not reached the bank" in pending["message"]
+        )
+        assert tick(app).payouts == 0  # not yet: RESEND_AFTER since it failed
+        clock.advance(RESEND_AFTER + timedelta(seconds=1))
+        assert tick(app).payouts == 1
+        assert tick(app).payouts == 0
+    finally:
+        object.__setattr__(app.gateways, "payouts", bank)
+    paid = bank.payments("shop1")
+    assert len(paid) == 1 and str(paid[0].instruction.amount) == "300.00 GBP"
+    assert down.calls == 2
+    assert s.check("proceeds_withdrawn")["status"] == "ok"
+    run = s.action("withdraw-proceeds").json()
+    assert run["changed"] is False

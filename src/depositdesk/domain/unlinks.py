@@ -155,6 +155,7 @@ class UnlinkFacts:
     recent_customers: bool  # an order within NOTIFY_WINDOW_DAYS
     # The actions' results (services/unlink_actions.py):
     tax_summary_done: bool = False  # a tax summary was produced for this request
+    proceeds_sending: str | None = None  # a withdrawal the bank has not taken yet
     archive_ready: bool = False  # a ready archive of the shop exists (UNL-4)
     customers_pending: RecordSet = EMPTY  # customers of the window not yet told (UNL-6)
     campaigns: RecordSet = EMPTY  # running campaigns
@@ -233,6 +234,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "proceeds_withdrawn.no": (
         "{x} of sales proceeds is available: withdraw it.",
         "有 {x} 销售款可提现，请提现。",
+    ),
+    "proceeds_withdrawn.sending": (
+        "The withdrawal of {x} has not reached the bank yet. It is sent again "
+        "automatically every few minutes; you may also withdraw again (it is paid once).",
+        "{x} 的提现尚未到达银行。系统每隔几分钟会自动重新发送；您也可以再次提现（只会支付一次）。",
     ),
     "tax_summary.ok": ("No sales to summarise.", "无需汇总的销售。"),
     "tax_summary.done": ("The tax summary was produced.", "税务汇总已生成。"),
@@ -404,6 +410,8 @@ def checklist(f: UnlinkFacts) -> Checklist:
         checks[C.RECEIVABLE] = Check(C.RECEIVABLE, ok, "")
     if f.proceeds is not None:
         put(check(C.PROCEEDS_WITHDRAWN, needed, "proceeds_withdrawn.no", x=f.proceeds))
+    elif f.proceeds_sending is not None:
+        put(check(C.PROCEEDS_WITHDRAWN, needed, "proceeds_withdrawn.sending", x=f.proceeds_sending))
     else:
         put(check(C.PROCEEDS_WITHDRAWN, ok, "proceeds_withdrawn.ok"))
     # The actions' products: a shop with orders has a tax summary and an archive to make.

@@ -16,7 +16,7 @@ import structlog
 from depositdesk.adapters.anchors import FileAnchorStore
 from depositdesk.adapters.archive_writer import LocalArchiveStore
 from depositdesk.bootstrap import App
-from depositdesk.services import archives, audit_trail, payouts
+from depositdesk.services import archives, audit_trail, payouts, unlink_actions
 from depositdesk.services.outbox import send_due
 from depositdesk.services.timers import run_due
 
@@ -29,7 +29,7 @@ class Tick:
     sent: int  # outbox messages sent
     retrying: int
     failed: int
-    payouts: int = 0  # payouts handed to the payout gateway (REF-6)
+    payouts: int = 0  # payouts the gateway took: refunds (REF-6), proceeds resent (UNL-2)
     archives: int = 0  # shop data archives built (UNL-4)
 
 
@@ -41,11 +41,13 @@ def tick(app: App, archives_too: bool = True) -> Tick:
     now = app.now_refreshed()
     timers = run_due(app.uow, now)
     paid = payouts.send_due(app.uow, app.gateways, now)
+    # UNL-2: proceeds withdrawals the gateway did not take, sent again with their key.
+    resent = unlink_actions.resend_withdrawals(app, app.gateways.payouts, now)
     report = send_due(app.uow, app.gateways, now)
     built = build_archives(app) if archives_too else 0
     # AUD-1: the head of the audit chain at the last day's end, once a day, last.
     audit_trail.anchor_due(app, FileAnchorStore(app.settings.data_dir), now)
-    return Tick(timers, report.sent, report.retrying, report.failed, paid.sent, built)
+    return Tick(timers, report.sent, report.retrying, report.failed, paid.sent + resent, built)
 
 
 def build_archives(app: App, limit: int = 1) -> int:

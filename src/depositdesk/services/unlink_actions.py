@@ -16,7 +16,8 @@ in `customer_notices` whose primary key holds "one per customer" under retries.
   `proceeds_withdrawal` entry and are paid through the payout gateway under the
   payout key `proceeds-<unlink>-<n>`; the gateway pays a key at most once, so a
   resend after a crash (the run is `sending` until the receipt is recorded) pays
-  nothing more. The gateway is called between two transactions (`send_withdrawal`).
+  nothing more. The gateway is called between two transactions (`act`); a run the
+  bank did not take is sent again by the worker (`resend_withdrawals`, RESEND_AFTER).
 - `tax-summary`: sales and tax per month (tax: the order event's `tax`, a decimal
   string in the order's currency, else 0); recorded the first time.
 - `notify-customers`: one email per customer with an order in the last
@@ -68,11 +69,12 @@ from depositdesk.services.shop_view import ShopView, load_shop
 from depositdesk.services.unlinks import (
     REQUESTERS,
     UnlinkView,
+    get_unlink,
     hold_on_new_signals,
     load_unlink,
     view_of,
 )
-from depositdesk.services.usecase import run
+from depositdesk.services.usecase import read, run
 
 MAX_DISCOUNT = 64
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
@@ -296,7 +298,7 @@ def _instruction(record: ActionRecord) -> PayoutInstruction:
 
 def withdrawal_sent(
     uow: UnitOfWork,
-    who: Principal,
+    who: Principal | None,
     now: datetime,
     unlink_id: str,
     payout_key: str,
@@ -304,7 +306,8 @@ def withdrawal_sent(
     error: str | None,
 ) -> ActionOutcome:
     """The gateway's answer to a withdrawal, recorded on its run (`sent` with the
-    reference; or the error, the run staying `sending` to be sent again)."""
+    reference; or the error and when it came, the run staying `sending`: the seller
+    may ask again, and the worker sends it again after RESEND_AFTER)."""
     runs = uow.unlinks.actions(unlink_id, UnlinkAction.WITHDRAW_PROCEEDS)
     run = next((r for r in runs if r.result.get("payout_key") == payout_key), None)
     if run is None:
@@ -316,6 +319,7 @@ def withdrawal_sent(
         result.pop("error", None)
     else:
         result["error"] = error
+        result["error_at"] = now.isoformat()
     uow.unlinks.save_action_result(run.id, result)
     audit.record(
         uow,
@@ -329,6 +333,40 @@ def withdrawal_sent(
     return ActionOutcome(
         unlink_id, UnlinkAction.WITHDRAW_PROCEEDS, receipt is not None, now, result
     )
+
+
+# A withdrawal left `sending` (the gateway failed, or the process stopped between the
+# two transactions) is sent again by the worker once this long has passed since it was
+# asked for or last failed: the payout key makes the gateway pay it at most once.
+RESEND_AFTER = timedelta(minutes=5)
+
+
+def unsent_withdrawals(uow: UnitOfWork, now: datetime) -> list[tuple[str, PayoutInstruction]]:
+    """The withdrawals due to be sent again (see RESEND_AFTER), oldest first: (unlink
+    id, instruction)."""
+    due = []
+    for record in uow.unlinks.unsent_withdrawals():
+        tried = record.result.get("error_at")
+        last = datetime.fromisoformat(str(tried)) if tried else record.done_at
+        if last <= now - RESEND_AFTER:
+            due.append((record.unlink_id, _instruction(record)))
+    return due
+
+
+def resend_withdrawals(ctx: Context, payouts: PayoutGateway, now: datetime) -> int:
+    """The worker's round (UNL-2): each withdrawal due again is sent with its payout key
+    outside any transaction and its answer recorded; the number sent."""
+    sent = 0
+    for unlink_id, instruction in read(ctx, unsent_withdrawals, now):
+        try:
+            receipt, error = payouts.send(instruction), None
+        except Exception as exc:  # recorded; tried again after RESEND_AFTER
+            receipt, error = None, f"{type(exc).__name__}: {exc}"[:500]
+        outcome = run(
+            ctx, withdrawal_sent, None, now, unlink_id, instruction.payout_key, receipt, error
+        )
+        sent += outcome.changed
+    return sent
 
 
 # -- tax-summary (UNL-2) -----------------------------------------------------------------
@@ -539,8 +577,10 @@ def act(
     except Exception as exc:  # recorded on the run (still `sending`): a retry resends it
         receipt, error = None, f"{type(exc).__name__}: {exc}"[:500]
     outcome = run(ctx, withdrawal_sent, who, now, unlink_id, instruction.payout_key, receipt, error)
-    # `changed` says whether this call moved money (a resend of an unsent run did not).
-    return ActionAnswer(replace(outcome, changed=answer.outcome.changed), answer.unlink)
+    # `changed` says whether this call moved money (a resend of an unsent run did not);
+    # the checklist as the bank's answer leaves it.
+    unlink = read(ctx, get_unlink, who, now, unlink_id)
+    return ActionAnswer(replace(outcome, changed=answer.outcome.changed), unlink)
 
 
 # -- auto-reply after the cutoff (UNL-6) -------------------------------------------------

@@ -117,6 +117,7 @@ def _facts(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> Un
         has_orders=uow.unlinks.has_orders(shop_id),
         recent_customers=recent,
         tax_summary_done=bool(uow.unlinks.actions(unlink.id, UnlinkAction.TAX_SUMMARY)),
+        proceeds_sending=_sending(uow, unlink.id),
         archive_ready=archive_ready(uow, shop_id),
         customers_pending=(
             uow.unlinks.customers_pending(unlink.id, shop_id, now - window) if recent else EMPTY
@@ -128,6 +129,13 @@ def _facts(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> Un
         last_finished_at=uow.unlinks.last_finished_at(shop_id),
         waiting_days=view.pack.closure_waiting_days,
     )
+
+
+def _sending(uow: UnitOfWork, unlink_id: str) -> str | None:
+    """The amount of a proceeds withdrawal the bank has not taken yet (UNL-2), if any."""
+    runs = uow.unlinks.actions(unlink_id, UnlinkAction.WITHDRAW_PROCEEDS)
+    unsent = [r for r in runs if r.result.get("status") == "sending"]
+    return str(unsent[-1].result["amount"]) if unsent else None
 
 
 def view_of(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> UnlinkView:

@@ -45,6 +45,19 @@ def _row(unlink: Unlink) -> dict[str, Any]:
     return values
 
 
+def _action(r: RowMapping) -> ActionRecord:
+    return ActionRecord(
+        id=r["id"],
+        unlink_id=r["unlink_id"],
+        shop_id=r["shop_id"],
+        action=UnlinkAction(r["action"]),
+        seq=r["seq"],
+        done_at=r["done_at"],
+        done_by=r["done_by"],
+        result=json.loads(r["result"]),
+    )
+
+
 class UnlinkRepository:
     def __init__(self, conn: Connection, postgres: bool) -> None:
         self.conn = conn
@@ -124,19 +137,7 @@ class UnlinkRepository:
         if action is not None:
             q = q.where(unlink_actions.c.action == action.value)
         rows = self.conn.execute(q.order_by(unlink_actions.c.done_at, unlink_actions.c.seq))
-        return [
-            ActionRecord(
-                id=r["id"],
-                unlink_id=r["unlink_id"],
-                shop_id=r["shop_id"],
-                action=UnlinkAction(r["action"]),
-                seq=r["seq"],
-                done_at=r["done_at"],
-                done_by=r["done_by"],
-                result=json.loads(r["result"]),
-            )
-            for r in rows.mappings()
-        ]
+        return [_action(r) for r in rows.mappings()]
 
     def add_action(self, record: ActionRecord) -> bool:
         """Store a run; False when a run with the same (request, action, seq) is there
@@ -150,6 +151,17 @@ class UnlinkRepository:
         except IntegrityError:
             return False
         return True
+
+    def unsent_withdrawals(self) -> list[ActionRecord]:
+        # Stored by json.dumps(sort_keys=True) (add_action, save_action_result), so
+        # the status reads `"status": "sending"` in the text; checked again on the dict.
+        a = unlink_actions.c
+        q = select(unlink_actions).where(
+            a.action == UnlinkAction.WITHDRAW_PROCEEDS.value,
+            a.result.like('%"status": "sending"%'),
+        )
+        found = [_action(r) for r in self.conn.execute(q.order_by(a.done_at, a.id)).mappings()]
+        return [r for r in found if r.result.get("status") == "sending"]
 
     def save_action_result(self, action_id: str, result: dict[str, Any]) -> None:
         self.conn.execute(
