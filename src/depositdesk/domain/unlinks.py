@@ -516,6 +516,10 @@ class UnlinkAction(StrEnum):
     NOTIFY_CUSTOMERS = "notify-customers"
 
 
+# A withdraw-proceeds run's `status` until the bank has taken it (then `sent`).
+WITHDRAWAL_SENDING = "sending"
+
+
 @dataclass(frozen=True, slots=True)
 class ActionRecord:
     """One run of an action that changed something (table `unlink_actions`)."""
@@ -528,6 +532,15 @@ class ActionRecord:
     done_at: datetime
     done_by: str
     result: dict[str, object]
+
+    @property
+    def unsent(self) -> bool:
+        """A proceeds withdrawal the bank has not taken yet (UNL-2): sent again on
+        request, or by the worker."""
+        return (
+            self.action is UnlinkAction.WITHDRAW_PROCEEDS
+            and self.result.get("status") == WITHDRAWAL_SENDING
+        )
 
 
 @dataclass(frozen=True, slots=True)

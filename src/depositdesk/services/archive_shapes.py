@@ -75,10 +75,8 @@ def _count_sales(batch: Any, sales: Sales) -> None:
     grouped = table.group_by(["month", "currency"]).aggregate(
         [("cancelled", "count"), ("cancelled", "sum"), ("sales", "sum")]
     )
-    columns = ("month", "currency", "cancelled_count", "cancelled_sum", "sales_sum")
-    for month, currency, orders, cancelled_orders, gross in zip(
-        *(grouped[name].to_pylist() for name in columns), strict=True
-    ):
+    columns = ["month", "currency", "cancelled_count", "cancelled_sum", "sales_sum"]
+    for month, currency, orders, cancelled_orders, gross in rows_of(grouped.select(columns)):
         before = sales.get((month, currency), (0, 0, 0))
         sales[(month, currency)] = (
             before[0] + orders,

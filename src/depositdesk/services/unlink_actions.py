@@ -52,6 +52,7 @@ from depositdesk.domain.refunds import ORIGINAL_ROUTE
 from depositdesk.domain.shop import Language
 from depositdesk.domain.unlinks import (
     NOTIFY_WINDOW_DAYS,
+    WITHDRAWAL_SENDING,
     ActionRecord,
     TaxMonth,
     Unlink,
@@ -260,7 +261,7 @@ def withdraw_proceeds(
     require_step_up(who, now, view.pack.security.step_up_minutes, "withdrawing sales proceeds")
     action = UnlinkAction.WITHDRAW_PROCEEDS
     runs = uow.unlinks.actions(unlink.id, action)
-    unsent = [r for r in runs if r.result.get("status") == "sending"]
+    unsent = [r for r in runs if r.unsent]
     if unsent:  # a crash or a gateway error left it unsent: send the same instruction
         last = unsent[-1]
         return ActionOutcome(unlink.id, action, False, now, last.result), _instruction(last), None
@@ -279,7 +280,7 @@ def withdraw_proceeds(
         "amount_minor": proceeds.minor,
         "currency": proceeds.currency,
         "payout_key": key,
-        "status": "sending",
+        "status": WITHDRAWAL_SENDING,
     }
     record = _record(uow, unlink, action, who, now, result)
     return ActionOutcome(unlink.id, action, True, now, result), _instruction(record), None

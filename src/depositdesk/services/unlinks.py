@@ -134,7 +134,7 @@ def _facts(uow: UnitOfWork, view: ShopView, unlink: Unlink, now: datetime) -> Un
 def _sending(uow: UnitOfWork, unlink_id: str) -> str | None:
     """The amount of a proceeds withdrawal the bank has not taken yet (UNL-2), if any."""
     runs = uow.unlinks.actions(unlink_id, UnlinkAction.WITHDRAW_PROCEEDS)
-    unsent = [r for r in runs if r.result.get("status") == "sending"]
+    unsent = [r for r in runs if r.unsent]
     return str(unsent[-1].result["amount"]) if unsent else None
 
 

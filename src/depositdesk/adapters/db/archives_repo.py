@@ -18,6 +18,7 @@ from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from depositdesk.adapters.db.tables import archives
 from depositdesk.domain.archives import KIND_BY_NAME, Archive, ArchiveFile, ArchiveStatus
+from depositdesk.services.archive_shapes import rows_of
 from depositdesk.services.ports.archives import Batch
 
 BATCH = 10_000
@@ -429,7 +430,7 @@ def _merge_latest(totals: Iterator[Batch], latest: Iterator[Batch]) -> Iterator[
 
     def rows() -> Generator[Any, None, None]:
         for batch in latest:
-            yield from zip(*(c.to_pylist() for c in batch.columns), strict=True)
+            yield from rows_of(batch)
 
     source = rows()
     try:

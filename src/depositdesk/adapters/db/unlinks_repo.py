@@ -26,7 +26,13 @@ from depositdesk.adapters.db.tables import (
 )
 from depositdesk.domain.eligibility import MAX_RECORDS, RecordSet
 from depositdesk.domain.shop_state import ToggleKind
-from depositdesk.domain.unlinks import ActionRecord, Unlink, UnlinkAction, UnlinkStatus
+from depositdesk.domain.unlinks import (
+    WITHDRAWAL_SENDING,
+    ActionRecord,
+    Unlink,
+    UnlinkAction,
+    UnlinkStatus,
+)
 
 OPEN = [s.value for s in UnlinkStatus if s.is_open]
 
@@ -158,10 +164,10 @@ class UnlinkRepository:
         a = unlink_actions.c
         q = select(unlink_actions).where(
             a.action == UnlinkAction.WITHDRAW_PROCEEDS.value,
-            a.result.like('%"status": "sending"%'),
+            a.result.like(f'%"status": "{WITHDRAWAL_SENDING}"%'),
         )
         found = [_action(r) for r in self.conn.execute(q.order_by(a.done_at, a.id)).mappings()]
-        return [r for r in found if r.result.get("status") == "sending"]
+        return [r for r in found if r.unsent]
 
     def save_action_result(self, action_id: str, result: dict[str, Any]) -> None:
         self.conn.execute(
