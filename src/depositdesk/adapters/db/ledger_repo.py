@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, insert, select, text
 
 from depositdesk.adapters.db.bulk import chunks, compiled_many
+from depositdesk.adapters.db.prepared import Prepared
 from depositdesk.adapters.db.tables import account_balances, journal_entries, postings
 from depositdesk.adapters.db.types import UTCDateTime
 from depositdesk.domain.ledger import Account, EntryKind, JournalEntry, Posting, RecordedEntry
@@ -57,6 +58,31 @@ def _deltas(entry: JournalEntry) -> dict[BalanceKey, int]:
 
 def _insert(table: Table, names: tuple[str, ...]) -> Callable[[], Any]:
     return lambda: insert(table).values({n: bindparam(n, type_=table.c[n].type) for n in names})
+
+
+_BALANCES = Prepared(
+    select(
+        account_balances.c.account, account_balances.c.currency, account_balances.c.balance_minor
+    ).where(account_balances.c.shop_id == bindparam("shop_id"))
+)
+
+
+_NO_ID = 2**63 - 1  # "before" on the first page: past any entry id
+_PAGE = (
+    select(journal_entries)
+    .where(
+        journal_entries.c.shop_id == bindparam("shop_id"),
+        journal_entries.c.id < bindparam("before"),
+    )
+    .order_by(journal_entries.c.id.desc())
+    .limit(bindparam("limit"))
+)
+_ENTRIES = Prepared(_PAGE)
+_PAGE_POSTINGS = Prepared(
+    select(postings.c.entry_id, postings.c.account, postings.c.currency, postings.c.amount_minor)
+    .where(postings.c.entry_id.in_(_PAGE.with_only_columns(journal_entries.c.id).scalar_subquery()))
+    .order_by(postings.c.id)
+)
 
 
 class LedgerRepository:
@@ -259,6 +285,12 @@ class LedgerRepository:
         wanted = sorted(set(shop_ids))
         missing = [s for s in wanted if s not in self._balances]
         b = account_balances.c
+        if len(missing) == 1:  # a request's one shop
+            found = {}
+            for account, currency, balance in _BALANCES.rows(self.conn, shop_id=missing[0]):
+                found[(Account(account), currency)] = int(balance)
+            self._balances[missing[0]] = found
+            missing = []
         for part in chunks(missing):
             for s in part:
                 self._balances[s] = {}
@@ -269,25 +301,21 @@ class LedgerRepository:
 
     def entries(self, shop_id: str, limit: int, before_id: int | None) -> list[RecordedEntry]:
         """Newest first; `before_id` continues a page."""
-        q = (
-            select(journal_entries)
-            .where(journal_entries.c.shop_id == shop_id)
-            .order_by(journal_entries.c.id.desc())
-            .limit(limit)
+        rows = _ENTRIES.mappings(
+            self.conn,
+            shop_id=shop_id,
+            before=_NO_ID if before_id is None else before_id,
+            limit=limit,
         )
-        if before_id is not None:
-            q = q.where(journal_entries.c.id < before_id)
-        rows = list(self.conn.execute(q).mappings())
         if not rows:
             return []
         by_entry: dict[int, list[Posting]] = defaultdict(list)
-        p = postings.c
-        pq = (
-            select(p.entry_id, p.account, p.currency, p.amount_minor)
-            .where(p.entry_id.in_([r["id"] for r in rows]))
-            .order_by(p.id)
-        )
-        for entry_id, account, currency, minor in self.conn.execute(pq):
+        for entry_id, account, currency, minor in _PAGE_POSTINGS.rows(
+            self.conn,
+            shop_id=shop_id,
+            before=_NO_ID if before_id is None else before_id,
+            limit=limit,
+        ):
             by_entry[entry_id].append(Posting(Account(account), Money(currency, minor)))
         return [
             RecordedEntry(

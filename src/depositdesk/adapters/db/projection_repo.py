@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from depositdesk.adapters.db.bulk import by_size, compiled_many, in_keys, in_params
+from depositdesk.adapters.db.prepared import Prepared
 from depositdesk.adapters.db.tables import (
     category_orders,
     orders,
@@ -81,6 +82,74 @@ assert tuple(f.name for f in fields(OrderState))[1:] == _ORDER_FIELDS  # positio
 # as SQLAlchemy renders a boolean on SQLite) does not.
 _ORDER_OPEN = orders.c.state == literal_column("'open'")
 _RECORD_OPEN = text("shop_records.is_open")
+
+
+def _by(column: Any, dialect: str) -> Any:
+    """An ORDER BY term that does not tempt SQLite into walking the primary key in
+    order (through every finished row of the shop) instead of a partial index of
+    open rows: SQLite's unary `+` takes a term out of index planning, so the few
+    open rows are found through the partial index and sorted. PostgreSQL plans
+    with statistics and has no unary `+` on text."""
+    if dialect == "postgresql":
+        return column
+    return literal_column(f"+{column.table.name}.{column.name}")
+
+
+def _order_scope(scoped: bool) -> list[Any]:
+    o = orders.c
+    where = [o.shop_id == bindparam("shop_id")]
+    return [*where, o.category == bindparam("category")] if scoped else where
+
+
+def _open_orders(scoped: bool, dialect: str) -> Any:
+    o = orders.c
+    return (
+        select(o.order_id)
+        .where(*_order_scope(scoped), _ORDER_OPEN)
+        .order_by(_by(o.order_id, dialect))
+    )
+
+
+def _running(scoped: bool) -> Any:
+    o = orders.c
+    return (
+        select(o.order_id, o.after_sales_ends_at)
+        .where(*_order_scope(scoped), o.after_sales_ends_at > bindparam("now"))
+        .order_by(o.after_sales_ends_at.desc())
+    )
+
+
+def _open_records(scoped: bool, dialect: str) -> Any:
+    r = shop_records.c
+    o = orders.c
+    kinds = DIFFERENCE_RECORD_KINDS if scoped else tuple(RECORD_BLOCKERS)
+    q = select(r.kind, r.record_id).where(
+        r.shop_id == bindparam("shop_id"),
+        _RECORD_OPEN,
+        r.kind.in_([literal_column(f"'{k.value}'") for k in kinds]),
+    )
+    if scoped:
+        q = q.join(orders, and_(o.shop_id == r.shop_id, o.order_id == r.order_id)).where(
+            o.category == bindparam("category")
+        )
+    return q.order_by(_by(r.kind, dialect), _by(r.record_id, dialect))
+
+
+def _count(q: Any) -> Any:
+    return select(func.count()).select_from(q.subquery())
+
+
+# EVT-3's reads, by whether a category scopes them (kind=difference).
+_OPEN_ORDERS = {
+    s: Prepared(partial(lambda s, d: _open_orders(s, d).limit(bindparam("limit")), s))
+    for s in (False, True)
+}
+_OPEN_ORDERS_COUNT = {
+    s: Prepared(partial(lambda s, d: _count(_open_orders(s, d)), s)) for s in (False, True)
+}
+_RUNNING = {s: Prepared(_running(s).limit(bindparam("limit"))) for s in (False, True)}
+_RUNNING_COUNT = {s: Prepared(_count(_running(s))) for s in (False, True)}
+_OPEN_RECORDS = {s: Prepared(partial(_open_records, s)) for s in (False, True)}
 
 
 _RECORDS_BY_ID = by_size(
@@ -174,16 +243,6 @@ class ProjectionRepository:
 
     def _insert(self, table: Table) -> Any:
         return pg_insert(table) if self.postgres else sqlite_insert(table)
-
-    def _by(self, column: Any) -> Any:
-        """An ORDER BY term that does not tempt SQLite into walking the primary key in
-        order (through every finished row of the shop) instead of a partial index of
-        open rows: SQLite's unary `+` takes a term out of index planning, so the few
-        open rows are found through the partial index and sorted. PostgreSQL plans
-        with statistics and has no unary `+` on text."""
-        if self.postgres:
-            return column
-        return literal_column(f"+{column.table.name}.{column.name}")
 
     # -- orders --------------------------------------------------------------
     def merge_orders(
@@ -396,48 +455,33 @@ class ProjectionRepository:
     ) -> dict[BlockerCode, RecordSet]:
         """Blocker code -> the records behind it; only open or running rows are read."""
         out: dict[BlockerCode, RecordSet] = {}
-        o = orders.c
-        scope = [o.shop_id == shop_id] + ([o.category == category] if category else [])
-
-        open_q = select(o.order_id).where(*scope, _ORDER_OPEN).order_by(self._by(o.order_id))
-        ids = list(self.conn.execute(open_q.limit(limit)).scalars())
+        scoped = category is not None
+        params: dict[str, Any] = {"shop_id": shop_id, "limit": limit}
+        if scoped:
+            params["category"] = category
+        ids = _OPEN_ORDERS[scoped].scalars(self.conn, **params)
         if ids:
             count = (
                 len(ids)
                 if len(ids) < limit
-                else self.conn.execute(
-                    select(func.count()).select_from(open_q.subquery())
-                ).scalar_one()
+                else _OPEN_ORDERS_COUNT[scoped].scalars(self.conn, **params)[0]
             )
             out[BlockerCode.OPEN_ORDERS] = RecordSet.of(ids, count)
 
-        running = (
-            select(o.order_id, o.after_sales_ends_at)
-            .where(*scope, o.after_sales_ends_at > now)
-            .order_by(o.after_sales_ends_at.desc())
-        )
-        rows = list(self.conn.execute(running.limit(limit)))
+        rows = _RUNNING[scoped].rows(self.conn, now=now, **params)
         if rows:
             count = (
                 len(rows)
                 if len(rows) < limit
-                else self.conn.execute(
-                    select(func.count()).select_from(running.subquery())
-                ).scalar_one()
+                else _RUNNING_COUNT[scoped].scalars(self.conn, now=now, **params)[0]
             )
             out[BlockerCode.AFTER_SALES_PERIOD] = RecordSet.of(
                 [r[0] for r in rows], count, clears_at=rows[0][1]
             )
 
-        r = shop_records.c
-        kinds = list(DIFFERENCE_RECORD_KINDS if category else RECORD_BLOCKERS)
-        q = select(r.kind, r.record_id).where(r.shop_id == shop_id, _RECORD_OPEN, r.kind.in_(kinds))
-        if category:
-            q = q.join(orders, and_(o.shop_id == r.shop_id, o.order_id == r.order_id)).where(
-                o.category == category
-            )
         found: dict[str, list[str]] = defaultdict(list)
-        for kind, rid in self.conn.execute(q.order_by(self._by(r.kind), self._by(r.record_id))):
+        params.pop("limit")
+        for kind, rid in _OPEN_RECORDS[scoped].rows(self.conn, **params):
             found[kind].append(rid)
         for kind, rids in found.items():
             out[RECORD_BLOCKERS[RecordKind(kind)]] = RecordSet.of(rids)

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    and_,
+    bindparam,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 
+from depositdesk.adapters.db.prepared import Prepared
 from depositdesk.adapters.db.tables import refund_steps, refunds
 from depositdesk.domain.eligibility import RefundKind
 from depositdesk.domain.money import Money
@@ -20,6 +31,15 @@ from depositdesk.domain.refunds import (
 from depositdesk.services.paging import CreatedCursor
 
 OPEN = [s.value for s in RefundStatus if s.is_open]
+_OPEN_IDS = Prepared(
+    select(refunds.c.id)
+    .where(
+        refunds.c.shop_id == bindparam("shop_id"),
+        refunds.c.kind == bindparam("kind"),
+        refunds.c.status.in_([literal_column(f"'{s}'") for s in OPEN]),
+    )
+    .order_by(refunds.c.submitted_at)
+)
 
 
 def _refund(row: RowMapping) -> Refund:
@@ -102,16 +122,7 @@ class RefundRepository:
         return None if row is None else _refund(row)
 
     def open_ids(self, shop_id: str, kind: RefundKind) -> list[str]:
-        q = (
-            select(refunds.c.id)
-            .where(
-                refunds.c.shop_id == shop_id,
-                refunds.c.kind == kind.value,
-                refunds.c.status.in_(OPEN),
-            )
-            .order_by(refunds.c.submitted_at)
-        )
-        return list(self.conn.execute(q).scalars())
+        return _OPEN_IDS.scalars(self.conn, shop_id=shop_id, kind=kind.value)
 
     def for_shop(self, shop_id: str, after: CreatedCursor | None, limit: int) -> list[Refund]:
         """Newest first, keyset-paginated on (submitted_at, id)."""

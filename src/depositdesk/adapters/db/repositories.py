@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping, and_, bindparam, insert, or_, select, update
 
+from depositdesk.adapters.db.prepared import Prepared
 from depositdesk.adapters.db.tables import (
     api_tokens,
     notices,
@@ -32,6 +34,11 @@ _parsed: dict[str, PolicyPack] = {}
 _parsed_lock = threading.Lock()
 
 
+_CHECKSUMS = Prepared(
+    select(policy_versions.c.checksum).order_by(policy_versions.c.pack, policy_versions.c.version)
+)
+
+
 class PolicyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -41,9 +48,7 @@ class PolicyRepository:
         version never changes, so only the checksums are read, and a document only
         when its checksum is new to this process."""
         pv = policy_versions.c
-        checksums = list(
-            self.conn.execute(select(pv.checksum).order_by(pv.pack, pv.version)).scalars()
-        )
+        checksums = _CHECKSUMS.scalars(self.conn)
         missing = [c for c in checksums if c not in _parsed]
         if missing:
             q = select(pv.document, pv.checksum).where(pv.checksum.in_(missing))
@@ -103,7 +108,7 @@ class SellerRepository:
         return self._known[seller_id]
 
 
-def _shop(row: RowMapping) -> Shop:
+def _shop(row: Mapping[Any, Any]) -> Shop:
     return Shop(
         id=row["id"],
         seller_id=row["seller_id"],
@@ -121,7 +126,7 @@ def _shop(row: RowMapping) -> Shop:
     )
 
 
-def _case(row: RowMapping) -> Case | None:
+def _case(row: Mapping[Any, Any]) -> Case | None:
     if row["case_opened_at"] is None:
         return None
     return Case(
@@ -133,7 +138,7 @@ def _case(row: RowMapping) -> Case | None:
     )
 
 
-def _closure_flag(row: RowMapping) -> ClosureFlag | None:
+def _closure_flag(row: Mapping[Any, Any]) -> ClosureFlag | None:
     if row["closure_flagged_at"] is None:
         return None
     return ClosureFlag(
@@ -163,6 +168,22 @@ def _shop_values(shop: Shop) -> dict[str, object]:
     }
 
 
+_SHOP = Prepared(select(shops).where(shops.c.id == bindparam("shop_id")))
+_SHOP_FOR_UPDATE = Prepared(
+    select(shops).where(shops.c.id == bindparam("shop_id")).with_for_update()
+)
+_CATEGORIES = Prepared(
+    select(
+        shop_categories.c.category,
+        shop_categories.c.active,
+        shop_categories.c.changed_at,
+        shop_categories.c.changed_by,
+    )
+    .where(shop_categories.c.shop_id == bindparam("shop_id"))
+    .order_by(shop_categories.c.category)
+)
+
+
 class ShopRepository:
     def __init__(self, conn: Connection, postgres: bool) -> None:
         self.conn = conn
@@ -182,10 +203,10 @@ class ShopRepository:
     def get(self, shop_id: str, lock: bool = False) -> Shop | None:
         """A shop; `lock` serialises money writes on it (PostgreSQL FOR UPDATE;
         SQLite already has one writer)."""
-        q = select(shops).where(shops.c.id == shop_id)
         if lock and self.postgres:
-            q = q.with_for_update()
-        row = self.conn.execute(q).mappings().first()
+            row = _SHOP_FOR_UPDATE.first(self.conn, shop_id=shop_id)
+        else:
+            row = _SHOP.first(self.conn, shop_id=shop_id)
         return None if row is None else _shop(row)
 
     def many(self, shop_ids: Iterable[str], lock: bool = False) -> dict[str, Shop]:
@@ -236,14 +257,11 @@ class ShopRepository:
         self.conn.execute(update(shops).where(shops.c.id == shop.id).values(**_shop_values(shop)))
 
     def categories(self, shop_id: str) -> list[CategoryActivity]:
-        q = (
-            select(shop_categories)
-            .where(shop_categories.c.shop_id == shop_id)
-            .order_by(shop_categories.c.category)
-        )
         return [
-            CategoryActivity(r["category"], r["active"], r["changed_at"], r["changed_by"])
-            for r in self.conn.execute(q).mappings()
+            CategoryActivity(category, active, changed_at, changed_by)
+            for category, active, changed_at, changed_by in _CATEGORIES.rows(
+                self.conn, shop_id=shop_id
+            )
         ]
 
     def upsert_category(self, shop_id: str, activity: CategoryActivity) -> None:
@@ -272,15 +290,17 @@ class ShopRepository:
 
 # Every request runs it: built once, so only its parameters change (building a
 # statement costs more than running this one on SQLite).
-_TOKEN_BY_HASH = select(
-    api_tokens.c.id,
-    api_tokens.c.role,
-    api_tokens.c.seller_id,
-    api_tokens.c.name,
-    api_tokens.c.user_id,
-    api_tokens.c.mfa_at,
-    api_tokens.c.expires_at,
-).where(api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None))
+_TOKEN_BY_HASH = Prepared(
+    select(
+        api_tokens.c.id,
+        api_tokens.c.role,
+        api_tokens.c.seller_id,
+        api_tokens.c.name,
+        api_tokens.c.user_id,
+        api_tokens.c.mfa_at,
+        api_tokens.c.expires_at,
+    ).where(api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None))
+)
 
 
 class TokenRepository:
@@ -320,7 +340,7 @@ class TokenRepository:
     def by_hash(self, token_hash: str, now: datetime | None = None) -> Principal | None:
         """The holder of a token in force: not revoked, and (a session) not expired
         at `now`."""
-        row = self.conn.execute(_TOKEN_BY_HASH, {"token_hash": token_hash}).mappings().first()
+        row = _TOKEN_BY_HASH.first(self.conn, token_hash=token_hash)
         if row is None:
             return None
         if row["expires_at"] is not None and (now is None or now >= row["expires_at"]):
@@ -429,15 +449,16 @@ class NoticeRepository:
         return [_notice(row) for row in self.conn.execute(q).mappings()]
 
 
+_SANDBOX_OFFSET = Prepared(select(sandbox_clock.c.offset_seconds).where(sandbox_clock.c.id == 1))
+
+
 class SandboxRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def offset_seconds(self) -> int:
-        value = self.conn.execute(
-            select(sandbox_clock.c.offset_seconds).where(sandbox_clock.c.id == 1)
-        ).scalar()
-        return int(value or 0)
+        found = _SANDBOX_OFFSET.scalars(self.conn)
+        return int(found[0] or 0) if found else 0
 
     def set_offset_seconds(self, seconds: int) -> None:
         done = self.conn.execute(

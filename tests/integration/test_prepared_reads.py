@@ -1,0 +1,119 @@
+"""Hot reads run as statements compiled once (adapters/db/prepared.py): they must give
+exactly what SQLAlchemy Core gives for the same statement, on SQLite and PostgreSQL,
+inside the unit of work's transaction (issue 9)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, bindparam, insert, literal_column, select
+
+from depositdesk.adapters.db.prepared import Prepared
+from depositdesk.adapters.db.tables import orders, shops
+from depositdesk.bootstrap import App
+
+SHOP_BY_ID = select(shops).where(shops.c.id == bindparam("shop_id"))
+RUNNING = (
+    select(orders.c.order_id, orders.c.after_sales_ends_at, orders.c.amount_minor)
+    .where(
+        orders.c.shop_id == bindparam("shop_id"), orders.c.after_sales_ends_at > bindparam("now")
+    )
+    .order_by(orders.c.after_sales_ends_at.desc(), orders.c.order_id)
+    .limit(bindparam("limit"))
+)
+
+
+def _orders(app: App, now: datetime) -> None:
+    with app.engine.begin() as conn:
+        conn.execute(
+            insert(orders),
+            [
+                {
+                    "shop_id": "shop1",
+                    "order_id": f"o-{i}",
+                    "state": "delivered",
+                    "category": "apparel",
+                    "amount_minor": 100 + i,
+                    "currency": "GBP",
+                    "customer_id": None,
+                    "placed_at": now - timedelta(days=10),
+                    "placed_event": f"e-{i}",
+                    "delivered_at": now - timedelta(days=5),
+                    "after_sales_ends_at": now + timedelta(days=i - 2, microseconds=7),
+                }
+                for i in range(6)
+            ],
+        )
+
+
+def test_prepared_reads_equal_core_reads(app: App, api) -> None:
+    """The shop row (text, booleans, aware datetimes, JSON-ish columns) and a page of
+    orders with a datetime parameter and a limit: same rows, same types, as Core."""
+    api.seller()
+    api.shop()
+    now = app.clock.now()
+    _orders(app, now)
+    shop_q, running_q = Prepared(SHOP_BY_ID), Prepared(RUNNING)
+    with app.uow(read_only=True) as uow:
+        conn = uow.conn
+        assert conn is not None
+        core_shop = dict(conn.execute(SHOP_BY_ID, {"shop_id": "shop1"}).mappings().one())
+        assert shop_q.first(conn, shop_id="shop1") == core_shop
+        assert shop_q.first(conn, shop_id="nope") is None
+        for limit in (1, 3, 10):
+            core = [
+                tuple(r)
+                for r in conn.execute(RUNNING, {"shop_id": "shop1", "now": now, "limit": limit})
+            ]
+            mine = running_q.rows(conn, shop_id="shop1", now=now, limit=limit)
+            assert mine == core
+            # orders 2 to 5: order 2 ends 7 µs after now, which the parameter keeps
+            assert len(mine) == min(limit, 4)
+        when = running_q.rows(conn, shop_id="shop1", now=now, limit=1)[0][1]
+        assert when.tzinfo is UTC and when.microsecond == 7
+        assert core_shop["created_at"].tzinfo is UTC
+
+
+def test_a_prepared_read_sees_its_own_transactions_writes(app: App, api) -> None:
+    """It runs on the unit of work's connection: an uncommitted write is visible to
+    it, and gone after the rollback."""
+    api.seller()
+    api.shop()
+    now = app.clock.now()
+    running_q = Prepared(RUNNING)
+    with app.uow() as uow:
+        conn = uow.conn
+        assert conn is not None
+        _insert = insert(orders).values(
+            shop_id="shop1",
+            order_id="fresh",
+            state="delivered",
+            category="apparel",
+            amount_minor=1,
+            currency="GBP",
+            placed_at=now,
+            placed_event="e-fresh",
+            after_sales_ends_at=now + timedelta(days=1),
+        )
+        conn.execute(_insert)
+        assert [r[0] for r in running_q.rows(conn, shop_id="shop1", now=now, limit=5)] == ["fresh"]
+        uow.rollback()
+    with app.uow(read_only=True) as uow:
+        assert uow.conn is not None
+        assert running_q.rows(uow.conn, shop_id="shop1", now=now, limit=5) == []
+
+
+def test_a_prepared_read_refuses_what_it_cannot_keep(engine: Engine) -> None:
+    """A list parameter (its SQL depends on the list) is refused when first compiled;
+    a parameter left out is an error, never a silent NULL."""
+    listed = Prepared(select(shops.c.id).where(shops.c.id.in_(["a", "b"])))
+    constant = Prepared(
+        select(shops.c.id).where(shops.c.id.in_([literal_column("'a'"), literal_column("'b'")]))
+    )
+    with engine.connect() as conn:
+        with pytest.raises(ValueError, match="list parameters"):
+            listed.rows(conn)
+        assert constant.rows(conn) == []
+        with pytest.raises(KeyError, match="shop_id"):
+            Prepared(SHOP_BY_ID).rows(conn)
