@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
+from depositdesk.adapters.db.prepared import Prepared
 from depositdesk.adapters.db.tables import idempotency_keys
 from depositdesk.services.ports.repositories import Replay
 
@@ -30,30 +31,37 @@ def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
     return adapter
 
 
+_GET = Prepared(
+    select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
+        idempotency_keys.c.scope == bindparam("scope"), idempotency_keys.c.key == bindparam("key")
+    )
+)
+_PUT = insert(idempotency_keys)  # built once; its compiled form is cached by SQLAlchemy
+
+
 class IdempotencyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def get(self, scope: str, key: str, kind: type[T]) -> Replay[T] | None:
-        k = idempotency_keys.c
-        row = self.conn.execute(
-            select(k.request_hash, k.response).where(k.scope == scope, k.key == key)
-        ).first()
-        if row is None:
+        found = _GET.rows(self.conn, scope=scope, key=key)
+        if not found:
             return None
-        result: T = _adapter(kind).validate_json(row.response)
-        return Replay(row.request_hash, result)
+        request_hash, response = found[0]
+        result: T = _adapter(kind).validate_json(response)
+        return Replay(request_hash, result)
 
     def put(
         self, scope: str, key: str, request_hash: str, result: object, created_at: datetime
     ) -> None:
         self.conn.execute(
-            insert(idempotency_keys).values(
-                scope=scope,
-                key=key,
-                request_hash=request_hash,
-                status_code=201,
-                response=_adapter(type(result)).dump_json(result).decode(),
-                created_at=created_at,
-            )
+            _PUT,
+            {
+                "scope": scope,
+                "key": key,
+                "request_hash": request_hash,
+                "status_code": 201,
+                "response": _adapter(type(result)).dump_json(result).decode(),
+                "created_at": created_at,
+            },
         )

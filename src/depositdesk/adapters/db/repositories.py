@@ -372,7 +372,7 @@ class TokenRepository:
         return done.rowcount == 1
 
 
-def _notice(row: RowMapping) -> Notice:
+def _notice(row: Mapping[Any, Any]) -> Notice:
     pack, version = row["policy_pack"], row["policy_version"]
     return Notice(
         id=row["id"],
@@ -435,6 +435,9 @@ class NoticeRepository:
         self, shop_ids: list[str] | None, limit: int, after: CreatedCursor | None = None
     ) -> list[Notice]:
         """Newest first; all shops when `shop_ids` is None."""
+        if shop_ids is not None and len(shop_ids) == 1 and after is None:  # a deposit's
+            found = _SHOP_NOTICES.mappings(self.conn, shop_id=shop_ids[0], limit=limit)
+            return [_notice(row) for row in found]
         c = notices.c
         q = select(notices).order_by(c.created_at.desc(), c.id.desc()).limit(limit)
         if shop_ids is not None:
@@ -449,6 +452,12 @@ class NoticeRepository:
         return [_notice(row) for row in self.conn.execute(q).mappings()]
 
 
+_SHOP_NOTICES = Prepared(
+    select(notices)
+    .where(notices.c.shop_id == bindparam("shop_id"))
+    .order_by(notices.c.created_at.desc(), notices.c.id.desc())
+    .limit(bindparam("limit"))
+)
 _SANDBOX_OFFSET = Prepared(select(sandbox_clock.c.offset_seconds).where(sandbox_clock.c.id == 1))
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.exceptions import HTTPException
-from fastapi.routing import APIRoute
 
 from depositdesk.domain.json_shape import DuplicateKeys, TooDeep, shape_problem, strict_loads
+from depositdesk.entrypoints.api.deps import CallRoute
 
 MAX_BODY_DEPTH = 32  # levels of arrays and objects in a request body (events' data: 16)
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of 10,000 ordinary events fits easily
@@ -84,7 +84,7 @@ class _WholeBodyRequest(_StrictJsonRequest):
         return value
 
 
-class _Route(APIRoute):
+class _Route(CallRoute):
     request_class: type[Request] = _WholeBodyRequest
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

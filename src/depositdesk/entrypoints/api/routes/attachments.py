@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from depositdesk.domain.attachments import ATTACHMENT_ID, FILE, Limits
-from depositdesk.entrypoints.api.deps import Call, app_of, get_call, get_caller
+from depositdesk.entrypoints.api.deps import Call, CallRoute, app_of, get_call, get_caller
 from depositdesk.entrypoints.api.schemas.attachments import (
     CONTENT_RESPONSE,
     UPLOAD_BODY,
@@ -22,6 +22,7 @@ from depositdesk.services.usecase import read, run
 router = APIRouter(
     prefix="/v1/attachments",
     tags=["attachments"],
+    route_class=CallRoute,
     responses=problem_responses(401, 403, 404, 422, 500),
 )
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
-from depositdesk.entrypoints.api.deps import Call, get_call
+from depositdesk.entrypoints.api.deps import Call, get_call, open_call
 from depositdesk.entrypoints.api.schemas.policies import (
     PolicyImpactOut,
     PolicyPageOut,
@@ -39,7 +39,7 @@ def list_policies(c: Call = Depends(get_call)) -> PolicyPageOut:
     return PolicyPageOut.of(read(c, policies.packs_in_force, c.who, c.now))
 
 
-def _admin(c: Call = Depends(get_call)) -> Call:
+def _admin(c: Call = Depends(open_call)) -> Call:
     """The caller, refused before its body is read unless a platform admin."""
     require(c.who, Role.PLATFORM_ADMIN)
     return c

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from depositdesk.domain.funding import FundingStatus
 from depositdesk.domain.ledger import CREDIT_NORMAL, Account, EntryKind, RecordedEntry
 from depositdesk.domain.notices import Notice, NoticeKind
@@ -146,16 +148,26 @@ class EntryOut(Out):
 
     @classmethod
     def of(cls, entry: RecordedEntry) -> EntryOut:
-        return cls(
-            id=entry.id,
-            at=entry.at,
-            kind=entry.kind,
-            memo=entry.memo,
-            source=entry.source,
-            postings=[
-                PostingOut(account=p.account, amount=MoneyOut.of(p.amount)) for p in entry.postings
-            ],
-        )
+        return cls.model_validate(_entry(entry))
+
+
+def _entry(entry: RecordedEntry) -> dict[str, Any]:
+    """An entry as EntryOut's fields: a page is validated in one call from these
+    (pydantic-core walks the nesting) instead of a model built per posting."""
+    return {
+        "id": entry.id,
+        "at": entry.at,
+        "kind": entry.kind,
+        "memo": entry.memo,
+        "source": entry.source,
+        "postings": [
+            {
+                "account": p.account,
+                "amount": {"amount": p.amount.format(), "currency": p.amount.currency},
+            }
+            for p in entry.postings
+        ],
+    }
 
 
 class LedgerOut(Out):
@@ -168,11 +180,13 @@ class LedgerOut(Out):
 
     @classmethod
     def of(cls, page: LedgerPage, next_cursor: str | None) -> LedgerOut:
-        return cls(
-            shop_id=page.shop_id,
-            currency=page.currency,
-            sign_convention=SIGN_CONVENTION,
-            entries=[EntryOut.of(e) for e in page.entries],
-            balances={a: MoneyOut.of(m) for a, m in page.balances.items()},
-            next_cursor=next_cursor,
+        return cls.model_validate(
+            {
+                "shop_id": page.shop_id,
+                "currency": page.currency,
+                "sign_convention": SIGN_CONVENTION,
+                "entries": [_entry(e) for e in page.entries],
+                "balances": {a: MoneyOut.of(m) for a, m in page.balances.items()},
+                "next_cursor": next_cursor,
+            }
         )
