@@ -105,6 +105,14 @@ class Prepared:
         )
 
     def rows(self, conn: Connection, **params: Any) -> list[tuple[Any, ...]]:
+        raw, _ = self.raw(conn, **params)
+        return self._plan(conn.dialect).rows(raw)
+
+    def raw(
+        self, conn: Connection, **params: Any
+    ) -> tuple[Sequence[Any], Callable[[Sequence[Any]], tuple[Any, ...]]]:
+        """The rows as the driver gave them, and the function that converts one: for a
+        read of many rows of which only one or two need their values converted."""
         plan = self._plan(conn.dialect)
         cursor = conn.connection.cursor()
         try:
@@ -112,7 +120,7 @@ class Prepared:
             raw = cursor.fetchall()
         finally:
             cursor.close()
-        return plan.rows(raw)
+        return raw, lambda row: plan.rows([row])[0]
 
     def mappings(self, conn: Connection, **params: Any) -> list[dict[str, Any]]:
         keys = self._plan(conn.dialect).keys

@@ -468,7 +468,9 @@ class ProjectionRepository:
             )
             out[BlockerCode.OPEN_ORDERS] = RecordSet.of(ids, count)
 
-        rows = _RUNNING[scoped].rows(self.conn, now=now, **params)
+        # Only the first row's end (the latest) is needed as a time: the others' order
+        # ids are taken as the driver gives them.
+        rows, convert = _RUNNING[scoped].raw(self.conn, now=now, **params)
         if rows:
             count = (
                 len(rows)
@@ -476,7 +478,7 @@ class ProjectionRepository:
                 else _RUNNING_COUNT[scoped].scalars(self.conn, now=now, **params)[0]
             )
             out[BlockerCode.AFTER_SALES_PERIOD] = RecordSet.of(
-                [r[0] for r in rows], count, clears_at=rows[0][1]
+                [str(r[0]) for r in rows], count, clears_at=convert(rows[0])[1]
             )
 
         found: dict[str, list[str]] = defaultdict(list)

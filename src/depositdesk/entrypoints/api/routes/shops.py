@@ -138,7 +138,8 @@ def get_ledger(
     scope, secret = f"ledger:{c.who.party}:{shop_id}", c.app.settings.secret_key
     before = cursors.decode_entry(cursor, scope, secret)
     page = read(c, deposits.ledger, c.who, c.now, shop_id, cursor=before, limit=limit)
-    return answer(LedgerOut.of(page, cursors.encode(page.next_cursor, scope, secret)))
+    body = LedgerOut.json_of(page, cursors.encode(page.next_cursor, scope, secret))
+    return Response(body, media_type="application/json")
 
 
 @router.get(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
+from depositdesk.domain.clock import rfc3339
 from depositdesk.domain.funding import FundingStatus
 from depositdesk.domain.ledger import CREDIT_NORMAL, Account, EntryKind, RecordedEntry
+from depositdesk.domain.money import Money
 from depositdesk.domain.notices import Notice, NoticeKind
 from depositdesk.domain.shop import ShopStatus
 from depositdesk.entrypoints.api.schemas.common import MoneyOut, Out, PolicyRefOut, Time
@@ -151,21 +155,20 @@ class EntryOut(Out):
         return cls.model_validate(_entry(entry))
 
 
+def _money(money: Money) -> dict[str, str]:
+    return {"amount": money.format(), "currency": money.currency}
+
+
 def _entry(entry: RecordedEntry) -> dict[str, Any]:
-    """An entry as EntryOut's fields: a page is validated in one call from these
-    (pydantic-core walks the nesting) instead of a model built per posting."""
+    """An entry as EntryOut's JSON: plain values (LedgerOut.json_of)."""
     return {
         "id": entry.id,
-        "at": entry.at,
-        "kind": entry.kind,
+        "at": rfc3339(entry.at),
+        "kind": entry.kind.value,
         "memo": entry.memo,
         "source": entry.source,
         "postings": [
-            {
-                "account": p.account,
-                "amount": {"amount": p.amount.format(), "currency": p.amount.currency},
-            }
-            for p in entry.postings
+            {"account": p.account.value, "amount": _money(p.amount)} for p in entry.postings
         ],
     }
 
@@ -180,13 +183,20 @@ class LedgerOut(Out):
 
     @classmethod
     def of(cls, page: LedgerPage, next_cursor: str | None) -> LedgerOut:
-        return cls.model_validate(
+        return cls.model_validate_json(cls.json_of(page, next_cursor))
+
+    @staticmethod
+    def json_of(page: LedgerPage, next_cursor: str | None) -> bytes:
+        """The page's JSON, written by orjson from plain values: a page of 50 entries
+        is some 250 objects, which pydantic took about 0.6 ms to build and encode.
+        Its shape is LedgerOut's (tests/unit/test_ledger_json.py holds them equal)."""
+        return orjson.dumps(
             {
                 "shop_id": page.shop_id,
                 "currency": page.currency,
                 "sign_convention": SIGN_CONVENTION,
                 "entries": [_entry(e) for e in page.entries],
-                "balances": {a: MoneyOut.of(m) for a, m in page.balances.items()},
+                "balances": {a.value: _money(m) for a, m in page.balances.items()},
                 "next_cursor": next_cursor,
             }
         )
