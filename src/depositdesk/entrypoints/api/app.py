@@ -54,8 +54,11 @@ def create_app(app: App) -> FastAPI:
     # /docs and /redoc served from packaged assets: no CDN, so they work offline.
     api = FastAPIOffline(title="depositdesk", version="0.1.0", description=DESCRIPTION)
     api.state.depositdesk = app
-    # Requests that may hold a database connection at once (deps._connection_turn).
-    api.state.connection_turns = anyio.Semaphore(app.settings.db_pool_size)
+    # Requests that may hold a database connection at once (deps.get_call): reads and
+    # writes have turns of their own, db_pool_size in all.
+    readers, writers = turns(app.settings.db_pool_size, app.settings.api_readers)
+    api.state.read_turns = anyio.Semaphore(readers)
+    api.state.write_turns = anyio.Semaphore(writers)
     problems.install(api)
     openapi.install(api)
     for module in (
@@ -78,6 +81,15 @@ def create_app(app: App) -> FastAPI:
 
     api.add_middleware(RequestLog)
     return api
+
+
+def turns(pool_size: int, readers: int) -> tuple[int, int]:
+    """(reads, writes) that may hold a connection at once in a process: `readers` for
+    reads, the rest of the pool for writes, at least one each."""
+    if pool_size < 2:
+        return 1, 1  # the pool's overflow holds the second
+    reads = min(readers, pool_size - 1)
+    return reads, pool_size - reads
 
 
 class RequestLog:

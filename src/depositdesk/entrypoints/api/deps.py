@@ -201,13 +201,15 @@ async def get_call(
 ) -> AsyncIterator[Call]:
     """The request's Call, opened by its route in the endpoint's thread (CallRoute).
     A request without a token is refused here; one with a token the database does not
-    know, when the Call opens. Meanwhile the request holds one of the process's
-    db_pool_size turns (waited for without a thread): a request holds its connection
-    across threads, and were threads to wait for connections while the requests
-    holding them wait for threads, the process would stall."""
+    know, when the Call opens. Meanwhile the request holds one of the process's turns
+    (waited for without a thread; reads and writes have turns of their own, api_readers
+    and the rest of db_pool_size): were threads to wait for connections while the
+    requests holding them wait for threads, the process would stall; and reads are
+    Python work under one GIL, which more of at once only share more thinly."""
     token = _token(credentials)
-    async with request.app.state.connection_turns:
-        read_only = request.method in READ_METHODS
+    read_only = request.method in READ_METHODS
+    state = request.app.state
+    async with state.read_turns if read_only else state.write_turns:
         yield Call(app, pending=_Pending(token, read_only, request))
 
 
