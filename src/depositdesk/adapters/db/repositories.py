@@ -42,13 +42,17 @@ _CHECKSUMS = Prepared(
 class PolicyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._checksums: list[str] | None = None  # read once a unit of work
 
     def versions(self) -> list[PolicyPack]:
         """Every stored version, parsed; parsing is cached by checksum, as a stored
-        version never changes, so only the checksums are read, and a document only
-        when its checksum is new to this process."""
+        version never changes, so only the checksums are read (once a unit of work:
+        the audit record and the use case both ask), and a document only when its
+        checksum is new to this process."""
         pv = policy_versions.c
-        checksums = _CHECKSUMS.scalars(self.conn)
+        if self._checksums is None:
+            self._checksums = _CHECKSUMS.scalars(self.conn)
+        checksums = self._checksums
         missing = [c for c in checksums if c not in _parsed]
         if missing:
             q = select(pv.document, pv.checksum).where(pv.checksum.in_(missing))
@@ -61,6 +65,7 @@ class PolicyRepository:
     def add(
         self, pack: PolicyPack, document: str, checksum: str, loaded_at: datetime, loaded_by: str
     ) -> None:
+        self._checksums = None
         self.conn.execute(
             insert(policy_versions).values(
                 pack=pack.pack,
