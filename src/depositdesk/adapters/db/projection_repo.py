@@ -455,7 +455,7 @@ class ProjectionRepository:
     ) -> dict[BlockerCode, RecordSet]:
         """Blocker code -> the records behind it; only open or running rows are read."""
         out: dict[BlockerCode, RecordSet] = {}
-        scoped = category is not None
+        scoped = bool(category)
         params: dict[str, Any] = {"shop_id": shop_id, "limit": limit}
         if scoped:
             params["category"] = category

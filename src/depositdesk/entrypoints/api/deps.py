@@ -240,11 +240,12 @@ def _takes_call(param: inspect.Parameter) -> bool:
 def _opening(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """A sync endpoint that takes the request's Call, run inside the Call's
     transaction: opened, used and closed in the endpoint's own thread."""
-    if inspect.iscoroutinefunction(endpoint):
-        return endpoint  # an async endpoint opens nothing on the event loop
     names = [n for n, p in inspect.signature(endpoint).parameters.items() if _takes_call(p)]
     if not names:
         return endpoint
+    if inspect.iscoroutinefunction(endpoint):
+        # Its Call would open on the event loop, which must not wait for a database.
+        raise TypeError(f"{endpoint.__name__}: an async endpoint takes open_call, not get_call")
     name = names[0]
 
     @functools.wraps(endpoint)

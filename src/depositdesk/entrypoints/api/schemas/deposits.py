@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 import orjson
 
@@ -155,12 +155,32 @@ class EntryOut(Out):
         return cls.model_validate(_entry(entry))
 
 
-def _money(money: Money) -> dict[str, str]:
+class _MoneyJson(TypedDict):
+    amount: str
+    currency: str
+
+
+class _PostingJson(TypedDict):
+    account: str
+    amount: _MoneyJson
+
+
+class _EntryJson(TypedDict):
+    """EntryOut as JSON values (LedgerOut.json_of)."""
+
+    id: int
+    at: str | None
+    kind: str
+    memo: str
+    source: str
+    postings: list[_PostingJson]
+
+
+def _money(money: Money) -> _MoneyJson:
     return {"amount": money.format(), "currency": money.currency}
 
 
-def _entry(entry: RecordedEntry) -> dict[str, Any]:
-    """An entry as EntryOut's JSON: plain values (LedgerOut.json_of)."""
+def _entry(entry: RecordedEntry) -> _EntryJson:
     return {
         "id": entry.id,
         "at": rfc3339(entry.at),
