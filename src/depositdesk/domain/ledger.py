@@ -142,14 +142,19 @@ class DepositPosition:
     @classmethod
     def from_balances(cls, required: Money, totals: Balances) -> DepositPosition:
         cur = required.currency
-
-        def get(account: Account) -> Money:
-            raw = totals.get((account, cur), 0)
-            return Money(cur, -raw if account in CREDIT_NORMAL else raw)
-
         return cls(
-            required, get(Account.DEPOSIT_HELD), get(Account.RECEIVABLE), get(Account.PROCEEDS)
+            required,
+            balance_of(totals, Account.DEPOSIT_HELD, cur),
+            balance_of(totals, Account.RECEIVABLE, cur),
+            balance_of(totals, Account.PROCEEDS, cur),
         )
+
+
+def balance_of(totals: Balances, account: Account, currency: str) -> Money:
+    """An account's balance the way its holder reads it: credit-normal accounts (the
+    deposit held, proceeds) with their sign turned, so what is held reads positive."""
+    raw = totals.get((account, currency), 0)
+    return Money(currency, -raw if account in CREDIT_NORMAL else raw)
 
 
 def payin_entry(amount: Money, receivable: Money, reference: str) -> JournalEntry:

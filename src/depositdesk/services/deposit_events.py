@@ -32,6 +32,8 @@ from datetime import datetime
 from depositdesk.domain.events import Event
 from depositdesk.domain.funding import Cause, CauseKind, owed
 from depositdesk.domain.ledger import (
+    Account,
+    balance_of,
     offset_entry,
     proceeds_entry,
     violation_deduction_entry,
@@ -150,7 +152,9 @@ def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> tuple[S
     the deduction leaves it, and what was deducted (told by `_tell_and_review`)."""
     violation_id, violation_type = e.data["violation_id"], e.data["type"]
     loss = e.money("consumer_loss")
-    held = position(uow, view).held
+    # What the deposit holds, straight from the balances: the whole position would
+    # also work out what the shop requires, once per violation of a bulk load.
+    held = balance_of(uow.ledger.balances(view.shop.id), Account.DEPOSIT_HELD, view.pack.currency)
     entry = violation_deduction_entry(loss, held, violation_id, violation_type)
     uow.ledger.post(view.shop.id, entry, now, f"event:{e.id}")
     covered = Money(loss.currency, min(loss.minor, max(held.minor, 0)))
