@@ -301,21 +301,16 @@ class LedgerRepository:
 
     def entries(self, shop_id: str, limit: int, before_id: int | None) -> list[RecordedEntry]:
         """Newest first; `before_id` continues a page."""
-        rows = _ENTRIES.mappings(
-            self.conn,
-            shop_id=shop_id,
-            before=_NO_ID if before_id is None else before_id,
-            limit=limit,
-        )
+        page = {
+            "shop_id": shop_id,
+            "before": _NO_ID if before_id is None else before_id,
+            "limit": limit,
+        }
+        rows = _ENTRIES.mappings(self.conn, **page)
         if not rows:
             return []
         by_entry: dict[int, list[Posting]] = defaultdict(list)
-        for entry_id, account, currency, minor in _PAGE_POSTINGS.rows(
-            self.conn,
-            shop_id=shop_id,
-            before=_NO_ID if before_id is None else before_id,
-            limit=limit,
-        ):
+        for entry_id, account, currency, minor in _PAGE_POSTINGS.rows(self.conn, **page):
             by_entry[entry_id].append(Posting(Account(account), Money(currency, minor)))
         return [
             RecordedEntry(

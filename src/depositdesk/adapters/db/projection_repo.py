@@ -139,17 +139,17 @@ def _count(q: Any) -> Any:
     return select(func.count()).select_from(q.subquery())
 
 
-# EVT-3's reads, by whether a category scopes them (kind=difference).
-_OPEN_ORDERS = {
-    s: Prepared(partial(lambda s, d: _open_orders(s, d).limit(bindparam("limit")), s))
-    for s in (False, True)
-}
-_OPEN_ORDERS_COUNT = {
-    s: Prepared(partial(lambda s, d: _count(_open_orders(s, d)), s)) for s in (False, True)
-}
-_RUNNING = {s: Prepared(_running(s).limit(bindparam("limit"))) for s in (False, True)}
-_RUNNING_COUNT = {s: Prepared(_count(_running(s))) for s in (False, True)}
-_OPEN_RECORDS = {s: Prepared(partial(_open_records, s)) for s in (False, True)}
+def _scoped(build: Callable[[bool, str], Any]) -> dict[bool, Prepared]:
+    """EVT-3's read prepared for each scope: the whole shop (False), and one category
+    (True, kind=difference). `build(scoped, dialect)` makes the statement."""
+    return {scoped: Prepared(partial(build, scoped)) for scoped in (False, True)}
+
+
+_OPEN_ORDERS = _scoped(lambda s, d: _open_orders(s, d).limit(bindparam("limit")))
+_OPEN_ORDERS_COUNT = _scoped(lambda s, d: _count(_open_orders(s, d)))
+_RUNNING = _scoped(lambda s, _d: _running(s).limit(bindparam("limit")))
+_RUNNING_COUNT = _scoped(lambda s, _d: _count(_running(s)))
+_OPEN_RECORDS = _scoped(_open_records)
 
 
 _RECORDS_BY_ID = by_size(

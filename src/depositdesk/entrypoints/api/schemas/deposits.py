@@ -150,10 +150,6 @@ class EntryOut(Out):
     source: str
     postings: list[PostingOut]
 
-    @classmethod
-    def of(cls, entry: RecordedEntry) -> EntryOut:
-        return cls.model_validate(_entry(entry))
-
 
 class _MoneyJson(TypedDict):
     amount: str
@@ -200,10 +196,6 @@ class LedgerOut(Out):
     entries: list[EntryOut]
     balances: dict[Account, MoneyOut]
     next_cursor: str | None
-
-    @classmethod
-    def of(cls, page: LedgerPage, next_cursor: str | None) -> LedgerOut:
-        return cls.model_validate_json(cls.json_of(page, next_cursor))
 
     @staticmethod
     def json_of(page: LedgerPage, next_cursor: str | None) -> bytes:
