@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from depositdesk.domain.errors import ValidationProblem
-from depositdesk.domain.money import Money, check_currency
+from depositdesk.domain.money import Money, check_currency, currency_exponent
 
 
 @pytest.mark.parametrize(
@@ -56,6 +58,26 @@ def test_dep2_floats_and_unknown_currencies_are_refused() -> None:
 def test_dep2_format_and_parse_round_trip(minor: int, currency: str) -> None:
     money = Money(currency, minor)
     assert Money.parse(money.format(), currency) == money
+
+
+@given(
+    st.integers(min_value=-(10**17), max_value=10**17),
+    st.sampled_from(["GBP", "CNY", "USD", "JPY", "BHD", "CLF"]),
+)
+def test_dep2_format_is_the_exact_decimal_in_major_units(minor: int, currency: str) -> None:
+    """The text a notice, a webhook and the API show: sign, whole units and exactly the
+    currency's minor digits, as Decimal writes the same value."""
+    exponent = currency_exponent(currency)
+    expected = f"{Decimal(minor).scaleb(-exponent):.{exponent}f}"
+    assert Money(currency, minor).format() == expected
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "text"),
+    [(-5, "USD", "-0.05"), (0, "GBP", "0.00"), (-500, "JPY", "-500"), (1, "BHD", "0.001")],
+)
+def test_dep2_format_examples(minor: int, currency: str, text: str) -> None:
+    assert Money(currency, minor).format() == text
 
 
 def test_money_refuses_to_mix_currencies() -> None:

@@ -65,20 +65,22 @@ class JournalEntry:
     def __post_init__(self) -> None:
         if len(self.postings) < 2:
             raise UnbalancedEntry("an entry needs at least two postings")
-        totals: dict[str, int] = defaultdict(int)
+        totals: dict[str, int] = {}
+        moves = False
         for posting in self.postings:
-            totals[posting.amount.currency] += posting.amount.minor
+            amount = posting.amount
+            totals[amount.currency] = totals.get(amount.currency, 0) + amount.minor
+            moves = moves or amount.minor != 0
         unbalanced = {c: t for c, t in totals.items() if t != 0}
         if unbalanced:
             raise UnbalancedEntry(f"postings do not sum to zero: {unbalanced}")
-        if all(p.amount.minor == 0 for p in self.postings):
+        if not moves:
             raise UnbalancedEntry("an entry must move money")
 
 
 def entry(kind: EntryKind, memo: str, *postings: tuple[Account, Money]) -> JournalEntry:
     """Build an entry, leaving out zero postings."""
-    kept = tuple(Posting(a, m) for a, m in postings if m.minor != 0)
-    return JournalEntry(kind, memo, kept)
+    return JournalEntry(kind, memo, tuple([Posting(a, m) for a, m in postings if m.minor != 0]))
 
 
 # Sum of postings per (account, currency), in minor units.
@@ -175,15 +177,24 @@ def violation_deduction_entry(
 ) -> JournalEntry:
     """DEP-8: the consumer's actual loss is paid from the deposit; what the deposit
     cannot cover becomes a receivable the seller owes on top of refilling it."""
-    covered = Money(loss.currency, min(loss.minor, max(held.minor, 0)))
-    uncovered = loss - covered
-    return entry(
+    return violation_deduction(loss, held, violation_id, violation_type)[0]
+
+
+def violation_deduction(
+    loss: Money, held: Money, violation_id: str, violation_type: str
+) -> tuple[JournalEntry, Money, Money]:
+    """DEP-8's entry, with what the deposit covered and what became a receivable."""
+    covered_minor = min(loss.minor, max(held.minor, 0))
+    covered = Money(loss.currency, covered_minor)
+    uncovered = Money(loss.currency, loss.minor - covered_minor)
+    booked = entry(
         EntryKind.VIOLATION_DEDUCTION,
         f"violation {violation_id} ({violation_type}): consumer compensated {loss}",
         (Account.CASH, -loss),
         (Account.DEPOSIT_HELD, covered),
         (Account.RECEIVABLE, uncovered),
     )
+    return booked, covered, uncovered
 
 
 def proceeds_entry(amount: Money, event_id: str) -> JournalEntry:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import get_currency_precision, is_currency
 
@@ -113,8 +113,11 @@ class Money:
     def format(self) -> str:
         """The amount as a decimal string in major units, e.g. '5000.00'."""
         exponent = currency_exponent(self.currency)
-        value = Decimal(self.minor).scaleb(-exponent)
-        return f"{value:.{exponent}f}"
+        if exponent == 0:
+            return str(self.minor)
+        whole, fraction = divmod(abs(self.minor), 10**exponent)
+        sign = "-" if self.minor < 0 else ""
+        return f"{sign}{whole}.{fraction:0{exponent}d}"
 
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
@@ -142,6 +145,7 @@ class Money:
         return f"{self.format()} {self.currency}"
 
 
+@lru_cache(maxsize=256)  # a market's amount limit, asked once per event ingested
 def major(currency: str, units: int) -> Money:
     """`units` whole units of the currency (pounds, yuan), exactly."""
     return Money(currency, units * 10 ** currency_exponent(currency))

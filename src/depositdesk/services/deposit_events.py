@@ -36,7 +36,7 @@ from depositdesk.domain.ledger import (
     balance_of,
     offset_entry,
     proceeds_entry,
-    violation_deduction_entry,
+    violation_deduction,
 )
 from depositdesk.domain.money import Money
 from depositdesk.domain.notices import Notice, NoticeKind
@@ -155,9 +155,8 @@ def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> tuple[S
     # What the deposit holds, straight from the balances: the whole position would
     # also work out what the shop requires, once per violation of a bulk load.
     held = balance_of(uow.ledger.balances(view.shop.id), Account.DEPOSIT_HELD, view.pack.currency)
-    entry = violation_deduction_entry(loss, held, violation_id, violation_type)
+    entry, covered, uncovered = violation_deduction(loss, held, violation_id, violation_type)
     uow.ledger.post(view.shop.id, entry, now, f"event:{e.id}")
-    covered = Money(loss.currency, min(loss.minor, max(held.minor, 0)))
     shop = view.shop
     flagged = violation_type in view.pack.closure_violation_types
     if flagged and shop.closure_flag is None:
@@ -172,9 +171,7 @@ def _deduct(uow: UnitOfWork, view: ShopView, e: Event, now: datetime) -> tuple[S
             now,
         )
     after = held - covered  # what the entry leaves held (DEP-8), without a second read
-    deducted = Deducted(
-        e, violation_id, violation_type, loss, covered, loss - covered, after, flagged
-    )
+    deducted = Deducted(e, violation_id, violation_type, loss, covered, uncovered, after, flagged)
     return view, deducted
 
 

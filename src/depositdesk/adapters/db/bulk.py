@@ -99,13 +99,22 @@ class Many:
             for v, proc in zip(same, self.processors[k:], strict=True)
         )
         procs = [(i, proc) for i, proc in enumerate(self.processors[:k]) if proc is not None]
+        # The last value each processed column saw, and what it became: a batch's rows
+        # often share one object (the entries of a chunk are all booked at `now`).
+        last: list[tuple[Any, Any]] = [(None, None)] * len(procs)
         params: list[Any] = []
         for row in rows:
             if procs:
                 values = list(row)
-                for i, proc in procs:
-                    if values[i] is not None:
-                        values[i] = proc(values[i])
+                for n, (i, proc) in enumerate(procs):
+                    value = values[i]
+                    if value is None:
+                        continue
+                    seen, done = last[n]
+                    if value is not seen:
+                        done = proc(value)
+                        last[n] = (value, done)
+                    values[i] = done
                 row = tuple(values)
             params.append(row + tail if tail else row)
         if self.named:

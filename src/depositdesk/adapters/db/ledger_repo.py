@@ -231,11 +231,19 @@ class LedgerRepository:
 
     def _reserve_ids(self, n: int, after: int | None = None) -> list[int]:
         if self.postgres:
-            q = text(
-                "SELECT nextval(pg_get_serial_sequence('journal_entries', 'id')) "
-                "FROM generate_series(1, :n)"
+            # The sequence's name is looked up once per connection: in the statement,
+            # pg_get_serial_sequence would run once per id, three times nextval's cost.
+            info = self.conn.info
+            sequence = info.get("journal_entries_sequence")
+            if sequence is None:
+                sequence = info["journal_entries_sequence"] = self.conn.exec_driver_sql(
+                    "SELECT pg_get_serial_sequence('journal_entries', 'id')"
+                ).scalar()
+            ids = self.conn.exec_driver_sql(
+                "SELECT nextval(%(seq)s::regclass) FROM generate_series(1, %(n)s)",
+                {"seq": sequence, "n": n},
             )
-            return sorted(int(i) for i in self.conn.execute(q, {"n": n}).scalars())
+            return sorted(int(i) for (i,) in ids)
         # SQLite has one writer at a time (BEGIN IMMEDIATE): the ids after the largest
         # are free until this transaction ends, as a rowid table would give them.
         if after is None:

@@ -140,7 +140,6 @@ postings = Table(
     Column("account", String(40), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
-    Index("ix_postings_shop_account", "shop_id", "account", "currency"),
 )
 
 # DEP-3: each account's running balance, kept by LedgerRepository.post in the
