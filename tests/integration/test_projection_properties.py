@@ -228,8 +228,8 @@ def test_evt2_set_based_merge_gives_the_same_orders_in_any_order_on_postgres(
     pg_two_shops: Any, stream: list[EventJson], data: st.DataObject
 ) -> None:
     """The orders merge (staged by COPY, one INSERT ... ON CONFLICT DO UPDATE a chunk)
-    gives the same rows for a stream taken whole and for a permutation with
-    duplicates taken in small chunks."""
+    and the records (cases, disputes, fines, violations) give the same rows for a
+    stream taken whole and for a permutation with duplicates taken in small chunks."""
     app = pg_two_shops
     n = next(_EXAMPLES)
     shuffled = data.draw(st.permutations(stream))
@@ -242,10 +242,12 @@ def test_evt2_set_based_merge_gives_the_same_orders_in_any_order_on_postgres(
     assert ra.accepted == rb.accepted == len(stream)
     assert rb.duplicates == len(dupes)
 
-    def rows(shop_id: str, tag: str) -> list[tuple[Any, ...]]:
+    def rows(table: Any, shop_id: str, tag: str) -> list[tuple[Any, ...]]:
+        key = table.c.order_id if table is orders else table.c.record_id
+
         def q(uow: Any) -> list[tuple[Any, ...]]:
             found = uow.conn.execute(
-                select(orders).where(orders.c.shop_id == shop_id, orders.c.order_id.like(f"{tag}%"))
+                select(table).where(table.c.shop_id == shop_id, key.like(f"{tag}%"))
             )
             return sorted(
                 tuple(v.replace(tag, "") if isinstance(v, str) else v for v in r[1:]) for r in found
@@ -253,4 +255,7 @@ def test_evt2_set_based_merge_gives_the_same_orders_in_any_order_on_postgres(
 
         return read(app, q)  # type: ignore[no-any-return]
 
-    assert rows("shop1", a) == rows("shop2", b)
+    assert rows(orders, "shop1", a) == rows(orders, "shop2", b)
+    # Cases, disputes, fines and violations: looked up by key arrays and upserted from
+    # a staging table on PostgreSQL.
+    assert rows(shop_records, "shop1", a) == rows(shop_records, "shop2", b)

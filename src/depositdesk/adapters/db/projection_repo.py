@@ -174,18 +174,26 @@ _RECORDS_BY_ID = by_size(
     )
 )
 
-# PostgreSQL: the ids as one array, joined through unnest so that each is an index
-# lookup. psycopg prepares a statement it has run five times, and a generic plan of
-# `IN (500 parameters)` or `= ANY(:ids)` can neither hash the list nor, before the
-# table is analyzed, use the key: each row of the shop was compared with every id
-# (20-40 ms a chunk's lookup, where this takes 2 ms).
-_RECORDS_ANY_ID = (
+# PostgreSQL: a chunk's record keys as three arrays, joined through unnest so that
+# each is an index lookup, in one round trip. psycopg prepares a statement it has run
+# five times, and a generic plan of `IN (500 parameters)` or `= ANY(:ids)` can neither
+# hash the list nor, before the table is analyzed, use the key: each row of the shop
+# was compared with every id (20-40 ms a lookup, where this takes 2 ms).
+_RECORDS_BY_KEY_PG = (
     text(
-        "SELECT r.* FROM unnest(CAST(:ids AS VARCHAR[])) AS k(id) JOIN shop_records r "
-        "ON r.shop_id = :s AND r.kind = :kind AND r.record_id = k.id"
+        "SELECT r.* FROM unnest(CAST(:shops AS VARCHAR[]), CAST(:kinds AS VARCHAR[]), "
+        "CAST(:ids AS VARCHAR[])) AS k(shop_id, kind, record_id) JOIN shop_records r "
+        "ON r.shop_id = k.shop_id AND r.kind = k.kind AND r.record_id = k.record_id"
     )
-    .bindparams(bindparam("ids", type_=ARRAY(String)))
+    .bindparams(*(bindparam(n, type_=ARRAY(String)) for n in ("shops", "kinds", "ids")))
     .columns(*shop_records.c)
+)
+# PostgreSQL: the after-sales ends a merge changed, as arrays in one statement (psycopg's
+# executemany costs about a round trip's work per row).
+_FIX_AFTER_SALES_PG = (
+    "UPDATE orders o SET after_sales_ends_at = v.ends FROM unnest("
+    "%(ends)s::timestamp[], %(shops)s::varchar[], %(orders)s::varchar[]) "
+    "AS v(ends, shop_id, order_id) WHERE o.shop_id = v.shop_id AND o.order_id = v.order_id"
 )
 
 
@@ -302,6 +310,16 @@ class ProjectionRepository:
             expected = after_sales(shop_id, order)
             if expected != _utc(ends):
                 fixes.append((expected, shop_id, order_id))
+        if self.postgres:
+            if fixes:
+                ends_at, shops, order_ids = zip(*fixes, strict=True)
+                params = {
+                    "ends": [None if e is None else _naive(e) for e in ends_at],
+                    "shops": list(shops),
+                    "orders": list(order_ids),
+                }
+                self.conn.exec_driver_sql(_FIX_AFTER_SALES_PG, params)
+            return
         compiled_many(
             self.conn,
             ("orders.update", ("after_sales_ends_at",)),
@@ -363,28 +381,32 @@ class ProjectionRepository:
 
     # -- records and toggles ---------------------------------------------------
     def load_records(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordState]:
+        found: dict[RecordKey, RecordState] = {}
+        for row in self._records_by_key(list(keys)):
+            kind = RecordKind(row["kind"])
+            found[(row["shop_id"], kind, row["record_id"])] = RecordState(
+                kind,
+                row["record_id"],
+                **{f: row[f] for f in _RECORD_FIELDS},
+                attrs=json.loads(row["attrs"]),
+            )
+        return found
+
+    def _records_by_key(self, keys: list[RecordKey]) -> Iterator[Any]:
+        if not keys:
+            return
+        if self.postgres:
+            shops, kinds, ids = (list(column) for column in zip(*keys, strict=True))
+            arrays = {"shops": shops, "kinds": kinds, "ids": ids}
+            yield from self.conn.execute(_RECORDS_BY_KEY_PG, arrays).mappings()
+            return
         by: dict[tuple[str, RecordKind], list[str]] = defaultdict(list)
         for shop_id, kind, rid in keys:
             by[(shop_id, kind)].append(rid)
-        found: dict[RecordKey, RecordState] = {}
-        for (shop_id, kind), ids in by.items():
-            for row in self._records_by_id(shop_id, kind, ids):
-                found[(shop_id, kind, row["record_id"])] = RecordState(
-                    RecordKind(kind),
-                    row["record_id"],
-                    **{f: row[f] for f in _RECORD_FIELDS},
-                    attrs=json.loads(row["attrs"]),
-                )
-        return found
-
-    def _records_by_id(self, shop_id: str, kind: str, ids: list[str]) -> Iterator[Any]:
-        if self.postgres:
-            params = {"s": shop_id, "kind": kind, "ids": ids}
-            yield from self.conn.execute(_RECORDS_ANY_ID, params).mappings()
-            return
-        for size, params in in_params(ids):
-            params["s"], params["kind"] = shop_id, kind
-            yield from self.conn.execute(_RECORDS_BY_ID[size], params).mappings()
+        for (shop_id, kind), rids in by.items():
+            for size, params in in_params(rids):
+                params["s"], params["kind"] = shop_id, kind
+                yield from self.conn.execute(_RECORDS_BY_ID[size], params).mappings()
 
     def save_records(self, items: list[tuple[str, RecordState]]) -> None:
         """Upsert records: one executemany of positional rows (bulk.Many), as a chunk
