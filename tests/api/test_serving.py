@@ -234,6 +234,43 @@ def test_an_api_process_freezes_what_it_made_to_start(
         gc.unfreeze()
 
 
+def test_an_api_process_parses_the_policies_and_builds_the_calendars_at_start(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POL-1, BIZ calendars: what the first request of each process would wait for (the
+    packs parsed, which imports every holiday calendar of `holidays` once, and each
+    market's business days built) is done before the process serves (asgi.warm_up)."""
+    from fastapi.testclient import TestClient
+
+    from depositdesk.adapters.db import repositories
+    from depositdesk.bootstrap import build, migrate
+    from depositdesk.domain.calendar import _holidays_for
+    from depositdesk.entrypoints.api import asgi
+    from depositdesk.services import policies
+    from depositdesk.settings import Settings
+    from tests.conftest import ADMIN, START
+
+    url = f"sqlite:///{tmp_path / 'warm.db'}"
+    setup = build(Settings(database_url=url, data_dir=tmp_path))
+    migrate(setup)
+    run(setup, policies.ensure_default_packs, ADMIN, START)
+    setup.engine.dispose()
+    monkeypatch.setenv("DEPOSITDESK_DATABASE_URL", url)
+    monkeypatch.setenv("DEPOSITDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(repositories, "_parsed", {})
+    _holidays_for.cache_clear()
+    try:
+        api = asgi.create()
+        assert len(repositories._parsed) >= 3  # gb, us, cn-crossborder
+        assert _holidays_for.cache_info().currsize >= 3  # GB, US, CN
+        with TestClient(api) as client:
+            assert client.get("/healthz").status_code == 200
+    finally:
+        import gc
+
+        gc.unfreeze()
+
+
 def test_a_read_has_a_turn_of_its_own_while_every_write_turn_waits_for_a_lock(
     api: Api, app: App
 ) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, text
+from sqlalchemy import Connection, RowMapping, func, insert, select
 
 from depositdesk.adapters.db.tables import audit_log, shop_categories, shops
 from depositdesk.domain.audit import (
@@ -33,6 +33,51 @@ CHAIN_LOCK = 0x41554431
 
 def _json(value: dict[str, Any] | None) -> str | None:
     return None if value is None else canonical(value).decode()
+
+
+_COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "role",
+    "party",
+    "action",
+    "target",
+    "shop_id",
+    "before",
+    "after",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
+_HEAD_SQL = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+_INSERT_SQL = (
+    f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+)
+
+
+def _row(r: AuditRecord) -> dict[str, Any]:
+    """A record as stored, in `_COLUMNS` order."""
+    return {
+        "seq": r.seq,
+        "at": r.at,
+        "actor": r.actor,
+        "role": r.role,
+        "party": r.party,
+        "action": r.action,
+        "target": r.target,
+        "shop_id": r.shop_id,
+        "before": _json(r.before),
+        "after": _json(r.after),
+        "request_id": r.request_id,
+        "prev_hash": r.prev_hash,
+        "hash": r.hash,
+    }
+
+
+def _naive(value: datetime) -> datetime:
+    """UTC without its zone, as the tables store time (adapters/db/types.py)."""
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _record(row: RowMapping) -> AuditRecord:
@@ -68,37 +113,40 @@ class AuditRepository:
         """The transaction rolled back: what it queued never happened."""
         self._queued.clear()
 
-    def flush(self) -> None:
+    def flush(self, commit: bool = False) -> None:
         """Seal the queued entries after the head and insert them (the chain's lock is
-        held until the transaction ends)."""
+        held until the transaction ends). `commit`: on PostgreSQL, end the transaction
+        with the insert, in the same round trip (the unit of work's commit then finds
+        it done)."""
         if not self._queued:
             return
         if self.postgres:
-            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
+            self._flush_pg(commit)
+            return
         seq, head = self.head()
         records = seal_all(self._queued, seq, head)
         self._queued.clear()
-        self.conn.execute(
-            insert(audit_log),
-            [
-                {
-                    "seq": r.seq,
-                    "at": r.at,
-                    "actor": r.actor,
-                    "role": r.role,
-                    "party": r.party,
-                    "action": r.action,
-                    "target": r.target,
-                    "shop_id": r.shop_id,
-                    "before": _json(r.before),
-                    "after": _json(r.after),
-                    "request_id": r.request_id,
-                    "prev_hash": r.prev_hash,
-                    "hash": r.hash,
-                }
-                for r in records
-            ],
-        )
+        self.conn.execute(insert(audit_log), [_row(r) for r in records])
+
+    def _flush_pg(self, commit: bool) -> None:
+        """Two round trips, in psycopg's pipeline mode, while every writer of the system
+        queues on the lock: the lock and the head (the head is read by its own
+        statement, after the lock is granted, so it is the latest committed), then the
+        records and, with `commit`, the COMMIT. Before, the lock was held over four
+        (lock, head, insert, commit), and under load each waited for a core."""
+        raw: Any = self.conn.connection.driver_connection
+        with raw.pipeline():
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
+            last = raw.execute(_HEAD_SQL).fetchone()
+        seq, head = (0, GENESIS) if last is None else (int(last[0]), last[1])
+        records = seal_all(self._queued, seq, head)
+        self._queued.clear()
+        rows = [tuple(_naive(v) if k == "at" else v for k, v in _row(r).items()) for r in records]
+        with raw.pipeline():
+            with raw.cursor() as cursor:
+                cursor.executemany(_INSERT_SQL, rows)
+            if commit:
+                raw.commit()
 
     # -- reads ------------------------------------------------------------------------
     def shop_facts(self, shop_id: str, lock: bool = False) -> ShopFacts | None:

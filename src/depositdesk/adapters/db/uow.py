@@ -83,7 +83,10 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self.conn is not None
-        self.audit.flush()  # AUD-1: the chain's lock is the last one taken, held to here
+        # AUD-1: the chain's lock is the last one taken, held to here. On PostgreSQL the
+        # flush sends the COMMIT with the records; the commit below then has nothing to
+        # send (psycopg skips COMMIT outside a transaction) and closes SQLAlchemy's.
+        self.audit.flush(commit=self.postgres)
         self.conn.commit()
 
     def rollback(self) -> None:
