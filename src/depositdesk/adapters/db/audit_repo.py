@@ -135,13 +135,32 @@ class AuditRepository:
         records and, with `commit`, the COMMIT. Before, the lock was held over four
         (lock, head, insert, commit), and under load each waited for a core."""
         raw: Any = self.conn.connection.driver_connection
+        # What does not depend on the chain's head is worked out before its lock.
+        stored = [(_json(e.before), _json(e.after), _naive(e.at)) for e in self._queued]
         with raw.pipeline():
             raw.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
             last = raw.execute(_HEAD_SQL).fetchone()
         seq, head = (0, GENESIS) if last is None else (int(last[0]), last[1])
         records = seal_all(self._queued, seq, head)
         self._queued.clear()
-        rows = [tuple(_naive(v) if k == "at" else v for k, v in _row(r).items()) for r in records]
+        rows = [
+            (
+                r.seq,
+                at,
+                r.actor,
+                r.role,
+                r.party,
+                r.action,
+                r.target,
+                r.shop_id,
+                before,
+                after,
+                r.request_id,
+                r.prev_hash,
+                r.hash,
+            )
+            for r, (before, after, at) in zip(records, stored, strict=True)
+        ]
         with raw.pipeline():
             with raw.cursor() as cursor:
                 cursor.executemany(_INSERT_SQL, rows)
