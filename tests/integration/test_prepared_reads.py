@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, bindparam, insert, literal_column, select
 
-from depositdesk.adapters.db.prepared import Prepared
+from depositdesk.adapters.db.prepared import Prepared, together
 from depositdesk.adapters.db.tables import orders, shops
 from depositdesk.bootstrap import App
 
@@ -73,6 +73,36 @@ def test_prepared_reads_equal_core_reads(app: App, api) -> None:
         when = running_q.rows(conn, shop_id="shop1", now=now, limit=1)[0][1]
         assert when.tzinfo is UTC and when.microsecond == 7
         assert core_shop["created_at"].tzinfo is UTC
+
+
+def test_reads_taken_together_equal_each_taken_alone(app: App, api) -> None:
+    """`together` (one round trip on PostgreSQL, psycopg's pipeline mode) gives each
+    statement's rows in order, as `raw` gives them alone; `convert` turns one into
+    Core's values. An empty answer, one statement and none work too."""
+    api.seller()
+    api.shop()
+    now = app.clock.now()
+    _orders(app, now)
+    shop_q, running_q = Prepared(SHOP_BY_ID), Prepared(RUNNING)
+    with app.uow(read_only=True) as uow:
+        conn = uow.conn
+        assert conn is not None
+        page = {"shop_id": "shop1", "now": now, "limit": 3}
+        calls = [
+            (running_q, page),
+            (shop_q, {"shop_id": "nope"}),
+            (shop_q, {"shop_id": "shop1"}),
+            (running_q, {**page, "limit": 10}),
+        ]
+        alone = [prepared.raw(conn, **params)[0] for prepared, params in calls]
+        both = together(conn, *calls)
+        assert [list(map(tuple, rows)) for rows in both] == [
+            list(map(tuple, rows)) for rows in alone
+        ]
+        assert [len(rows) for rows in both] == [3, 0, 1, 4]
+        assert running_q.convert(conn, both[0][0]) == running_q.rows(conn, **page)[0]
+        assert together(conn, (shop_q, {"shop_id": "shop1"}))[0][0][0] == "shop1"
+        assert together(conn) == []
 
 
 def test_a_prepared_read_sees_its_own_transactions_writes(app: App, api) -> None:

@@ -13,6 +13,10 @@ Only for plain SELECTs with named `bindparam`s; an expanding `IN` (a list parame
 is refused when the statement is prepared, as its SQL depends on the list's length.
 A statement that differs between databases is given as a function of the dialect's
 name, called once per dialect.
+
+`together` runs several prepared reads in one round trip on PostgreSQL (psycopg's
+pipeline mode: still separate statements, run in order in the transaction), and one
+after the other on SQLite, where a statement costs no round trip.
 """
 
 from __future__ import annotations
@@ -122,6 +126,10 @@ class Prepared:
             cursor.close()
         return raw, lambda row: plan.rows([row])[0]
 
+    def convert(self, conn: Connection, row: Sequence[Any]) -> tuple[Any, ...]:
+        """One row of `raw` or `together` with its values converted."""
+        return self._plan(conn.dialect).rows([row])[0]
+
     def mappings(self, conn: Connection, **params: Any) -> list[dict[str, Any]]:
         keys = self._plan(conn.dialect).keys
         return [dict(zip(keys, row, strict=True)) for row in self.rows(conn, **params)]
@@ -132,3 +140,21 @@ class Prepared:
 
     def scalars(self, conn: Connection, **params: Any) -> list[Any]:
         return [row[0] for row in self.rows(conn, **params)]
+
+
+def together(conn: Connection, *calls: tuple[Prepared, Mapping[str, Any]]) -> list[Sequence[Any]]:
+    """The rows of each (statement, parameters), in order, as the driver gives them
+    (`Prepared.convert` converts one, as `raw` leaves them)."""
+    if conn.dialect.name != "postgresql" or len(calls) < 2:
+        return [prepared.raw(conn, **params)[0] for prepared, params in calls]
+    plans = [(prepared._plan(conn.dialect), params) for prepared, params in calls]
+    raw: Any = conn.connection.driver_connection
+    with raw.pipeline():
+        cursors = [raw.cursor() for _ in plans]
+        try:
+            for cursor, (plan, params) in zip(cursors, plans, strict=True):
+                cursor.execute(plan.sql, plan.parameters(params))
+            return [cursor.fetchall() for cursor in cursors]  # the first fetch syncs
+        finally:
+            for cursor in cursors:
+                cursor.close()

@@ -39,7 +39,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from depositdesk.adapters.db.bulk import by_size, compiled_many, in_keys, in_params
-from depositdesk.adapters.db.prepared import Prepared
+from depositdesk.adapters.db.prepared import Prepared, together
 from depositdesk.adapters.db.tables import (
     category_orders,
     orders,
@@ -542,31 +542,35 @@ class ProjectionRepository:
         params: dict[str, Any] = {"shop_id": shop_id, "limit": limit}
         if scoped:
             params["category"] = category
-        ids = _OPEN_ORDERS[scoped].scalars(self.conn, **params)
-        if ids:
-            count = (
-                len(ids)
-                if len(ids) < limit
-                else _OPEN_ORDERS_COUNT[scoped].scalars(self.conn, **params)[0]
-            )
-            out[BlockerCode.OPEN_ORDERS] = RecordSet.of(ids, count)
-
-        # Only the first row's end (the latest) is needed as a time: the others' order
-        # ids are taken as the driver gives them.
-        rows, convert = _RUNNING[scoped].raw(self.conn, now=now, **params)
-        if rows:
-            count = (
-                len(rows)
-                if len(rows) < limit
-                else _RUNNING_COUNT[scoped].scalars(self.conn, now=now, **params)[0]
-            )
+        timed = {**params, "now": now}
+        # The three reads in one round trip on PostgreSQL; the counts, when a page is
+        # full, in a second.
+        opened, running, records = together(
+            self.conn,
+            (_OPEN_ORDERS[scoped], params),
+            (_RUNNING[scoped], timed),
+            (_OPEN_RECORDS[scoped], params),
+        )
+        counts: list[tuple[Prepared, dict[str, Any]]] = []
+        if len(opened) >= limit:
+            counts.append((_OPEN_ORDERS_COUNT[scoped], params))
+        if len(running) >= limit:
+            counts.append((_RUNNING_COUNT[scoped], timed))
+        counted = iter([int(rows[0][0]) for rows in together(self.conn, *counts)])
+        if opened:
+            count = len(opened) if len(opened) < limit else next(counted)
+            out[BlockerCode.OPEN_ORDERS] = RecordSet.of([str(r[0]) for r in opened], count)
+        if running:
+            count = len(running) if len(running) < limit else next(counted)
+            # Latest end first: only the first row's end (when it clears) is needed as a
+            # time; the others' order ids are taken as the driver gives them.
+            clears_at = _RUNNING[scoped].convert(self.conn, running[0])[1]
             out[BlockerCode.AFTER_SALES_PERIOD] = RecordSet.of(
-                [str(r[0]) for r in rows], count, clears_at=convert(rows[0])[1]
+                [str(r[0]) for r in running], count, clears_at=clears_at
             )
 
         found: dict[str, list[str]] = defaultdict(list)
-        params.pop("limit")
-        for kind, rid in _OPEN_RECORDS[scoped].rows(self.conn, **params):
+        for kind, rid in records:
             found[kind].append(rid)
         for kind, rids in found.items():
             out[RECORD_BLOCKERS[RecordKind(kind)]] = RecordSet.of(rids)
