@@ -4,10 +4,13 @@ inside the unit of work's transaction (issue 9)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, bindparam, insert, literal_column, select
+from sqlalchemy import Connection, Engine, bindparam, insert, literal_column, select
 
 from depositdesk.adapters.db.prepared import Prepared, together
 from depositdesk.adapters.db.tables import orders, shops
@@ -47,17 +50,27 @@ def _orders(app: App, now: datetime) -> None:
         )
 
 
-def test_prepared_reads_equal_core_reads(app: App, api) -> None:
-    """The shop row (text, booleans, aware datetimes, JSON-ish columns) and a page of
-    orders with a datetime parameter and a limit: same rows, same types, as Core."""
+def _shop_with_orders(app: App, api: Any) -> tuple[datetime, Prepared, Prepared]:
+    """shop1 with six delivered orders; now, and the two statements prepared."""
     api.seller()
     api.shop()
     now = app.clock.now()
     _orders(app, now)
-    shop_q, running_q = Prepared(SHOP_BY_ID), Prepared(RUNNING)
+    return now, Prepared(SHOP_BY_ID), Prepared(RUNNING)
+
+
+@contextmanager
+def _reading(app: App) -> Iterator[Connection]:
     with app.uow(read_only=True) as uow:
-        conn = uow.conn
-        assert conn is not None
+        assert uow.conn is not None
+        yield uow.conn
+
+
+def test_prepared_reads_equal_core_reads(app: App, api) -> None:
+    """The shop row (text, booleans, aware datetimes, JSON-ish columns) and a page of
+    orders with a datetime parameter and a limit: same rows, same types, as Core."""
+    now, shop_q, running_q = _shop_with_orders(app, api)
+    with _reading(app) as conn:
         core_shop = dict(conn.execute(SHOP_BY_ID, {"shop_id": "shop1"}).mappings().one())
         assert shop_q.first(conn, shop_id="shop1") == core_shop
         assert shop_q.first(conn, shop_id="nope") is None
@@ -79,14 +92,8 @@ def test_reads_taken_together_equal_each_taken_alone(app: App, api) -> None:
     """`together` (one round trip on PostgreSQL, psycopg's pipeline mode) gives each
     statement's rows in order, as `raw` gives them alone; `convert` turns one into
     Core's values. An empty answer, one statement and none work too."""
-    api.seller()
-    api.shop()
-    now = app.clock.now()
-    _orders(app, now)
-    shop_q, running_q = Prepared(SHOP_BY_ID), Prepared(RUNNING)
-    with app.uow(read_only=True) as uow:
-        conn = uow.conn
-        assert conn is not None
+    now, shop_q, running_q = _shop_with_orders(app, api)
+    with _reading(app) as conn:
         page = {"shop_id": "shop1", "now": now, "limit": 3}
         calls = [
             (running_q, page),
