@@ -16,7 +16,7 @@ from depositdesk.domain.ledger import (
     balances,
     payin_entry,
     proceeds_entry,
-    violation_deduction_entry,
+    violation_deduction,
 )
 from depositdesk.domain.money import Money
 
@@ -56,7 +56,7 @@ def test_dep3_every_entry_balances_and_balances_equal_sum_of_postings(ops) -> No
             entry = payin_entry(money, pos.receivable, "ref")
             paid_in += minor
         elif kind == "violation":
-            entry = violation_deduction_entry(money, pos.held, "v", "t")
+            entry = violation_deduction(money, pos.held, "v", "t")[0]
             lost += minor
         else:
             entry = proceeds_entry(money, "e")
@@ -73,7 +73,7 @@ def test_dep3_every_entry_balances_and_balances_equal_sum_of_postings(ops) -> No
 
 
 def test_dep8_loss_beyond_the_deposit_becomes_receivable() -> None:
-    entry = violation_deduction_entry(Money("GBP", 1500_00), Money("GBP", 1000_00), "v1", "fake")
+    entry = violation_deduction(Money("GBP", 1500_00), Money("GBP", 1000_00), "v1", "fake")[0]
     got = {p.account: p.amount.minor for p in entry.postings}
     assert got == {
         Account.CASH: -1500_00,

@@ -172,18 +172,12 @@ def payin_entry(amount: Money, receivable: Money, reference: str) -> JournalEntr
     return _repay_then_refill(EntryKind.PAYIN, memo, Account.CASH, amount, receivable)
 
 
-def violation_deduction_entry(
-    loss: Money, held: Money, violation_id: str, violation_type: str
-) -> JournalEntry:
-    """DEP-8: the consumer's actual loss is paid from the deposit; what the deposit
-    cannot cover becomes a receivable the seller owes on top of refilling it."""
-    return violation_deduction(loss, held, violation_id, violation_type)[0]
-
-
 def violation_deduction(
     loss: Money, held: Money, violation_id: str, violation_type: str
 ) -> tuple[JournalEntry, Money, Money]:
-    """DEP-8's entry, with what the deposit covered and what became a receivable."""
+    """DEP-8: the consumer's actual loss is paid from the deposit; what the deposit
+    cannot cover becomes a receivable the seller owes on top of refilling it. The
+    entry, with what the deposit covered and what became a receivable."""
     covered_minor = min(loss.minor, max(held.minor, 0))
     covered = Money(loss.currency, covered_minor)
     uncovered = Money(loss.currency, loss.minor - covered_minor)

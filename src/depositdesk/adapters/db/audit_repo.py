@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, insert, select
 
 from depositdesk.adapters.db.tables import audit_log, shop_categories, shops
+from depositdesk.adapters.db.types import naive_utc
 from depositdesk.domain.audit import (
     GENESIS,
     AuditEntry,
@@ -56,28 +57,23 @@ _INSERT_SQL = (
 )
 
 
-def _row(r: AuditRecord) -> dict[str, Any]:
-    """A record as stored, in `_COLUMNS` order."""
-    return {
-        "seq": r.seq,
-        "at": r.at,
-        "actor": r.actor,
-        "role": r.role,
-        "party": r.party,
-        "action": r.action,
-        "target": r.target,
-        "shop_id": r.shop_id,
-        "before": _json(r.before),
-        "after": _json(r.after),
-        "request_id": r.request_id,
-        "prev_hash": r.prev_hash,
-        "hash": r.hash,
-    }
-
-
-def _naive(value: datetime) -> datetime:
-    """UTC without its zone, as the tables store time (adapters/db/types.py)."""
-    return value.astimezone(UTC).replace(tzinfo=None)
+def _values(r: AuditRecord, before: str | None, after: str | None, at: datetime) -> tuple[Any, ...]:
+    """A record as stored, in `_COLUMNS` order, with its JSON and time already made."""
+    return (
+        r.seq,
+        at,
+        r.actor,
+        r.role,
+        r.party,
+        r.action,
+        r.target,
+        r.shop_id,
+        before,
+        after,
+        r.request_id,
+        r.prev_hash,
+        r.hash,
+    )
 
 
 def _record(row: RowMapping) -> AuditRecord:
@@ -126,7 +122,8 @@ class AuditRepository:
         seq, head = self.head()
         records = seal_all(self._queued, seq, head)
         self._queued.clear()
-        self.conn.execute(insert(audit_log), [_row(r) for r in records])
+        rows = [_values(r, _json(r.before), _json(r.after), r.at) for r in records]
+        self.conn.execute(insert(audit_log), [dict(zip(_COLUMNS, v, strict=True)) for v in rows])
 
     def _flush_pg(self, commit: bool) -> None:
         """Two round trips, in psycopg's pipeline mode, while every writer of the system
@@ -136,31 +133,14 @@ class AuditRepository:
         (lock, head, insert, commit), and under load each waited for a core."""
         raw: Any = self.conn.connection.driver_connection
         # What does not depend on the chain's head is worked out before its lock.
-        stored = [(_json(e.before), _json(e.after), _naive(e.at)) for e in self._queued]
+        stored = [(_json(e.before), _json(e.after), naive_utc(e.at)) for e in self._queued]
         with raw.pipeline():
             raw.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
             last = raw.execute(_HEAD_SQL).fetchone()
         seq, head = (0, GENESIS) if last is None else (int(last[0]), last[1])
         records = seal_all(self._queued, seq, head)
         self._queued.clear()
-        rows = [
-            (
-                r.seq,
-                at,
-                r.actor,
-                r.role,
-                r.party,
-                r.action,
-                r.target,
-                r.shop_id,
-                before,
-                after,
-                r.request_id,
-                r.prev_hash,
-                r.hash,
-            )
-            for r, (before, after, at) in zip(records, stored, strict=True)
-        ]
+        rows = [_values(r, *made) for r, made in zip(records, stored, strict=True)]
         with raw.pipeline():
             with raw.cursor() as cursor:
                 cursor.executemany(_INSERT_SQL, rows)

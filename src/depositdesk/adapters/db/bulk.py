@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam
 
-from depositdesk.adapters.db.types import UTCDateTime
+from depositdesk.adapters.db.types import UTCDateTime, naive_utc
 
 IN_CHUNK = 500
 
@@ -137,3 +137,20 @@ def compiled_many(
     if many is None:
         many = _MANY[cache_key] = Many(build(), names, dialect)
     return many
+
+
+def copy_to_stage(
+    conn: Connection, stage: str, like: str, columns: tuple[str, ...], rows: Iterable[Any]
+) -> None:
+    """PostgreSQL: `rows` into the temporary table `stage` (shaped like `like`, emptied
+    at commit) by COPY, times as the tables store them. The table is created if missing
+    at every call: a transaction rolled back takes a table it created with it."""
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
+        f"(LIKE {like} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    raw: Any = conn.connection.driver_connection
+    sql = f"COPY {stage} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([naive_utc(v) if isinstance(v, datetime) else v for v in row])

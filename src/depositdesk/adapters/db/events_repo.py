@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from depositdesk.adapters.db.bulk import by_size, compiled_many, in_keys, in_params
+from depositdesk.adapters.db.bulk import by_size, compiled_many, copy_to_stage, in_keys, in_params
 from depositdesk.adapters.db.tables import events
 
 _EVENT_COLUMNS = ("id", "shop_id", "type", "occurred_at", "data", "received_at")
@@ -55,28 +54,15 @@ class EventRepository:
         """COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT DO
         NOTHING RETURNING id: the ids stored, whoever else stores the same ids at once."""
         conn = self.conn
-        conn.exec_driver_sql(
-            "CREATE TEMP TABLE IF NOT EXISTS events_stage "
-            "(LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        received = _naive(received_at)
-        raw: Any = conn.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(_COPY_EVENTS) as copy:
-            for event_id, shop_id, type_, occurred_at, data in rows:
-                copy.write_row((event_id, shop_id, type_, _naive(occurred_at), data, received))
+        staged = ((*row, received_at) for row in rows)
+        copy_to_stage(conn, "events_stage", "events", _EVENT_COLUMNS, staged)
         stored = conn.exec_driver_sql(_FROM_STAGE).scalars()
         return set(stored)  # the staged rows go at commit (ON COMMIT DELETE ROWS)
 
 
-_COPY_EVENTS = f"COPY events_stage ({', '.join(_EVENT_COLUMNS)}) FROM STDIN"
 # ORDER BY id: concurrent chunks insert (and lock) their ids in one order, no deadlock.
 _FROM_STAGE = (
     f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) "
     f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events_stage ORDER BY id "
     "ON CONFLICT (id) DO NOTHING RETURNING id"
 )
-
-
-def _naive(value: datetime) -> datetime:
-    """UTC without its zone, as the tables store time (adapters/db/types.py)."""
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, text
@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, text
 from depositdesk.adapters.db.bulk import chunks, compiled_many
 from depositdesk.adapters.db.prepared import Prepared
 from depositdesk.adapters.db.tables import account_balances, journal_entries, postings
-from depositdesk.adapters.db.types import UTCDateTime
+from depositdesk.adapters.db.types import UTCDateTime, naive_utc
 from depositdesk.domain.ledger import Account, EntryKind, JournalEntry, Posting, RecordedEntry
 from depositdesk.domain.money import Money
 
@@ -40,11 +40,6 @@ _BALANCE_NAMES = ("shop_id", "account", "currency", "balance_minor")
 
 _COPY_ENTRIES = f"COPY journal_entries ({', '.join(_ENTRY_NAMES)}) FROM STDIN"
 _COPY_POSTINGS = f"COPY postings ({', '.join(_POSTING_NAMES)}) FROM STDIN"
-
-
-def _naive(value: datetime) -> datetime:
-    """UTC without its zone, as the tables store time (adapters/db/types.py)."""
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _deltas(entry: JournalEntry) -> dict[BalanceKey, int]:
@@ -183,7 +178,7 @@ class LedgerRepository:
             with raw.cursor() as cursor:
                 with cursor.copy(_COPY_ENTRIES) as copy:
                     for row in entry_rows:
-                        copy.write_row((*row[:4], _naive(row[4]), row[5]))
+                        copy.write_row((*row[:4], naive_utc(row[4]), row[5]))
                 with cursor.copy(_COPY_POSTINGS) as copy:
                     for posting in posting_rows:
                         copy.write_row(posting)

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from depositdesk.adapters.db.bulk import by_size, compiled_many, in_keys, in_params
+from depositdesk.adapters.db.bulk import by_size, compiled_many, copy_to_stage, in_keys, in_params
 from depositdesk.adapters.db.prepared import Prepared, together
 from depositdesk.adapters.db.tables import (
     category_orders,
@@ -47,6 +47,7 @@ from depositdesk.adapters.db.tables import (
     shop_records,
     shop_toggles,
 )
+from depositdesk.adapters.db.types import naive_utc
 from depositdesk.domain.eligibility import (
     DIFFERENCE_RECORD_KINDS,
     RECORD_BLOCKERS,
@@ -78,7 +79,6 @@ _ORDER_FIELDS = (
 _RECORD_FIELDS = ("order_id", "opened_at", "opened_event", "closed_at", "amount_minor", "currency")
 _RECORD_COLUMNS = ("shop_id", "kind", "record_id", "is_open", "attrs", *_RECORD_FIELDS)
 _record_values = attrgetter(*_RECORD_FIELDS)
-_COPY_RECORDS = f"COPY records_stage ({', '.join(_RECORD_COLUMNS)}) FROM STDIN"
 # ORDER BY the key: concurrent chunks lock the rows they upsert in one order.
 _RECORDS_FROM_STAGE = (
     f"INSERT INTO shop_records ({', '.join(_RECORD_COLUMNS)}) "
@@ -218,8 +218,8 @@ _SQLITE_STAGE = (
     + ", ".join(f"{c.name}" for c in orders.c)
     + ")"
 )
-_STAGE_COLUMNS = ", ".join(("shop_id", "order_id", *_ORDER_COLUMNS))
-_COPY_ORDERS = f"COPY orders_stage ({_STAGE_COLUMNS}) FROM STDIN"
+_STAGED = ("shop_id", "order_id", *_ORDER_COLUMNS)
+_STAGE_COLUMNS = ", ".join(_STAGED)
 
 
 def _merge_orders_sql() -> str:
@@ -257,10 +257,6 @@ def _merge_orders_sql() -> str:
 
 
 _MERGE_ORDERS = _merge_orders_sql()
-
-
-def _naive(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _utc(value: Any) -> datetime | None:
@@ -314,7 +310,7 @@ class ProjectionRepository:
             if fixes:
                 ends_at, shops, order_ids = zip(*fixes, strict=True)
                 params = {
-                    "ends": [None if e is None else _naive(e) for e in ends_at],
+                    "ends": [None if e is None else naive_utc(e) for e in ends_at],
                     "shops": list(shops),
                     "orders": list(order_ids),
                 }
@@ -331,18 +327,10 @@ class ProjectionRepository:
         # Created if missing at every chunk: a transaction rolled back takes a table
         # it created with it.
         if self.postgres:
-            self.conn.exec_driver_sql(
-                "CREATE TEMP TABLE IF NOT EXISTS orders_stage "
-                "(LIKE orders INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            raw: Any = self.conn.connection.driver_connection
-            with raw.cursor() as cursor, cursor.copy(_COPY_ORDERS) as copy:
-                for row in rows:
-                    copy.write_row([_naive(v) if isinstance(v, datetime) else v for v in row])
+            copy_to_stage(self.conn, "orders_stage", "orders", _STAGED, rows)
             return
         self.conn.exec_driver_sql(_SQLITE_STAGE)
-        names = ("shop_id", "order_id", *_ORDER_COLUMNS)
-        compiled_many(self.conn, "orders.stage", lambda: _orders_stage.insert(), names).run(
+        compiled_many(self.conn, "orders.stage", lambda: _orders_stage.insert(), _STAGED).run(
             self.conn, rows
         )
 
@@ -435,14 +423,7 @@ class ProjectionRepository:
         """COPY into a temporary table and one INSERT ... SELECT ... ON CONFLICT DO
         UPDATE: psycopg's executemany costs a round trip's worth of work per row."""
         conn = self.conn
-        conn.exec_driver_sql(
-            "CREATE TEMP TABLE IF NOT EXISTS records_stage "
-            "(LIKE shop_records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        raw: Any = conn.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(_COPY_RECORDS) as copy:
-            for row in rows:
-                copy.write_row([_naive(v) if isinstance(v, datetime) else v for v in row])
+        copy_to_stage(conn, "records_stage", "shop_records", _RECORD_COLUMNS, rows)
         conn.exec_driver_sql(_RECORDS_FROM_STAGE)
         conn.exec_driver_sql("DELETE FROM records_stage")  # a chunk may save twice
 

@@ -10,6 +10,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
+def naive_utc(value: datetime) -> datetime:
+    """A time as the tables store it: UTC without its zone (a naive one is taken as UTC
+    already). Also for what bypasses the column type: COPY rows, array parameters."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stored as naive UTC on every database; read back as aware UTC.
 
@@ -21,11 +27,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value
+        return None if value is None else naive_utc(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
