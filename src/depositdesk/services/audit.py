@@ -148,16 +148,28 @@ def shop_snapshot(
     the market's currency). None when there is no such shop. `lock` takes the shop's
     row lock (the one every money write takes first), so the balances read here are
     those the use case then works on. Two reads: the shop with its categories, and
-    its balances (remembered for the unit of work, so the use case reads them free)."""
-    facts = uow.audit.shop_facts(shop_id, lock=lock)
-    if facts is None:
-        return None
-    snap: JsonDict = {"status": facts.status, "enforcement_step": facts.enforcement_step}
+    its balances, both remembered for the unit of work, so the use case that locks
+    the shop next reads them free. Unlocked (the record's after), one read of the
+    shop's facts and the balances."""
+    if lock:
+        shop = uow.shops.get(shop_id, lock=True)
+        if shop is None:
+            return None
+        case = shop.case
+        status, step, market = shop.status.value, case.step if case else None, shop.market
+        categories = tuple(c.category for c in uow.shops.categories(shop_id) if c.active)
+    else:
+        facts = uow.audit.shop_facts(shop_id)
+        if facts is None:
+            return None
+        status, step, market = facts.status, facts.enforcement_step, facts.market
+        categories = facts.categories
+    snap: JsonDict = {"status": status, "enforcement_step": step}
     try:
-        pack = (book or PolicyBook(uow.policies.versions())).in_force(facts.market, now)
+        pack = (book or PolicyBook(uow.policies.versions())).in_force(market, now)
     except NotFound:  # no pack for its market (yet): status and step still say much
         return snap
-    return _with_money(uow, snap, shop_id, pack.currency, pack.required_deposit(facts.categories))
+    return _with_money(uow, snap, shop_id, pack.currency, pack.required_deposit(categories))
 
 
 def _with_money(

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert, select
+from sqlalchemy import Connection, RowMapping, Select, bindparam, func, insert, select
 
+from depositdesk.adapters.db.prepared import Prepared
 from depositdesk.adapters.db.tables import audit_log, shop_categories, shops
 from depositdesk.adapters.db.types import naive_utc
 from depositdesk.domain.audit import (
@@ -94,6 +95,22 @@ def _record(row: RowMapping) -> AuditRecord:
     )
 
 
+def _shop_facts(dialect: str) -> Select[Any]:
+    s, c = shops.c, shop_categories.c
+    agg = (
+        func.string_agg(c.category, ",")
+        if dialect == "postgresql"
+        else func.group_concat(c.category)
+    )
+    categories = select(agg).where(c.shop_id == s.id, c.active.is_(True)).scalar_subquery()
+    return select(s.status, s.enforcement_step, s.market, categories).where(
+        s.id == bindparam("shop_id")
+    )
+
+
+_SHOP_FACTS = Prepared(_shop_facts)
+
+
 class AuditRepository:
     def __init__(self, conn: Connection, postgres: bool) -> None:
         self.conn = conn
@@ -148,20 +165,14 @@ class AuditRepository:
                 raw.commit()
 
     # -- reads ------------------------------------------------------------------------
-    def shop_facts(self, shop_id: str, lock: bool = False) -> ShopFacts | None:
-        """A shop's status, step, market and active categories in one statement;
-        `lock`: its row lock (PostgreSQL FOR UPDATE), the one money writes take first."""
-        s, c = shops.c, shop_categories.c
-        agg = func.string_agg(c.category, ",") if self.postgres else func.group_concat(c.category)
-        categories = select(agg).where(c.shop_id == s.id, c.active.is_(True)).scalar_subquery()
-        q = select(s.status, s.enforcement_step, s.market, categories).where(s.id == shop_id)
-        if lock and self.postgres:
-            q = q.with_for_update(of=shops)
-        row = self.conn.execute(q).first()
-        if row is None:
+    def shop_facts(self, shop_id: str) -> ShopFacts | None:
+        """A shop's status, step, market and active categories in one statement."""
+        row = _SHOP_FACTS.rows(self.conn, shop_id=shop_id)
+        if not row:
             return None
-        found = tuple(sorted(row[3].split(","))) if row[3] else ()
-        return ShopFacts(row[0], row[1], row[2], found)
+        status, step, market, categories = row[0]
+        found = tuple(sorted(categories.split(","))) if categories else ()
+        return ShopFacts(status, step, market, found)
 
     def head(self) -> tuple[int, str]:
         """(seq, hash) of the last record; (0, GENESIS) for an empty chain."""

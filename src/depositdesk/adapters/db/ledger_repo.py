@@ -17,14 +17,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, text
+from sqlalchemy import Connection, Table, bindparam, insert, select
 
 from depositdesk.adapters.db.bulk import chunks, compiled_many
 from depositdesk.adapters.db.prepared import Prepared
 from depositdesk.adapters.db.tables import account_balances, journal_entries, postings
-from depositdesk.adapters.db.types import UTCDateTime, naive_utc
+from depositdesk.adapters.db.types import naive_utc
 from depositdesk.domain.ledger import Account, EntryKind, JournalEntry, Posting, RecordedEntry
 from depositdesk.domain.money import Money
 
@@ -80,6 +81,27 @@ _PAGE_POSTINGS = Prepared(
 )
 
 
+@lru_cache(maxsize=32)
+def _post_sql(postings: int, balances: int) -> str:
+    """`_post_pg`'s statement for an entry of this many postings and balances changed
+    (psycopg's positional parameters: the entry's five, three a posting, four a
+    balance)."""
+    rows = ", ".join(f"({n}, %s, %s, CAST(%s AS BIGINT))" for n in range(postings))
+    sums = ", ".join("(%s, %s, %s, CAST(%s AS BIGINT))" for _ in range(balances))
+    return (
+        "WITH e AS (INSERT INTO journal_entries (shop_id, kind, memo, at, source) "
+        "VALUES (%s, %s, %s, %s, %s) RETURNING id, shop_id), "
+        "p AS (INSERT INTO postings (entry_id, shop_id, account, currency, amount_minor) "
+        "SELECT e.id, e.shop_id, v.account, v.currency, v.amount FROM e, "
+        f"(VALUES {rows}) AS v(n, account, currency, amount) ORDER BY v.n), "
+        "b AS (INSERT INTO account_balances (shop_id, account, currency, balance_minor) "
+        f"VALUES {sums} ON CONFLICT (shop_id, account, currency) DO UPDATE "
+        "SET balance_minor = account_balances.balance_minor + EXCLUDED.balance_minor "
+        "RETURNING account, currency, balance_minor) "
+        "SELECT (SELECT id FROM e), b.account, b.currency, b.balance_minor FROM b"
+    )
+
+
 class LedgerRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -100,43 +122,23 @@ class LedgerRepository:
 
     def _post_pg(self, shop_id: str, entry: JournalEntry, at: datetime, source: str) -> int:
         """One round trip: the entry, its postings and the balances in one statement
-        (data-modifying CTEs), which answers the id and the new balances."""
-        deltas = _deltas(entry)
-        params: dict[str, Any] = {
-            "shop": shop_id,
-            "kind": entry.kind.value,
-            "memo": entry.memo,
-            "at": at,
-            "source": source,
-        }
-        rows = []
-        for i, p in enumerate(entry.postings):
-            rows.append(f"({i}, :a{i}, :c{i}, CAST(:m{i} AS BIGINT))")
-            params |= {
-                f"a{i}": p.account.value,
-                f"c{i}": p.amount.currency,
-                f"m{i}": p.amount.minor,
-            }
-        sums = []
+        (data-modifying CTEs), which answers the id and the new balances. It runs on
+        the driver's cursor, its SQL made once per shape (postings, balances), as
+        SQLAlchemy's per-statement work was most of its cost."""
+        deltas = sorted(_deltas(entry).items())
+        params: list[Any] = [shop_id, entry.kind.value, entry.memo, naive_utc(at), source]
+        for p in entry.postings:
+            params += (p.account.value, p.amount.currency, p.amount.minor)
         # Balance rows are locked in one order (shop, account, currency) by every
         # writer, so two transactions on the same rows queue instead of deadlocking.
-        for i, ((account, currency), delta) in enumerate(sorted(deltas.items())):
-            sums.append(f"(:shop, :ba{i}, :bc{i}, CAST(:bm{i} AS BIGINT))")
-            params |= {f"ba{i}": account.value, f"bc{i}": currency, f"bm{i}": delta}
-        sql = (
-            "WITH e AS (INSERT INTO journal_entries (shop_id, kind, memo, at, source) "
-            "VALUES (:shop, :kind, :memo, :at, :source) RETURNING id), "
-            "p AS (INSERT INTO postings (entry_id, shop_id, account, currency, amount_minor) "
-            "SELECT e.id, :shop, v.account, v.currency, v.amount FROM e, "
-            f"(VALUES {', '.join(rows)}) AS v(n, account, currency, amount) ORDER BY v.n), "
-            "b AS (INSERT INTO account_balances (shop_id, account, currency, balance_minor) "
-            f"VALUES {', '.join(sums)} ON CONFLICT (shop_id, account, currency) DO UPDATE "
-            "SET balance_minor = account_balances.balance_minor + EXCLUDED.balance_minor "
-            "RETURNING account, currency, balance_minor) "
-            "SELECT (SELECT id FROM e), b.account, b.currency, b.balance_minor FROM b"
-        )
-        stmt = text(sql).bindparams(bindparam("at", type_=UTCDateTime()))
-        result = list(self.conn.execute(stmt, params))
+        for (account, currency), delta in deltas:
+            params += (shop_id, account.value, currency, delta)
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.execute(_post_sql(len(entry.postings), len(deltas)), params)
+            result = cursor.fetchall()
+        finally:
+            cursor.close()
         known = self._balances.get(shop_id)
         if known is not None:
             for _, account, currency, balance in result:

@@ -126,6 +126,10 @@ class Prepared:
             cursor.close()
         return raw, lambda row: plan.rows([row])[0]
 
+    def keys(self, conn: Connection) -> tuple[str, ...]:
+        """The names of the result's columns."""
+        return self._plan(conn.dialect).keys
+
     def convert(self, conn: Connection, row: Sequence[Any]) -> tuple[Any, ...]:
         """One row of `raw` or `together` with its values converted."""
         return self._plan(conn.dialect).rows([row])[0]

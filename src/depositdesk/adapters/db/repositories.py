@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, and_, bindparam, insert, or_, select, update
 
-from depositdesk.adapters.db.prepared import Prepared
+from depositdesk.adapters.db.prepared import Prepared, together
 from depositdesk.adapters.db.tables import (
     api_tokens,
     notices,
@@ -189,10 +189,24 @@ _CATEGORIES = Prepared(
 )
 
 
+def _activity(row: Sequence[Any]) -> CategoryActivity:
+    category, active, changed_at, changed_by = row
+    return CategoryActivity(category, active, changed_at, changed_by)
+
+
 class ShopRepository:
+    """Shops and their categories. A shop read with `lock` is remembered, with its
+    categories, for the rest of the unit of work: no other transaction can change it
+    until this one ends (PostgreSQL's row lock; SQLite's writer holds the whole
+    database), and this repository is the only writer of both tables, so it forgets a
+    shop it changes. A money write reads its shop twice (the audit record's before,
+    then the use case); the second read is free, and the first is one round trip
+    for the row and its categories."""
+
     def __init__(self, conn: Connection, postgres: bool) -> None:
         self.conn = conn
         self.postgres = postgres
+        self._locked: dict[str, tuple[Shop, list[CategoryActivity]]] = {}
 
     def add(self, shop: Shop) -> None:
         self.conn.execute(
@@ -208,11 +222,25 @@ class ShopRepository:
     def get(self, shop_id: str, lock: bool = False) -> Shop | None:
         """A shop; `lock` serialises money writes on it (PostgreSQL FOR UPDATE;
         SQLite already has one writer)."""
-        if lock and self.postgres:
-            row = _SHOP_FOR_UPDATE.first(self.conn, shop_id=shop_id)
-        else:
+        if not lock:
             row = _SHOP.first(self.conn, shop_id=shop_id)
-        return None if row is None else _shop(row)
+            return None if row is None else _shop(row)
+        held = self._locked.get(shop_id)
+        if held is not None:
+            return held[0]
+        shop_read = _SHOP_FOR_UPDATE if self.postgres else _SHOP
+        found, activities = together(
+            self.conn, (shop_read, {"shop_id": shop_id}), (_CATEGORIES, {"shop_id": shop_id})
+        )
+        if not found:
+            return None
+        row = dict(
+            zip(shop_read.keys(self.conn), shop_read.convert(self.conn, found[0]), strict=True)
+        )
+        shop = _shop(row)
+        held_categories = [_activity(_CATEGORIES.convert(self.conn, r)) for r in activities]
+        self._locked[shop_id] = (shop, held_categories)
+        return shop
 
     def many(self, shop_ids: Iterable[str], lock: bool = False) -> dict[str, Shop]:
         ids = sorted(set(shop_ids))
@@ -259,17 +287,17 @@ class ShopRepository:
 
     def save(self, shop: Shop) -> None:
         """Store a changed shop (its id and seller never change)."""
+        self._locked.pop(shop.id, None)
         self.conn.execute(update(shops).where(shops.c.id == shop.id).values(**_shop_values(shop)))
 
     def categories(self, shop_id: str) -> list[CategoryActivity]:
-        return [
-            CategoryActivity(category, active, changed_at, changed_by)
-            for category, active, changed_at, changed_by in _CATEGORIES.rows(
-                self.conn, shop_id=shop_id
-            )
-        ]
+        held = self._locked.get(shop_id)
+        if held is not None:
+            return list(held[1])
+        return [_activity(row) for row in _CATEGORIES.rows(self.conn, shop_id=shop_id)]
 
     def upsert_category(self, shop_id: str, activity: CategoryActivity) -> None:
+        self._locked.pop(shop_id, None)
         c = shop_categories.c
         values = {
             "active": activity.active,

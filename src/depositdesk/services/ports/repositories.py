@@ -362,9 +362,8 @@ class PayoutRepository(Protocol):
 class AuditRepository(Protocol):
     """The audit log's hash chain (AUD-1), appended only."""
 
-    def shop_facts(self, shop_id: str, lock: bool = False) -> ShopFacts | None:
-        """A shop's status, step, market and active categories, in one read (`lock`:
-        the shop's row lock, which money writes take first)."""
+    def shop_facts(self, shop_id: str) -> ShopFacts | None:
+        """A shop's status, step, market and active categories, in one read."""
         ...
 
     def append(self, entry: AuditEntry) -> None:
