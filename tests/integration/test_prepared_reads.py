@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, bindparam, insert, literal_column, select
 
-from depositdesk.adapters.db.prepared import Prepared, together
+from depositdesk.adapters.db.prepared import Prepared, flush_ahead, read_ahead, together
 from depositdesk.adapters.db.tables import orders, shops
 from depositdesk.bootstrap import App
 
@@ -154,3 +154,76 @@ def test_a_prepared_read_refuses_what_it_cannot_keep(engine: Engine) -> None:
         assert constant.rows(conn) == []
         with pytest.raises(KeyError, match="shop_id"):
             Prepared(SHOP_BY_ID).rows(conn)
+
+
+def test_a_read_queued_ahead_rides_with_the_next_read(app: App, api) -> None:
+    """`read_ahead` (PostgreSQL, in a unit of work): the queued read runs after the
+    next prepared read, in its round trip, and hands its rows, converted, to `take`;
+    those rows are what the read gives alone. Elsewhere it says no."""
+    now, shop_q, running_q = _shop_with_orders(app, api)
+    page = {"shop_id": "shop1", "now": now, "limit": 10}
+    taken: list[list[tuple[Any, ...]]] = []
+    with _reading(app) as conn:
+        alone = running_q.rows(conn, **page)
+        queued = read_ahead(conn, running_q, page, taken.append)
+        assert queued is (app.engine.dialect.name == "postgresql")
+        if not queued:
+            return
+        assert taken == []  # nothing sent yet
+        assert shop_q.first(conn, shop_id="shop1") is not None
+        assert taken == [alone]
+        flush_ahead(conn)  # nothing left: no second delivery
+        assert taken == [alone]
+
+
+def test_a_read_queued_ahead_runs_after_the_read_it_rides_with(app: App, api) -> None:
+    """The order that makes a money write's balances current: queued before the
+    shop's lock, read under it. Here the ride is a write's own read: the queued read
+    sees the write made before it was sent."""
+    api.seller()
+    api.shop()
+    now = app.clock.now()
+    running_q = Prepared(RUNNING)
+    taken: list[list[tuple[Any, ...]]] = []
+    with app.uow() as uow:
+        conn = uow.conn
+        assert conn is not None
+        page = {"shop_id": "shop1", "now": now, "limit": 5}
+        if not read_ahead(conn, running_q, page, taken.append):
+            pytest.skip("reads ahead on PostgreSQL only")
+        conn.execute(
+            insert(orders).values(
+                shop_id="shop1",
+                order_id="late",
+                state="delivered",
+                category="apparel",
+                amount_minor=1,
+                currency="GBP",
+                placed_at=now,
+                placed_event="e-late",
+                after_sales_ends_at=now + timedelta(days=1),
+            )
+        )
+        flush_ahead(conn)
+        assert [row[0] for row in taken[0]] == ["late"]
+
+
+def test_a_unit_of_work_answers_from_reads_ahead(app: App, api) -> None:
+    """The repositories' reads ahead (policy checksums, a shop's categories and
+    balances) answer as their own reads do, and leave nothing queued behind."""
+    api.seller()
+    api.shop()
+    with app.uow(read_only=True) as uow:
+        versions = [p.ref for p in uow.policies.versions()]
+        categories = uow.shops.categories("shop1")
+        balances = uow.ledger.balances("shop1")
+    with app.uow(read_only=True) as uow:
+        uow.policies.read_ahead()
+        uow.shops.read_ahead("shop1")
+        uow.ledger.read_ahead("shop1")
+        assert uow.shops.get("shop1") is not None
+        assert [p.ref for p in uow.policies.versions()] == versions
+        assert uow.shops.categories("shop1") == categories
+        assert uow.ledger.balances("shop1") == balances
+        assert uow.conn is not None
+        assert not uow.conn.info.get("depositdesk_read_ahead")

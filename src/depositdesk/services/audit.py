@@ -285,8 +285,13 @@ def begin(
             if name == "shop_id":
                 call.shop_id = value
     if call.shop_id is not None and call.now is not None:
+        # The policy versions and the shop's balances ride with the shop's lock, its
+        # first read (PostgreSQL: one round trip with the BEGIN). The lock goes first,
+        # so the balances are read under it.
+        uow.policies.read_ahead()
+        uow.ledger.read_ahead(call.shop_id)
+        call.before = shop_snapshot(uow, call.shop_id, call.now, lock=True)
         call.book = PolicyBook(uow.policies.versions())
-        call.before = shop_snapshot(uow, call.shop_id, call.now, lock=True, book=call.book)
     call.token = _current.set(call)
     return call
 

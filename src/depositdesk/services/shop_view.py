@@ -40,7 +40,13 @@ def load_shop(
     lock: bool = False,
     book: PolicyBook | None = None,
 ) -> ShopView:
-    """The shop as `who` may see it (sellers: their own only; None: no check)."""
+    """The shop as `who` may see it (sellers: their own only; None: no check). Its
+    categories and balances are read with it (one round trip on PostgreSQL; a money
+    write's balances under its lock): nearly every use case that loads a shop shows
+    or checks its deposit."""
+    if not lock:
+        uow.shops.read_ahead(shop_id)
+    uow.ledger.read_ahead(shop_id)
     shop = uow.shops.get(shop_id, lock=lock)
     if shop is None:
         raise NotFound(f"shop {shop_id} not found")

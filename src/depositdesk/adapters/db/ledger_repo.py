@@ -17,13 +17,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select
 
 from depositdesk.adapters.db.bulk import chunks, compiled_many
-from depositdesk.adapters.db.prepared import Prepared
+from depositdesk.adapters.db.prepared import Prepared, flush_ahead, read_ahead
 from depositdesk.adapters.db.tables import account_balances, journal_entries, postings
 from depositdesk.adapters.db.types import naive_utc
 from depositdesk.domain.ledger import Account, EntryKind, JournalEntry, Posting, RecordedEntry
@@ -107,6 +107,7 @@ class LedgerRepository:
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
         self._balances: dict[str, dict[BalanceKey, int]] = {}
+        self._coming: set[str] = set()  # shops whose balances are read ahead
         self._held: list[tuple[int, Booking]] | None = None  # inside batch()
         self._free_ids: list[int] = []
         self._last_id: int | None = None
@@ -273,6 +274,21 @@ class LedgerRepository:
         )
 
     # -- reads ----------------------------------------------------------------------
+    def read_ahead(self, shop_id: str) -> None:
+        """Have a shop's balances read with the next statement sent (PostgreSQL): a
+        money write's, right after its lock on the shop. What this transaction writes
+        before they are read is in them, as they are read after it."""
+        if shop_id in self._balances or shop_id in self._coming:
+            return
+        if read_ahead(self.conn, _BALANCES, {"shop_id": shop_id}, partial(self._take, shop_id)):
+            self._coming.add(shop_id)
+
+    def _take(self, shop_id: str, rows: list[tuple[Any, ...]]) -> None:
+        self._coming.discard(shop_id)
+        self._balances[shop_id] = {
+            (Account(account), currency): int(balance) for account, currency, balance in rows
+        }
+
     def balances(self, shop_id: str) -> dict[tuple[Account, str], int]:
         """Each (account, currency)'s balance in minor units: the stored running
         balance, the sum of the account's postings."""
@@ -288,6 +304,8 @@ class LedgerRepository:
     def _load(self, shop_ids: Iterable[str]) -> dict[str, dict[BalanceKey, int]]:
         """The remembered balances of these shops (the same dicts), read where missing."""
         wanted = sorted(set(shop_ids))
+        if self._coming and not self._coming.isdisjoint(wanted):
+            flush_ahead(self.conn)
         missing = [s for s in wanted if s not in self._balances]
         b = account_balances.c
         if len(missing) == 1:  # a request's one shop

@@ -17,6 +17,14 @@ name, called once per dialect.
 `together` runs several prepared reads in one round trip on PostgreSQL (psycopg's
 pipeline mode: still separate statements, run in order in the transaction), and one
 after the other on SQLite, where a statement costs no round trip.
+
+`read_ahead` queues a read a unit of work will surely need (the policy checksums, a
+locked shop's balances) to ride along with the next prepared read it sends: that
+read first, then the queued ones, in one round trip (and the transaction's BEGIN with
+them, when it is the first). A repository that needs its queued read before anything
+else was sent calls `flush_ahead`. PostgreSQL only, inside a unit of work (which
+`reading_ahead` marks); elsewhere `read_ahead` says no and the repository reads when
+it needs to.
 """
 
 from __future__ import annotations
@@ -118,6 +126,8 @@ class Prepared:
         """The rows as the driver gave them, and the function that converts one: for a
         read of many rows of which only one or two need their values converted."""
         plan = self._plan(conn.dialect)
+        if conn.info.get(_AHEAD):
+            return together(conn, (self, params))[0], lambda row: plan.rows([row])[0]
         cursor = conn.connection.cursor()
         try:
             cursor.execute(plan.sql, plan.parameters(params))
@@ -148,17 +158,65 @@ class Prepared:
 
 def together(conn: Connection, *calls: tuple[Prepared, Mapping[str, Any]]) -> list[Sequence[Any]]:
     """The rows of each (statement, parameters), in order, as the driver gives them
-    (`Prepared.convert` converts one, as `raw` leaves them)."""
-    if conn.dialect.name != "postgresql" or len(calls) < 2:
+    (`Prepared.convert` converts one, as `raw` leaves them); the reads queued ahead
+    run after them, in the same round trip."""
+    queued: list[_Ahead] = conn.info.get(_AHEAD) or []
+    if conn.dialect.name != "postgresql" or (len(calls) < 2 and not queued):
         return [prepared.raw(conn, **params)[0] for prepared, params in calls]
-    plans = [(prepared._plan(conn.dialect), params) for prepared, params in calls]
+    conn.info[_AHEAD] = []
+    everything = [*calls, *((a.prepared, a.params) for a in queued)]
+    plans = [(prepared._plan(conn.dialect), params) for prepared, params in everything]
     raw: Any = conn.connection.driver_connection
     with raw.pipeline():
         cursors = [raw.cursor() for _ in plans]
         try:
             for cursor, (plan, params) in zip(cursors, plans, strict=True):
                 cursor.execute(plan.sql, plan.parameters(params))
-            return [cursor.fetchall() for cursor in cursors]  # the first fetch syncs
+            found = [cursor.fetchall() for cursor in cursors]  # the first fetch syncs
         finally:
             for cursor in cursors:
                 cursor.close()
+    for ahead, rows in zip(queued, found[len(calls) :], strict=True):
+        ahead.take([ahead.prepared.convert(conn, row) for row in rows])
+    return found[: len(calls)]
+
+
+# -- reads ahead ------------------------------------------------------------------------
+_AHEAD = "depositdesk_read_ahead"
+
+
+@dataclass(frozen=True, slots=True)
+class _Ahead:
+    prepared: Prepared
+    params: Mapping[str, Any]
+    take: Callable[[list[tuple[Any, ...]]], None]  # given the rows, converted
+
+
+def reading_ahead(conn: Connection, on: bool) -> None:
+    """A unit of work's connection takes reads ahead while it is open (PostgreSQL)."""
+    if on and conn.dialect.name == "postgresql":
+        conn.info[_AHEAD] = []
+    else:
+        conn.info.pop(_AHEAD, None)
+
+
+def read_ahead(
+    conn: Connection,
+    prepared: Prepared,
+    params: Mapping[str, Any],
+    take: Callable[[list[tuple[Any, ...]]], None],
+) -> bool:
+    """Queue a read to run with the next one sent (see the module's doc); `take` gets
+    its rows. False when this connection does not read ahead."""
+    queued: list[_Ahead] | None = conn.info.get(_AHEAD)
+    if queued is None:
+        return False
+    queued.append(_Ahead(prepared, params, take))
+    return True
+
+
+def flush_ahead(conn: Connection) -> None:
+    """Run the reads queued ahead now (a repository needs one before anything else
+    was sent)."""
+    if conn.info.get(_AHEAD):
+        together(conn)

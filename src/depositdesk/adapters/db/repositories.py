@@ -7,11 +7,12 @@ import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, and_, bindparam, insert, or_, select, update
 
-from depositdesk.adapters.db.prepared import Prepared, together
+from depositdesk.adapters.db.prepared import Prepared, flush_ahead, read_ahead, together
 from depositdesk.adapters.db.tables import (
     api_tokens,
     notices,
@@ -43,6 +44,16 @@ class PolicyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._checksums: list[str] | None = None  # read once a unit of work
+        self._coming = False  # read ahead, not delivered yet
+
+    def read_ahead(self) -> None:
+        """Have the checksums read with the next statement sent (PostgreSQL)."""
+        if self._checksums is None and not self._coming:
+            self._coming = read_ahead(self.conn, _CHECKSUMS, {}, self._take_checksums)
+
+    def _take_checksums(self, rows: list[tuple[Any, ...]]) -> None:
+        self._checksums = [row[0] for row in rows]
+        self._coming = False
 
     def versions(self) -> list[PolicyPack]:
         """Every stored version, parsed; parsing is cached by checksum, as a stored
@@ -50,6 +61,8 @@ class PolicyRepository:
         the audit record and the use case both ask), and a document only when its
         checksum is new to this process."""
         pv = policy_versions.c
+        if self._checksums is None and self._coming:
+            flush_ahead(self.conn)
         if self._checksums is None:
             self._checksums = _CHECKSUMS.scalars(self.conn)
         checksums = self._checksums
@@ -207,6 +220,21 @@ class ShopRepository:
         self.conn = conn
         self.postgres = postgres
         self._locked: dict[str, tuple[Shop, list[CategoryActivity]]] = {}
+        # Categories read ahead with the shop (`read_ahead`), for the next ask only.
+        self._coming: dict[str, list[CategoryActivity] | None] = {}
+
+    def read_ahead(self, shop_id: str) -> None:
+        """Have the shop's categories read with the next statement sent (PostgreSQL):
+        the shop's own read, in `load_shop`. They answer the next `categories` call,
+        once."""
+        if shop_id in self._locked or shop_id in self._coming:
+            return
+        params = {"shop_id": shop_id}
+        if read_ahead(self.conn, _CATEGORIES, params, partial(self._take, shop_id)):
+            self._coming[shop_id] = None
+
+    def _take(self, shop_id: str, rows: list[tuple[Any, ...]]) -> None:
+        self._coming[shop_id] = [_activity(row) for row in rows]
 
     def add(self, shop: Shop) -> None:
         self.conn.execute(
@@ -294,10 +322,16 @@ class ShopRepository:
         held = self._locked.get(shop_id)
         if held is not None:
             return list(held[1])
+        if shop_id in self._coming:
+            flush_ahead(self.conn)
+            coming = self._coming.pop(shop_id)
+            if coming is not None:
+                return coming
         return [_activity(row) for row in _CATEGORIES.rows(self.conn, shop_id=shop_id)]
 
     def upsert_category(self, shop_id: str, activity: CategoryActivity) -> None:
         self._locked.pop(shop_id, None)
+        self._coming.pop(shop_id, None)
         c = shop_categories.c
         values = {
             "active": activity.active,

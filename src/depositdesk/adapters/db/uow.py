@@ -15,6 +15,7 @@ from depositdesk.adapters.db.idempotency_repo import IdempotencyRepository
 from depositdesk.adapters.db.ledger_repo import LedgerRepository
 from depositdesk.adapters.db.outbox_repo import OutboxRepository
 from depositdesk.adapters.db.payouts_repo import PayoutRepository
+from depositdesk.adapters.db.prepared import reading_ahead
 from depositdesk.adapters.db.projection_repo import ProjectionRepository
 from depositdesk.adapters.db.refunds_repo import RefundRepository
 from depositdesk.adapters.db.repositories import (
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         if self.read_only:
             conn = conn.execution_options(**read_only_options(self.engine.dialect.name))
         conn.begin()
+        reading_ahead(conn, True)
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
         self.policies = PolicyRepository(conn)
@@ -112,5 +114,6 @@ class SqlUnitOfWork:
             if self.conn.in_transaction():
                 self.conn.rollback()
         finally:
+            reading_ahead(self.conn, False)
             self.conn.close()
             self.conn = None

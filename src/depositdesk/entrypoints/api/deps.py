@@ -175,6 +175,7 @@ class Call:
             return
         self._pending = None
         with self.app.uow(read_only=pending.read_only) as uow:
+            uow.policies.read_ahead()  # with the token's lookup: nearly every route asks
             now = self.app.now_in(uow)
             who = authenticate(uow, pending.token, now)
             if who is None:

@@ -55,6 +55,11 @@ class Replay(Generic[T]):
 
 
 class PolicyRepository(Protocol):
+    def read_ahead(self) -> None:
+        """The versions will be needed: where a statement costs a round trip, they may
+        be read with the next one sent."""
+        ...
+
     def versions(self) -> list[PolicyPack]:
         """Every stored version of every pack, parsed (POL-1)."""
         ...
@@ -71,6 +76,11 @@ class SellerRepository(Protocol):
 
 class ShopRepository(Protocol):
     def add(self, shop: Shop) -> None: ...
+
+    def read_ahead(self, shop_id: str) -> None:
+        """The shop's categories will be needed: where a statement costs a round trip,
+        they may be read with the next one sent (the shop's own read)."""
+        ...
 
     def get(self, shop_id: str, lock: bool = False) -> Shop | None:
         """`lock` serialises money writes on the shop for the rest of the transaction."""
@@ -149,6 +159,12 @@ class LedgerRepository(Protocol):
 
     def post_many(self, bookings: list[tuple[str, JournalEntry, datetime, str]]) -> list[int]:
         """Append entries (shop id, entry, at, source) in a few statements; their ids."""
+        ...
+
+    def read_ahead(self, shop_id: str) -> None:
+        """The shop's balances will be needed: where a statement costs a round trip,
+        they may be read with the next one sent (so queue it right before the shop's
+        lock, and they are read under it)."""
         ...
 
     def balances(self, shop_id: str) -> dict[tuple[Account, str], int]:
