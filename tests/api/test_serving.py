@@ -12,9 +12,10 @@ from typing import Any
 import anyio.to_thread
 import httpx
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
+from sqlalchemy.exc import DBAPIError
 
-from depositdesk.adapters.db.tables import shops
+from depositdesk.adapters.db.tables import account_balances, shops
 from depositdesk.bootstrap import App
 from depositdesk.services.access import Principal, Role
 from depositdesk.services.tokens import revoke_token
@@ -70,6 +71,45 @@ def test_reads_answer_while_another_connection_holds_an_open_write_transaction(
             "amount": "500.00",
             "currency": "GBP",
         }
+
+
+def _held(conn: Any) -> int:
+    """shop1's deposit held, in minor units (a liability: stored as a credit)."""
+    b = account_balances.c
+    q = select(b.balance_minor).where(b.shop_id == "shop1", b.account == "deposit_held")
+    return -int(conn.execute(q).scalar_one())
+
+
+def test_an_answer_reads_one_snapshot_while_writes_commit(api: Api, app: App) -> None:
+    """A read's statements agree with each other: a pay-in committed between two of
+    them is seen by neither (SQLite's WAL reader; PostgreSQL's REPEATABLE READ READ
+    ONLY), and by the next read."""
+    api.seller()
+    api.shop("shop1")
+    assert api.pay_in("shop1", "500.00").status_code == 201
+    with app.uow(read_only=True) as reader:
+        first = _held(reader.conn)
+        assert api.pay_in("shop1", "100.00").status_code == 201  # commits meanwhile
+        assert _held(reader.conn) == first == 50000
+    with app.uow(read_only=True) as later:
+        assert _held(later.conn) == 60000
+
+
+@pytest.mark.postgres
+def test_a_readers_transaction_refuses_writes_and_its_connection_goes_back_a_writer(
+    api: Api, app: App
+) -> None:
+    """PostgreSQL: a read's transaction is READ ONLY, so a write slipped into a read
+    fails instead of committing; the connection then serves writers as before."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite readers are WAL readers; their writes take the lock as usual")
+    api.seller()
+    api.shop("shop1")
+    with pytest.raises(DBAPIError, match="read-only transaction"), app.uow(read_only=True) as uow:
+        assert uow.conn is not None
+        uow.conn.execute(update(shops).where(shops.c.id == "shop1").values(name="x"))
+    for _ in range(12):  # every connection of the pool, handed out again
+        assert api.pay_in("shop1", "1.00").status_code == 201
 
 
 def test_a_write_waits_for_the_writer_and_then_goes_through(api: Api, app: App) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine
 from depositdesk.adapters.db.archives_repo import ArchiveRepository, SqlArchiveRows
 from depositdesk.adapters.db.attachments_repo import AttachmentRepository
 from depositdesk.adapters.db.audit_repo import AuditRepository
-from depositdesk.adapters.db.engine import read_only_options
+from depositdesk.adapters.db.engine import done_reading, reading
 from depositdesk.adapters.db.events_repo import EventRepository
 from depositdesk.adapters.db.idempotency_repo import IdempotencyRepository
 from depositdesk.adapters.db.ledger_repo import LedgerRepository
@@ -53,7 +53,7 @@ class SqlUnitOfWork:
             return self
         conn = self.engine.connect()
         if self.read_only:
-            conn = conn.execution_options(**read_only_options(self.engine.dialect.name))
+            conn = reading(conn)
         conn.begin()
         reading_ahead(conn, True)
         self.conn = conn
@@ -115,5 +115,7 @@ class SqlUnitOfWork:
                 self.conn.rollback()
         finally:
             reading_ahead(self.conn, False)
+            if self.read_only:
+                done_reading(self.conn)
             self.conn.close()
             self.conn = None
