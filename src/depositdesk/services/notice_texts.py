@@ -38,11 +38,13 @@ _env = Environment(
     undefined=StrictUndefined,  # a misspelt field fails loudly
     autoescape=False,  # plain text; the HTML email has its own autoescaped environment
     keep_trailing_newline=False,
+    auto_reload=False,  # package data: no stat of the file at every notice
 )
 _html_env = Environment(
     loader=PackageLoader("depositdesk", "templates/notices"),
     undefined=StrictUndefined,
     autoescape=True,
+    auto_reload=False,
 )
 
 
