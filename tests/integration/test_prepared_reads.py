@@ -59,6 +59,21 @@ def _shop_with_orders(app: App, api: Any) -> tuple[datetime, Prepared, Prepared]
     return now, Prepared(SHOP_BY_ID), Prepared(RUNNING)
 
 
+def _open_order(order_id: str, now: datetime) -> Any:
+    """shop1's delivered order `order_id`, its after-sales period running a day more."""
+    return insert(orders).values(
+        shop_id="shop1",
+        order_id=order_id,
+        state="delivered",
+        category="apparel",
+        amount_minor=1,
+        currency="GBP",
+        placed_at=now,
+        placed_event=f"e-{order_id}",
+        after_sales_ends_at=now + timedelta(days=1),
+    )
+
+
 @contextmanager
 def _reading(app: App) -> Iterator[Connection]:
     with app.uow(read_only=True) as uow:
@@ -122,18 +137,7 @@ def test_a_prepared_read_sees_its_own_transactions_writes(app: App, api) -> None
     with app.uow() as uow:
         conn = uow.conn
         assert conn is not None
-        _insert = insert(orders).values(
-            shop_id="shop1",
-            order_id="fresh",
-            state="delivered",
-            category="apparel",
-            amount_minor=1,
-            currency="GBP",
-            placed_at=now,
-            placed_event="e-fresh",
-            after_sales_ends_at=now + timedelta(days=1),
-        )
-        conn.execute(_insert)
+        conn.execute(_open_order("fresh", now))
         assert [r[0] for r in running_q.rows(conn, shop_id="shop1", now=now, limit=5)] == ["fresh"]
         uow.rollback()
     with app.uow(read_only=True) as uow:
@@ -191,19 +195,7 @@ def test_a_read_queued_ahead_runs_after_the_read_it_rides_with(app: App, api) ->
         page = {"shop_id": "shop1", "now": now, "limit": 5}
         if not read_ahead(conn, running_q, page, taken.append):
             pytest.skip("reads ahead on PostgreSQL only")
-        conn.execute(
-            insert(orders).values(
-                shop_id="shop1",
-                order_id="late",
-                state="delivered",
-                category="apparel",
-                amount_minor=1,
-                currency="GBP",
-                placed_at=now,
-                placed_event="e-late",
-                after_sales_ends_at=now + timedelta(days=1),
-            )
-        )
+        conn.execute(_open_order("late", now))
         flush_ahead(conn)
         assert [row[0] for row in taken[0]] == ["late"]
 
