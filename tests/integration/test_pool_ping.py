@@ -1,16 +1,18 @@
 """The pool pings a PostgreSQL connection only after it sat idle (adapters/db/engine.py):
 one the server dropped while it waited is replaced before a request uses it, and one
-back from a request a moment ago goes straight to work (no extra round trip)."""
+back from a request a moment ago goes straight to work (no extra round trip). And a
+unit of work whose connection broke does not connect again as it ends."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from depositdesk.adapters.db import engine as engine_module
 from depositdesk.adapters.db.engine import make_engine
+from depositdesk.adapters.db.uow import SqlUnitOfWork
 from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.postgres
@@ -69,3 +71,22 @@ def test_a_connection_idle_past_the_window_is_pinged(
         assert len(pings) == 1
     finally:
         del small_pool.dialect.do_ping
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_leaving_a_unit_of_work_whose_connection_broke_opens_no_new_one(
+    small_pool: Engine, read_only: bool
+) -> None:
+    """A unit of work whose connection was invalidated (the server went away) ends
+    without connecting again just to tidy the old one up."""
+    connects: list[object] = []
+
+    def _connected(*_: object) -> None:
+        connects.append(1)
+
+    with SqlUnitOfWork(small_pool, read_only=read_only) as uow:
+        assert uow.conn is not None
+        uow.conn.exec_driver_sql("SELECT 1")
+        uow.conn.invalidate()
+        event.listen(small_pool, "connect", _connected)
+    assert connects == []

@@ -193,10 +193,12 @@ class _Ahead:
 
 
 def reading_ahead(conn: Connection, on: bool) -> None:
-    """A unit of work's connection takes reads ahead while it is open (PostgreSQL)."""
+    """A unit of work's connection takes reads ahead while it is open (PostgreSQL).
+    An invalidated connection is left alone: touching it would connect again, and
+    the pool clears a connection's info when it does."""
     if on and conn.dialect.name == "postgresql":
         conn.info[_AHEAD] = []
-    else:
+    elif not conn.invalidated:
         conn.info.pop(_AHEAD, None)
 
 
