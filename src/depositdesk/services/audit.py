@@ -290,8 +290,9 @@ def begin(
         # so the balances are read under it.
         uow.policies.read_ahead()
         uow.ledger.read_ahead(call.shop_id)
-        call.before = shop_snapshot(uow, call.shop_id, call.now, lock=True)
+        uow.shops.get(call.shop_id, lock=True)  # the lock, and the reads ahead with it
         call.book = PolicyBook(uow.policies.versions())
+        call.before = shop_snapshot(uow, call.shop_id, call.now, lock=True, book=call.book)
     call.token = _current.set(call)
     return call
 

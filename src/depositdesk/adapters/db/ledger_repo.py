@@ -284,6 +284,7 @@ class LedgerRepository:
             self._coming.add(shop_id)
 
     def _take(self, shop_id: str, rows: list[tuple[Any, ...]]) -> None:
+        """Remember a shop's balances from `_BALANCES`' rows."""
         self._coming.discard(shop_id)
         self._balances[shop_id] = {
             (Account(account), currency): int(balance) for account, currency, balance in rows
@@ -309,10 +310,7 @@ class LedgerRepository:
         missing = [s for s in wanted if s not in self._balances]
         b = account_balances.c
         if len(missing) == 1:  # a request's one shop
-            found = {}
-            for account, currency, balance in _BALANCES.rows(self.conn, shop_id=missing[0]):
-                found[(Account(account), currency)] = int(balance)
-            self._balances[missing[0]] = found
+            self._take(missing[0], _BALANCES.rows(self.conn, shop_id=missing[0]))
             missing = []
         for part in chunks(missing):
             for s in part:
