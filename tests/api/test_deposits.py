@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import Engine
+
 from tests.conftest import Api
+from tests.races import race_for_a_key
 
 
 def test_dep1_required_deposit_is_the_highest_category_not_the_sum(api: Api) -> None:
@@ -184,3 +188,32 @@ def test_pol1_policies_endpoint_lists_default_packs(api: Api) -> None:
     assert {c["deposit"]["amount"] for c in packs["us"]["categories"]} == {"500.00"}
     one = api.c.get("/v1/policies/gb", headers=api.admin).json()
     assert one["versions"] == [{"version": 1, "effective_from": "2024-01-01"}]
+
+
+def test_dep3_one_key_on_two_shops_at_once_over_http_is_201_and_409(
+    api: Api, engine: Engine
+) -> None:
+    """The race of test_concurrency_postgres over HTTP, where the use case runs in the
+    request's own transaction: the loser runs again in a new one and answers 409."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers take turns: two can never find a key free together")
+    api.seller()
+    api.shop("shop1")
+    api.shop("shop2")
+    answers = race_for_a_key(
+        engine,
+        lambda: api.pay_in("shop1", "100.00", key="shared"),
+        lambda: api.pay_in("shop2", "100.00", key="shared"),
+    )
+    assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+    refused = next(r for r in answers if r.status_code == 409).json()
+    assert refused["code"] == "idempotency_conflict"
+    assert "different request" in refused["detail"]
+    booked = next(r for r in answers if r.status_code == 201).json()
+    held = {shop: api.deposit(shop)["held"]["amount"] for shop in ("shop1", "shop2")}
+    assert held == {
+        booked["shop_id"]: "100.00",
+        ({"shop1", "shop2"} - {booked["shop_id"]}).pop(): "0.00",
+    }
+    verify = api.c.get("/v1/audit/verify", headers=api.admin).json()
+    assert verify["ok"] is True

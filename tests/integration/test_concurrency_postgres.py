@@ -13,12 +13,13 @@ from sqlalchemy import Engine
 from depositdesk.bootstrap import App, build
 from depositdesk.domain.clock import FixedClock
 from depositdesk.domain.errors import IdempotencyConflict
-from depositdesk.services import deposits
+from depositdesk.services import audit_trail, deposits, shops
 from depositdesk.services.ingestion import ingest
 from depositdesk.services.usecase import read, run
 from depositdesk.settings import Settings
 from tests.builders import ev, open_shop, placed
 from tests.conftest import ADMIN, INTEGRATION
+from tests.races import race_for_a_key
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -127,3 +128,51 @@ def test_evt2_same_events_ingested_on_parallel_connections_count_once(pg_app: Ap
     assert sum(r.accepted for r in results) == len(batch)
     deposit = read(pg_app, deposits.deposit, None, NOW, "shop1")
     assert deposit.position.held.format() == "3990.00"  # the violation deducted exactly once
+
+
+def test_dep3_one_key_on_two_shops_at_once_books_once_and_refuses_the_other(
+    pg_app: App, pg_engine: Engine
+) -> None:
+    """Pay-ins to two shops share no lock, so both can find a key free. Both are held
+    at their commit (a connection holds the audit chain's lock) until each waits there;
+    then one books, and the other's commit fails on the key: it runs again, finds
+    the key's first answer and is refused as a reuse of the key (409), not a 500,
+    with nothing of it booked."""
+    run(
+        pg_app,
+        shops.create_shop,
+        ADMIN,
+        NOW,
+        id="shop2",
+        seller_id="s1",
+        name="S2",
+        market="gb",
+        categories=["jewellery"],
+    )
+
+    def pay(i: int) -> Any:
+        return run(
+            pg_app,
+            deposits.pay_in,
+            INTEGRATION,
+            NOW,
+            f"shop{i + 1}",
+            amount="100.00",
+            currency="GBP",
+            reference="BANK",
+            idempotency_key="shared-key",
+        )
+
+    results = race_for_a_key(pg_engine, lambda: pay(0), lambda: pay(1))
+    booked = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, IdempotencyConflict)]
+    assert len(booked) == 1 and len(refused) == 1, results
+    # run it again found the first answer's key: refused as another request's
+    assert type(refused[0]) is IdempotencyConflict
+    held = {
+        shop: read(pg_app, deposits.deposit, None, NOW, shop).position.held.format()
+        for shop in ("shop1", "shop2")
+    }
+    assert sorted(held.values()) == ["0.00", "100.00"]
+    assert held[booked[0].shop_id] == "100.00"
+    assert read(pg_app, audit_trail.verify_chain, ADMIN, NOW).ok

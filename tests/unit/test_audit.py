@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from depositdesk.domain.audit import (
     GENESIS,
@@ -12,6 +16,7 @@ from depositdesk.domain.audit import (
     BreakReason,
     ChainBreak,
     canonical,
+    chain_template,
     seal_all,
     verify,
 )
@@ -88,3 +93,41 @@ def test_aud1_a_whole_chain_rewritten_fails_its_anchor() -> None:
 def test_aud1_an_anchor_file_reads_back() -> None:
     anchor = Anchor("2026-03-02", 7, "ab" * 32)
     assert Anchor.parse("2026-03-02", anchor.line()) == anchor
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**18), 10**18) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+_texts = st.text(max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    at=st.datetimes(timezones=st.just(UTC)),
+    fields=st.tuples(_texts, _texts, _texts, _texts),
+    optional=st.tuples(st.none() | _texts, st.none() | _texts, st.none() | _texts),
+    before=st.none() | st.dictionaries(st.text(max_size=8), _json_values, max_size=4),
+    after=st.none() | st.dictionaries(st.text(max_size=8), _json_values, max_size=4),
+    seq=st.integers(1, 2**62),
+    prev=st.text("0123456789abcdef", min_size=64, max_size=64),
+)
+def test_aud1_a_record_sealed_from_its_template_is_the_record_seal_makes(
+    at: datetime,
+    fields: tuple[str, str, str, str],
+    optional: tuple[str | None, str | None, str | None],
+    before: dict[str, object] | None,
+    after: dict[str, object] | None,
+    seq: int,
+    prev: str,
+) -> None:
+    """PostgreSQL seals a record under the chain's lock from `chain_template` (the
+    head's seq and hash filled in by SQL): the same canonical JSON, so the same hash,
+    as `seal` in Python, for any entry."""
+    target, shop_id, request_id = optional
+    entry = AuditEntry(at, *fields, target, shop_id, before, after, request_id)
+    record = seal_all([entry], seq - 1, prev)[0]
+    made = chain_template(entry).canonical(seq, prev).encode()
+    assert made == canonical(record.fields())
+    assert hashlib.sha256(prev.encode() + made).hexdigest() == record.hash

@@ -132,7 +132,7 @@ def timestamp(at: datetime) -> str:
 
 def canonical(data: Mapping[str, Any]) -> bytes:
     """Canonical JSON: sorted keys, no spaces, UTF-8 (non-ASCII kept as is)."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _dumps(data).encode()
 
 
 def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
@@ -159,6 +159,41 @@ def seal(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
         hash="",
     )
     return replace(record, hash=record.computed_hash())
+
+
+@dataclass(frozen=True, slots=True)
+class ChainTemplate:
+    """An entry's canonical JSON around the two fields only the chain's head decides,
+    so a database can seal it under the chain's lock without a round trip to us:
+    `canonical = head + prev_hash + middle + str(seq) + tail` (both are plain ASCII
+    in JSON: a hex string and an integer), and the hash is
+    `sha256(prev_hash + canonical)`, as `seal` makes it."""
+
+    head: str  # up to the opening quote of prev_hash's value
+    middle: str  # from its closing quote to seq's value
+    tail: str  # after seq's value, to the closing brace
+
+    def canonical(self, seq: int, prev_hash: str) -> str:
+        return f"{self.head}{prev_hash}{self.middle}{seq}{self.tail}"
+
+
+def chain_template(entry: AuditEntry) -> ChainTemplate:
+    """The entry's `ChainTemplate` (json.dumps with sorted keys writes an object as its
+    members in key order, each `"key":value`, joined by commas)."""
+    fields = seal(entry, 0, GENESIS).fields()
+    members = {key: _dumps({key: value})[1:-1] for key, value in fields.items()}
+    keys = sorted(members)
+    prev, seq = keys.index("prev_hash"), keys.index("seq")
+    if not prev < seq:  # fixed by the field names; checked, not assumed
+        raise AssertionError("prev_hash sorts before seq")
+    head = "{" + "".join(members[k] + "," for k in keys[:prev]) + '"prev_hash":"'
+    middle = '"' + "".join("," + members[k] for k in keys[prev + 1 : seq]) + ',"seq":'
+    tail = "".join("," + members[k] for k in keys[seq + 1 :]) + "}"
+    return ChainTemplate(head, middle, tail)
+
+
+def _dumps(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def seal_all(entries: Iterable[AuditEntry], last_seq: int, last_hash: str) -> list[AuditRecord]:

@@ -71,6 +71,14 @@ class IdempotencyConflict(DomainError):
     status = 409
 
 
+class IdempotencyKeyTaken(IdempotencyConflict):
+    """A concurrent request stored the same Idempotency-Key first, so nothing of this
+    one was kept (on PostgreSQL two requests that share no lock, a pay-in to two
+    shops, say, can both find the key free; the second's insert fails at its commit).
+    `services/usecase.run` runs the use case again, which then replays the first
+    answer or refuses the key (DEP-3); raised from there only if it loses twice."""
+
+
 class Refused(DomainError):
     """A sign-in, a session or a second factor refused: its own public `code`, the
     status (401 unless said), and facts for the caller (`locked_until`, …) that the

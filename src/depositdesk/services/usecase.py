@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
+from depositdesk.domain.errors import IdempotencyKeyTaken
 from depositdesk.services import audit
 from depositdesk.services.ports.uow import Context, UnitOfWork
 
@@ -21,7 +22,23 @@ def run(
     ctx: Context, fn: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs
 ) -> T:
     """Call fn(uow, *args, **kwargs) inside a transaction and commit when it returns,
-    with its audit record (AUD-1: services/audit.py) in the same transaction."""
+    with its audit record (AUD-1: services/audit.py) in the same transaction.
+
+    A commit that lost its Idempotency-Key to a concurrent request kept nothing; the
+    use case runs once more, in a new transaction, and finds the key's first answer
+    (DEP-3: it replays it, or refuses the key for another request)."""
+    for attempt in range(2):
+        try:
+            return _once(ctx, fn, *args, **kwargs)
+        except IdempotencyKeyTaken:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _once(
+    ctx: Context, fn: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
     with ctx.uow() as uow:
         call = audit.begin(uow, fn, args, kwargs)
         try:

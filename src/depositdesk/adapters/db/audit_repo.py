@@ -4,7 +4,8 @@
 takes the chain's lock, reads the head, seals the queued entries after it and inserts
 them in one statement. The lock is held from there to the commit, the shortest time
 possible, and it is the last lock a transaction takes, so it cannot be part of a
-lock-order deadlock. PostgreSQL: a transaction-scoped advisory lock; SQLite: writers
+lock-order deadlock. PostgreSQL: a transaction-scoped advisory lock, and the database
+seals the records itself, in the commit's round trip (`_flush_pg`); SQLite: writers
 already hold the one write lock (BEGIN IMMEDIATE, adapters/db/engine.py).
 """
 
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, bindparam, func, insert, select
 
-from depositdesk.adapters.db.prepared import Prepared
+from depositdesk.adapters.db.prepared import Prepared, take_behind
 from depositdesk.adapters.db.tables import audit_log, shop_categories, shops
 from depositdesk.adapters.db.types import naive_utc
 from depositdesk.domain.audit import (
@@ -26,6 +28,7 @@ from depositdesk.domain.audit import (
     AuditRecord,
     ShopFacts,
     canonical,
+    chain_template,
     seal_all,
 )
 
@@ -52,10 +55,21 @@ _COLUMNS = (
     "prev_hash",
     "hash",
 )
-_HEAD_SQL = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-_INSERT_SQL = (
-    f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
-)
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
+# PostgreSQL seals a record itself, after the head it reads under the chain's lock:
+# seq and prev_hash from the head (GENESIS, the last parameter, for an empty chain),
+# the hash from the entry's `chain_template` (head, middle, tail) around them.
+_CHAINED_SQL = f"""
+INSERT INTO audit_log ({", ".join(_COLUMNS)})
+SELECT h.seq + 1, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, h.hash,
+    encode(sha256(convert_to(
+        h.hash || %s || h.hash || %s || (h.seq + 1)::text || %s, 'UTF8')), 'hex')
+FROM (
+    (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1)
+    UNION ALL SELECT 0, %s
+    ORDER BY seq DESC LIMIT 1
+) AS h
+"""
 
 
 def _values(r: AuditRecord, before: str | None, after: str | None, at: datetime) -> tuple[Any, ...]:
@@ -130,11 +144,12 @@ class AuditRepository:
         """Seal the queued entries after the head and insert them (the chain's lock is
         held until the transaction ends). `commit`: on PostgreSQL, end the transaction
         with the insert, in the same round trip (the unit of work's commit then finds
-        it done)."""
-        if not self._queued:
-            return
+        it done), and send the writes queued behind before them, with or without
+        entries."""
         if self.postgres:
             self._flush_pg(commit)
+            return
+        if not self._queued:
             return
         seq, head = self.head()
         records = seal_all(self._queued, seq, head)
@@ -143,26 +158,46 @@ class AuditRepository:
         self.conn.execute(insert(audit_log), [dict(zip(_COLUMNS, v, strict=True)) for v in rows])
 
     def _flush_pg(self, commit: bool) -> None:
-        """Two round trips, in psycopg's pipeline mode, while every writer of the system
-        queues on the lock: the lock and the head (the head is read by its own
-        statement, after the lock is granted, so it is the latest committed), then the
-        records and, with `commit`, the COMMIT. Before, the lock was held over four
-        (lock, head, insert, commit), and under load each waited for a core."""
-        raw: Any = self.conn.connection.driver_connection
-        # What does not depend on the chain's head is worked out before its lock.
-        stored = [(_json(e.before), _json(e.after), naive_utc(e.at)) for e in self._queued]
-        with raw.pipeline():
-            raw.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
-            last = raw.execute(_HEAD_SQL).fetchone()
-        seq, head = (0, GENESIS) if last is None else (int(last[0]), last[1])
-        records = seal_all(self._queued, seq, head)
+        """One round trip, in psycopg's pipeline mode: the writes queued behind
+        (adapters/db/prepared.py), the chain's lock, the records sealed by the
+        database after the head it reads under the lock (`_CHAINED_SQL`, from each
+        entry's `chain_template`), and, with `commit`, the COMMIT. The chain's lock,
+        which every writer of the system queues on, is held for the server's work
+        only: no round trip to us and no Python runs while it is held. The hash is
+        the one `seal` makes (domain/audit.py; `verify` checks it in Python)."""
+        behind = take_behind(self.conn)
+        rows = [
+            (
+                naive_utc(e.at),
+                e.actor,
+                e.role,
+                e.party,
+                e.action,
+                e.target,
+                e.shop_id,
+                _json(e.before),
+                _json(e.after),
+                e.request_id,
+                *astuple(chain_template(e)),
+                GENESIS,
+            )
+            for e in self._queued
+        ]
         self._queued.clear()
-        rows = [_values(r, *made) for r, made in zip(records, stored, strict=True)]
+        if not rows and not behind:
+            return
+        raw: Any = self.conn.connection.driver_connection
         with raw.pipeline():
-            with raw.cursor() as cursor:
-                cursor.executemany(_INSERT_SQL, rows)
+            for sql, params in behind:
+                raw.execute(sql, params)
+            if rows:
+                raw.execute(_LOCK_SQL, (CHAIN_LOCK,))
+                with raw.cursor() as cursor:
+                    cursor.executemany(_CHAINED_SQL, rows)
             if commit:
-                raw.commit()
+                # As a statement of the pipeline, not `raw.commit()`, which syncs
+                # on its own: the pipeline's exit is then the only wait.
+                raw.execute("COMMIT", prepare=False)
 
     # -- reads ------------------------------------------------------------------------
     def shop_facts(self, shop_id: str) -> ShopFacts | None:

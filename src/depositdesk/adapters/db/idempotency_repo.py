@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter
 from sqlalchemy import Connection, bindparam, insert, select
 
-from depositdesk.adapters.db.prepared import Prepared
+from depositdesk.adapters.db.prepared import Prepared, write_behind
 from depositdesk.adapters.db.tables import idempotency_keys
 from depositdesk.adapters.db.types import naive_utc
 from depositdesk.services.ports.repositories import Replay
@@ -38,8 +38,9 @@ _GET = Prepared(
     )
 )
 _PUT = insert(idempotency_keys)  # built once; its compiled form is cached by SQLAlchemy
-# PostgreSQL: the same insert on the driver's cursor (a money write's last statement
-# before its commit; SQLAlchemy's per-statement work cost more than the insert).
+# PostgreSQL: the same insert, written behind (adapters/db/prepared.py): it goes with
+# the commit's round trip. Nothing in the transaction reads it after `put`; a key
+# taken meanwhile by a concurrent request fails that round trip before its COMMIT.
 _PUT_PG = (
     "INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response, created_at)"
     " VALUES (%s, %s, %s, %s, %s, %s)"
@@ -65,8 +66,9 @@ class IdempotencyRepository:
         response = _adapter(type(result)).dump_json(result).decode()
         if self.postgres:
             row = (scope, key, request_hash, 201, response, naive_utc(created_at))
-            raw: Any = self.conn.connection.driver_connection
-            raw.execute(_PUT_PG, row)
+            if not write_behind(self.conn, _PUT_PG, row):
+                raw: Any = self.conn.connection.driver_connection
+                raw.execute(_PUT_PG, row)
             return
         self.conn.execute(
             _PUT,

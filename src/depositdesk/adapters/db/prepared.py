@@ -25,6 +25,14 @@ them, when it is the first). A repository that needs its queued read before anyt
 else was sent calls `flush_ahead`. PostgreSQL only, inside a unit of work (which
 `reading_ahead` marks); elsewhere `read_ahead` says no and the repository reads when
 it needs to.
+
+`write_behind` is the same for a write whose answer nobody waits for (a money move's
+idempotency record): it is sent with the transaction's last round trip, in front of
+the audit chain's lock and the COMMIT (`take_behind`, adapters/db/audit_repo.py). Its
+failure (a unique key taken meanwhile) then fails that round trip, so the COMMIT
+never runs: the transaction is rolled back as if the write had failed where it was
+made. PostgreSQL only, inside a unit of work, for writes that nothing later in the
+transaction reads.
 """
 
 from __future__ import annotations
@@ -192,14 +200,40 @@ class _Ahead:
     take: Callable[[list[tuple[Any, ...]]], None]  # given the rows, converted
 
 
+_BEHIND = "depositdesk_write_behind"
+
+
 def reading_ahead(conn: Connection, on: bool) -> None:
-    """A unit of work's connection takes reads ahead while it is open (PostgreSQL).
-    An invalidated connection is left alone: touching it would connect again, and
-    the pool clears a connection's info when it does."""
+    """A unit of work's connection takes reads ahead and writes behind while it is
+    open (PostgreSQL). An invalidated connection is left alone: touching it would
+    connect again, and the pool clears a connection's info when it does."""
     if on and conn.dialect.name == "postgresql":
         conn.info[_AHEAD] = []
+        conn.info[_BEHIND] = []
     elif not conn.invalidated:
         conn.info.pop(_AHEAD, None)
+        conn.info.pop(_BEHIND, None)
+
+
+def write_behind(conn: Connection, sql: str, params: Sequence[Any]) -> bool:
+    """Queue a write (driver SQL, `%s` parameters) for the transaction's last round
+    trip (see the module's doc). False when this connection does not write behind:
+    the caller writes now."""
+    queued: list[tuple[str, Sequence[Any]]] | None = conn.info.get(_BEHIND)
+    if queued is None:
+        return False
+    queued.append((sql, params))
+    return True
+
+
+def take_behind(conn: Connection) -> list[tuple[str, Sequence[Any]]]:
+    """The writes queued behind, in order, and the queue emptied (the commit sends
+    them; a rollback drops them)."""
+    queued: list[tuple[str, Sequence[Any]]] | None = conn.info.get(_BEHIND)
+    if not queued:
+        return []
+    conn.info[_BEHIND] = []
+    return queued
 
 
 def read_ahead(
