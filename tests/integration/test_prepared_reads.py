@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import Connection, Engine, bindparam, insert, literal_column, select
 
 from depositdesk.adapters.db.prepared import Prepared, flush_ahead, read_ahead, together
-from depositdesk.adapters.db.tables import orders, shops
+from depositdesk.adapters.db.tables import idempotency_keys, orders, shops
 from depositdesk.bootstrap import App
+from depositdesk.services.deposits import PayIn
 
 SHOP_BY_ID = select(shops).where(shops.c.id == bindparam("shop_id"))
 RUNNING = (
@@ -205,17 +206,53 @@ def test_a_unit_of_work_answers_from_reads_ahead(app: App, api) -> None:
     balances) answer as their own reads do, and leave nothing queued behind."""
     api.seller()
     api.shop()
+    assert api.pay_in("shop1", "10.00", key="k1").status_code == 201
     with app.uow(read_only=True) as uow:
         versions = [p.ref for p in uow.policies.versions()]
         categories = uow.shops.categories("shop1")
         balances = uow.ledger.balances("shop1")
+        stored = uow.idempotency.get("platform:payins", "k1", PayIn)
+    assert stored is not None
     with app.uow(read_only=True) as uow:
         uow.policies.read_ahead()
         uow.shops.read_ahead("shop1")
         uow.ledger.read_ahead("shop1")
+        uow.idempotency.read_ahead("platform:payins", "k1")
+        uow.idempotency.read_ahead("platform:payins", "never-used")
         assert uow.shops.get("shop1") is not None
         assert [p.ref for p in uow.policies.versions()] == versions
         assert uow.shops.categories("shop1") == categories
         assert uow.ledger.balances("shop1") == balances
+        assert uow.idempotency.get("platform:payins", "k1", PayIn) == stored
+        assert uow.idempotency.get("platform:payins", "never-used", PayIn) is None
         assert uow.conn is not None
         assert not uow.conn.info.get("depositdesk_read_ahead")
+
+
+def test_a_write_behind_goes_with_the_commit_and_a_rollback_drops_it(
+    app: App, api, engine: Engine
+) -> None:
+    """PostgreSQL: an idempotency record is written with the commit's round trip, so
+    nothing is sent when `put` is called; it is there once the unit of work commits,
+    and never if it rolls back. SQLite writes it at once, in the same transaction."""
+    api.seller()
+    api.shop()
+    now = app.clock.now()
+    postgres = engine.dialect.name == "postgresql"
+
+    def seen(key: str) -> bool:
+        with engine.connect() as other:
+            found = other.execute(
+                select(idempotency_keys.c.key).where(idempotency_keys.c.key == key)
+            ).first()
+        return found is not None
+
+    for commit in (False, True):
+        key = f"behind-{commit}"
+        with app.uow() as uow:
+            uow.idempotency.put("test:behind", key, "h", {"n": 1}, now)
+            assert uow.conn is not None
+            assert bool(uow.conn.info.get("depositdesk_write_behind")) is postgres
+            if commit:
+                uow.commit()
+        assert seen(key) is commit

@@ -19,7 +19,9 @@ from depositdesk.services.funding import position, review_funding
 from depositdesk.services.money_moves import (
     check_balance_limit,
     check_idempotency_key,
+    key_scope,
     market_amount,
+    reads_key_ahead,
     replay,
     request_hash,
 )
@@ -118,6 +120,7 @@ def _enforcement(case: Case | None, pack: PolicyPack) -> Enforcement | None:
     )
 
 
+@reads_key_ahead("payins")
 def pay_in(
     uow: UnitOfWork,
     who: Principal,
@@ -143,9 +146,7 @@ def pay_in(
     key = check_idempotency_key(idempotency_key)
     view = load_shop(uow, who, now, shop_id, lock=True)
     fingerprint = request_hash("payin", shop_id, amount, currency, reference, payer)
-    # Keys belong to the party and the endpoint (as Stripe scopes them per account),
-    # not to a token: the same key from two platform tokens is one request.
-    scope = f"{who.party}:payins"
+    scope = key_scope(who, "payins")
     stored = replay(uow, scope, key, fingerprint, PayIn)
     if stored is not None:
         return stored

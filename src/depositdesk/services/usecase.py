@@ -40,6 +40,9 @@ def _once(
     ctx: Context, fn: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs
 ) -> T:
     with ctx.uow() as uow:
+        ahead = getattr(fn, "reads_ahead", None)  # services/money_moves.reads_key_ahead
+        if ahead is not None:
+            ahead(uow, *args, **kwargs)
         call = audit.begin(uow, fn, args, kwargs)
         try:
             result = fn(uow, *args, **kwargs)

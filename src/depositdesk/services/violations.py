@@ -33,7 +33,9 @@ from depositdesk.services.funding import review_funding
 from depositdesk.services.money_moves import (
     check_balance_limit,
     check_idempotency_key,
+    key_scope,
     market_amount,
+    reads_key_ahead,
     replay,
     request_hash,
 )
@@ -107,6 +109,7 @@ def list_violations(
     return Page.of(items, next_cursor)
 
 
+@reads_key_ahead("returns")
 def return_deduction(
     uow: UnitOfWork,
     who: Principal,
@@ -132,8 +135,7 @@ def return_deduction(
     require(who, *RETURNERS)  # the shop's own seller: 403
     note = (note or "").strip()
     fingerprint = request_hash("return", shop_id, violation_id, amount, currency, note)
-    # As for pay-ins, keys belong to the party and the endpoint, not to a token.
-    scope = f"{who.party}:returns"
+    scope = key_scope(who, "returns")
     stored = replay(uow, scope, key, fingerprint, ViolationReturned)
     if stored is not None:
         return stored

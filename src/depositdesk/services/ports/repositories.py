@@ -143,6 +143,11 @@ class NoticeRepository(Protocol):
 
 
 class IdempotencyRepository(Protocol):
+    def read_ahead(self, scope: str, key: str) -> None:
+        """Have (scope, key) read with the next statement the transaction sends, where
+        the database can (a hint: `get` reads it either way)."""
+        ...
+
     def get(self, scope: str, key: str, kind: type[T]) -> Replay[T] | None:
         """The result first stored under (scope, key), read back as `kind` (DEP-3)."""
         ...
