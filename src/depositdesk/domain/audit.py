@@ -141,9 +141,15 @@ def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
 
 def seal(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
     """The entry as record `seq`, after the record whose hash is `prev_hash`."""
+    record = _placed(entry, seq, prev_hash)
+    return replace(record, hash=record.computed_hash())
+
+
+def _placed(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
+    """The entry as record `seq`, its hash not made yet."""
     if entry.at.tzinfo is None:
         raise ValueError("an audit time needs a time zone")
-    record = AuditRecord(
+    return AuditRecord(
         seq=seq,
         at=entry.at.astimezone(UTC),
         actor=entry.actor,
@@ -158,7 +164,6 @@ def seal(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
         prev_hash=prev_hash,
         hash="",
     )
-    return replace(record, hash=record.computed_hash())
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +185,7 @@ class ChainTemplate:
 def chain_template(entry: AuditEntry) -> ChainTemplate:
     """The entry's `ChainTemplate` (json.dumps with sorted keys writes an object as its
     members in key order, each `"key":value`, joined by commas)."""
-    fields = seal(entry, 0, GENESIS).fields()
+    fields = _placed(entry, 0, GENESIS).fields()
     members = {key: _dumps({key: value})[1:-1] for key, value in fields.items()}
     keys = sorted(members)
     prev, seq = keys.index("prev_hash"), keys.index("seq")
