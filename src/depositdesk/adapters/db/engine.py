@@ -144,6 +144,12 @@ def _sqlite_one_writer(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _rollback(conn: Any) -> None:
+        if conn.invalidated:
+            # Invalidated in its transaction (SQLite does so on "closed database"):
+            # its info is out of reach here, and the checkin below lets go. Reading
+            # it raised PendingRollbackError, which took the place of the error that
+            # broke the connection.
+            return
         _release(conn.info)
 
     @event.listens_for(engine, "checkin")
