@@ -77,3 +77,22 @@ def open_shop(app: Any, now: Any, categories: list[str], market: str = "gb") -> 
         market=market,
         categories=categories,
     )
+
+
+def another_shop(app: Any, now: Any, categories: list[str], shop_id: str = "shop2") -> None:
+    """A second shop of seller `s1` (after `open_shop`), in gb."""
+    from depositdesk.services import shops
+    from depositdesk.services.usecase import run
+    from tests.conftest import ADMIN as admin
+
+    run(
+        app,
+        shops.create_shop,
+        admin,
+        now,
+        id=shop_id,
+        seller_id="s1",
+        name=shop_id.upper(),
+        market="gb",
+        categories=categories,
+    )

@@ -13,11 +13,11 @@ from sqlalchemy import Engine
 from depositdesk.bootstrap import App, build
 from depositdesk.domain.clock import FixedClock
 from depositdesk.domain.errors import IdempotencyConflict
-from depositdesk.services import audit_trail, deposits, shops
+from depositdesk.services import audit_trail, deposits
 from depositdesk.services.ingestion import ingest
 from depositdesk.services.usecase import read, run
 from depositdesk.settings import Settings
-from tests.builders import ev, open_shop, placed
+from tests.builders import another_shop, ev, open_shop, placed
 from tests.conftest import ADMIN, INTEGRATION
 from tests.races import race_for_a_key
 
@@ -138,17 +138,7 @@ def test_dep3_one_key_on_two_shops_at_once_books_once_and_refuses_the_other(
     then one books, and the other's commit fails on the key: it runs again, finds
     the key's first answer and is refused as a reuse of the key (409), not a 500,
     with nothing of it booked."""
-    run(
-        pg_app,
-        shops.create_shop,
-        ADMIN,
-        NOW,
-        id="shop2",
-        seller_id="s1",
-        name="S2",
-        market="gb",
-        categories=["jewellery"],
-    )
+    another_shop(pg_app, NOW, ["jewellery"])
 
     def pay(i: int) -> Any:
         return run(

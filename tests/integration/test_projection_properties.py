@@ -27,12 +27,12 @@ from depositdesk.demo.events import (
 )
 from depositdesk.domain.clock import FixedClock
 from depositdesk.domain.money import Money
-from depositdesk.services import deposits, shops
+from depositdesk.services import deposits
 from depositdesk.services.eligibility import eligibility
 from depositdesk.services.ingestion import ingest
 from depositdesk.services.usecase import read, run
 from depositdesk.settings import Settings
-from tests.builders import open_shop
+from tests.builders import another_shop, open_shop
 from tests.conftest import ADMIN, INTEGRATION
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -203,17 +203,7 @@ def pg_two_shops(pg_engine: Any) -> Any:
     _truncate(pg_engine)
     app = build(Settings(database_url=str(pg_engine.url)), clock=FixedClock(NOW), engine=pg_engine)
     open_shop(app, NOW, ["apparel", "jewellery"])
-    run(
-        app,
-        shops.create_shop,
-        ADMIN,
-        NOW,
-        id="shop2",
-        seller_id="s1",
-        name="S2",
-        market="gb",
-        categories=["apparel", "jewellery"],
-    )
+    another_shop(app, NOW, ["apparel", "jewellery"])
     return app
 
 
