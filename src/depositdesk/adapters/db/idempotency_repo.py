@@ -8,13 +8,12 @@ exactly, typed, whatever has happened to the shop since.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import Connection, bindparam, insert, select
 
-from depositdesk.adapters.db.prepared import Prepared, flush_ahead, read_ahead, write_behind
+from depositdesk.adapters.db.prepared import OnceAhead, Prepared, write_behind
 from depositdesk.adapters.db.tables import idempotency_keys
 from depositdesk.adapters.db.types import naive_utc
 from depositdesk.services.ports.repositories import Replay
@@ -52,27 +51,17 @@ class IdempotencyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
-        # (scope, key) read ahead: None while queued, then its rows
-        self._ahead: dict[tuple[str, str], list[tuple[Any, ...]] | None] = {}
+        self._ahead = OnceAhead(conn, _GET)  # by (scope, key)
 
     def read_ahead(self, scope: str, key: str) -> None:
         """Have (scope, key) read with the next statement sent (PostgreSQL): a money
         move's, the lock on its shop, so it is read under that lock (DEP-3: a
         concurrent retry of the key committed before the lock was granted is seen)."""
-        if (scope, key) not in self._ahead and read_ahead(
-            self.conn, _GET, {"scope": scope, "key": key}, partial(self._take, (scope, key))
-        ):
-            self._ahead[(scope, key)] = None
-
-    def _take(self, wanted: tuple[str, str], rows: list[tuple[Any, ...]]) -> None:
-        self._ahead[wanted] = rows
+        self._ahead.queue((scope, key), {"scope": scope, "key": key})
 
     def get(self, scope: str, key: str, kind: type[T]) -> Replay[T] | None:
-        if (scope, key) in self._ahead:
-            if self._ahead[(scope, key)] is None:
-                flush_ahead(self.conn)
-            found = self._ahead.pop((scope, key)) or []
-        else:
+        found = self._ahead.take((scope, key))
+        if found is None:
             found = _GET.rows(self.conn, scope=scope, key=key)
         if not found:
             return None

@@ -38,8 +38,9 @@ transaction reads.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
@@ -256,3 +257,36 @@ def flush_ahead(conn: Connection) -> None:
     was sent)."""
     if conn.info.get(_AHEAD):
         together(conn)
+
+
+class OnceAhead:
+    """A repository's reads of one statement queued ahead, by key, each answering its
+    next ask only (a shop's categories for `load_shop`, a money move's key)."""
+
+    def __init__(self, conn: Connection, prepared: Prepared) -> None:
+        self.conn = conn
+        self.prepared = prepared
+        self._rows: dict[Hashable, list[tuple[Any, ...]] | None] = {}  # None: not in yet
+
+    def queue(self, key: Hashable, params: Mapping[str, Any]) -> None:
+        if key not in self._rows and read_ahead(
+            self.conn, self.prepared, params, partial(self._arrived, key)
+        ):
+            self._rows[key] = None
+
+    def _arrived(self, key: Hashable, rows: list[tuple[Any, ...]]) -> None:
+        if key in self._rows:  # not forgotten meanwhile
+            self._rows[key] = rows
+
+    def take(self, key: Hashable) -> list[tuple[Any, ...]] | None:
+        """The rows read ahead for `key` (converted), the queue run first if they
+        are not in yet; None when none were queued (or none came): the caller reads."""
+        if key not in self._rows:
+            return None
+        if self._rows[key] is None:
+            flush_ahead(self.conn)
+        return self._rows.pop(key)
+
+    def forget(self, key: Hashable) -> None:
+        """What was read ahead for `key` is out of date (the repository changed it)."""
+        self._rows.pop(key, None)

@@ -7,12 +7,17 @@ import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, and_, bindparam, insert, or_, select, update
 
-from depositdesk.adapters.db.prepared import Prepared, flush_ahead, read_ahead, together
+from depositdesk.adapters.db.prepared import (
+    OnceAhead,
+    Prepared,
+    flush_ahead,
+    read_ahead,
+    together,
+)
 from depositdesk.adapters.db.tables import (
     api_tokens,
     notices,
@@ -221,20 +226,14 @@ class ShopRepository:
         self.postgres = postgres
         self._locked: dict[str, tuple[Shop, list[CategoryActivity]]] = {}
         # Categories read ahead with the shop (`read_ahead`), for the next ask only.
-        self._coming: dict[str, list[CategoryActivity] | None] = {}
+        self._coming = OnceAhead(conn, _CATEGORIES)
 
     def read_ahead(self, shop_id: str) -> None:
         """Have the shop's categories read with the next statement sent (PostgreSQL):
         the shop's own read, in `load_shop`. They answer the next `categories` call,
         once."""
-        if shop_id in self._locked or shop_id in self._coming:
-            return
-        params = {"shop_id": shop_id}
-        if read_ahead(self.conn, _CATEGORIES, params, partial(self._take, shop_id)):
-            self._coming[shop_id] = None
-
-    def _take(self, shop_id: str, rows: list[tuple[Any, ...]]) -> None:
-        self._coming[shop_id] = [_activity(row) for row in rows]
+        if shop_id not in self._locked:
+            self._coming.queue(shop_id, {"shop_id": shop_id})
 
     def add(self, shop: Shop) -> None:
         self.conn.execute(
@@ -322,16 +321,14 @@ class ShopRepository:
         held = self._locked.get(shop_id)
         if held is not None:
             return list(held[1])
-        if shop_id in self._coming:
-            flush_ahead(self.conn)
-            coming = self._coming.pop(shop_id)
-            if coming is not None:
-                return coming
-        return [_activity(row) for row in _CATEGORIES.rows(self.conn, shop_id=shop_id)]
+        rows = self._coming.take(shop_id)
+        if rows is None:
+            rows = _CATEGORIES.rows(self.conn, shop_id=shop_id)
+        return [_activity(row) for row in rows]
 
     def upsert_category(self, shop_id: str, activity: CategoryActivity) -> None:
         self._locked.pop(shop_id, None)
-        self._coming.pop(shop_id, None)
+        self._coming.forget(shop_id)
         c = shop_categories.c
         values = {
             "active": activity.active,
